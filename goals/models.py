@@ -1,0 +1,1 @@
+"""goals domain models (tables added by forward migrations)."""

@@ -1,0 +1,1 @@
+"""organizations domain models (tables added by forward migrations)."""

@@ -1,0 +1,106 @@
+"""Research: the knowledge a user's content is generated from."""
+
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+from django.db.models.functions import Now
+
+from accounts.models import LEGACY
+from database.fields import LegacyJSONField, NaiveUTCDateTimeField
+
+
+class CompanyKnowledge(models.Model):
+    id = models.AutoField(primary_key=True)
+    user = models.ForeignKey(
+        "accounts.User", models.CASCADE, db_index=False, related_name="company_knowledge"
+    )
+    title = models.CharField()
+    topic = models.CharField()
+    content = models.TextField()
+    summary = models.CharField(null=True)
+    keywords = LegacyJSONField(null=True, db_default=[])
+    tags = LegacyJSONField(null=True, db_default=[])
+    embedding_vector = LegacyJSONField(null=True)
+    context_type = models.CharField(null=True, db_default="general")
+    platforms = LegacyJSONField(null=True, db_default=["facebook", "instagram", "twitter"])
+    usage_count = models.IntegerField(null=True, db_default=0)
+    effectiveness_score = models.FloatField(null=True, db_default=0.0)
+    is_active = models.BooleanField(null=True, db_default=True)
+    created_at = models.DateTimeField(null=True, db_default=Now())
+    updated_at = models.DateTimeField(null=True)
+
+    class Meta:
+        db_table = "company_knowledge"
+        db_table_comment = LEGACY
+        verbose_name_plural = "company knowledge"
+        indexes = [
+            models.Index(fields=["is_active"], name="ix_company_knowledge_is_active"),
+            models.Index(fields=["topic"], name="ix_company_knowledge_topic"),
+            models.Index(fields=["usage_count"], name="ix_company_knowledge_usage_count"),
+            models.Index(fields=["user"], name="ix_company_knowledge_user_id"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Memory(models.Model):
+    id = models.AutoField(primary_key=True)
+    # NO ACTION in production: a user with memories cannot be deleted.
+    user = models.ForeignKey(
+        "accounts.User", models.PROTECT, db_index=False, related_name="memories"
+    )
+    content = models.TextField()
+    memory_type = models.CharField()
+    vector_id = models.CharField(null=True)
+    relevance_score = models.FloatField(null=True, db_default=1.0)
+    memory_metadata = LegacyJSONField(null=True, db_default={})
+    tags = LegacyJSONField(null=True, db_default=[])
+    created_at = models.DateTimeField(null=True, db_default=Now())
+    updated_at = models.DateTimeField(null=True)
+    access_count = models.IntegerField(null=True, db_default=0)
+    last_accessed = models.DateTimeField(null=True)
+
+    class Meta:
+        db_table = "memories"
+        db_table_comment = LEGACY
+        verbose_name_plural = "memories"
+        indexes = [
+            models.Index(fields=["created_at"], name="ix_memories_created_at"),
+            models.Index(fields=["id"], name="ix_memories_id"),
+            models.Index(fields=["user", "created_at"], name="ix_memories_user_created"),
+            models.Index(fields=["user"], name="ix_memories_user_id"),
+            models.Index(fields=["vector_id"], name="ix_memories_vector_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.memory_type} memory #{self.pk}"
+
+
+class KnowledgeBaseEntry(models.Model):
+    id = models.AutoField(primary_key=True)
+    user = models.ForeignKey(
+        "accounts.User", models.CASCADE, db_index=False, related_name="knowledge_base_entries"
+    )
+    category = models.CharField(max_length=100, null=True)
+    question = models.TextField()
+    answer = models.TextField()
+    keywords = ArrayField(models.TextField(), null=True)
+    usage_count = models.IntegerField(null=True, db_default=0)
+    is_public = models.BooleanField(null=True, db_default=False)
+    is_active = models.BooleanField(null=True, db_default=True)
+    created_at = NaiveUTCDateTimeField(null=True, db_default=Now())
+    updated_at = NaiveUTCDateTimeField(null=True, db_default=Now())
+
+    class Meta:
+        db_table = "knowledge_base_entries"
+        db_table_comment = f"{LEGACY} Superseded by company_knowledge; kept as is (D1)."
+        verbose_name_plural = "knowledge base entries"
+        indexes = [
+            models.Index(fields=["category"], name="idx_knowledge_base_category"),
+            GinIndex(fields=["keywords"], name="idx_knowledge_base_keywords"),
+            models.Index(fields=["user"], name="idx_knowledge_base_user_id"),
+        ]
+
+    def __str__(self) -> str:
+        return self.question

@@ -1,0 +1,1 @@
+"""workflows domain models (tables added by forward migrations)."""
