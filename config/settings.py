@@ -78,6 +78,9 @@ def _database_url() -> str:
 
 DATABASES = {"default": env.db_url_config(_database_url())}
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Lets concurrent test runs on one server use distinct test databases.
+if env.str("TEST_DATABASE_NAME", default=""):
+    DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME")}
 
 # Legacy tables use serial integer keys; new tables use bigint keys (TARGET_SCHEMA.md §2).
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
