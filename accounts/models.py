@@ -4,6 +4,8 @@ The five legacy tables map production column for column (``contract/legacy``); s
 ``database.fields`` for the column types Django lacks.
 """
 
+from typing import ClassVar
+
 from django.db import models
 from django.db.models.functions import Now
 
@@ -82,6 +84,10 @@ class User(models.Model):
     stripe_subscription_id = models.CharField(max_length=255, null=True)
     # Meant for organizations.id; that table does not exist in production yet.
     default_organization_id = models.CharField(max_length=255, null=True)
+
+    implied_references: ClassVar[dict[str, tuple[str, str]]] = {
+        "default_organization_id": ("organizations", "id"),
+    }
 
     class Meta:
         db_table = "users"
@@ -220,6 +226,13 @@ class Notification(models.Model):
     notification_metadata = LegacyJSONField(null=True)
     created_at = NaiveUTCDateTimeField(null=True, db_default=Now())
     expires_at = NaiveUTCDateTimeField(null=True)
+
+    # Columns that point at another table without a constraint: (table, column) targets.
+    implied_references: ClassVar[dict[str, tuple[str, str]]] = {
+        "goal_id": ("goals", "id"),
+        "content_id": ("content", "id"),
+        "workflow_id": ("workflow_executions", "id"),
+    }
 
     class Meta:
         db_table = "notifications"

@@ -1,5 +1,7 @@
 """Social: connected platform accounts, the inbox and its replies."""
 
+from typing import ClassVar
+
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models.functions import Now
@@ -247,6 +249,13 @@ class SocialResponse(models.Model):
     approved_at = NaiveUTCDateTimeField(null=True)
     error_message = models.TextField(null=True)
     created_at = NaiveUTCDateTimeField(null=True, db_default=Now())
+
+    # Columns that point at another table without a constraint: (table, column) targets.
+    # Both targets now have text keys, so no integer here can match (QUIRKS.md §9).
+    implied_references: ClassVar[dict[str, tuple[str, str]]] = {
+        "interaction_id": ("social_interactions", "id"),
+        "template_id": ("response_templates", "id"),
+    }
 
     class Meta:
         db_table = "social_responses"
