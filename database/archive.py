@@ -1,0 +1,190 @@
+"""Archive rows before anything is dropped, and restore them byte for byte.
+
+Archives live in the ``archive`` schema (TARGET_SCHEMA.md D11): one table per retired table
+or column, created with the source's own column types, plus ``_manifest_id``; and one
+``archive.manifest`` row per archiving run with source, migration, row count and checksum.
+No migration ever drops them.
+
+The checksum is the md5 of the archived rows' text forms in sorted order, so the same rows
+always give the same checksum, and a restore is verified against it.
+"""
+
+from dataclasses import dataclass
+
+from psycopg import sql
+
+SCHEMA = "archive"
+
+_MANIFEST = """
+CREATE TABLE IF NOT EXISTS archive.manifest (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    source text NOT NULL,
+    archive_table text NOT NULL,
+    migration text NOT NULL,
+    row_count bigint NOT NULL,
+    checksum text NOT NULL,
+    archived_at timestamptz NOT NULL DEFAULT now(),
+    restored_at timestamptz
+)
+"""
+
+
+class ChecksumMismatch(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Archive:
+    manifest_id: int
+    row_count: int
+    checksum: str
+
+
+def _execute(connection, statement, params=None):
+    with connection.cursor() as cursor:
+        text = (
+            statement if isinstance(statement, str) else statement.as_string(connection.connection)
+        )
+        cursor.execute(text, params)
+        return cursor.fetchall() if cursor.description else None
+
+
+def ensure_schema(connection) -> None:
+    _execute(connection, "CREATE SCHEMA IF NOT EXISTS archive")
+    _execute(connection, _MANIFEST)
+
+
+def _checksum_query(relation: sql.Composable, columns: sql.Composable, where: sql.Composable):
+    return sql.SQL(
+        "SELECT count(*), md5(coalesce(string_agg(r, E'\\n' ORDER BY r), '')) "
+        "FROM (SELECT ROW({columns})::text AS r FROM {relation} WHERE {where}) AS rows"
+    ).format(columns=columns, relation=relation, where=where)
+
+
+def archive_rows(
+    connection,
+    *,
+    source_table: str,
+    archive_table: str,
+    columns: list[str],
+    migration: str,
+    where: str = "true",
+) -> Archive:
+    """Copy ``columns`` of the matching rows of ``public.source_table`` into the archive.
+
+    Run it in the same transaction as the statement that drops or clears the data, so that
+    an interruption leaves either both or neither.
+    """
+    ensure_schema(connection)
+    source = sql.SQL("public.{}").format(sql.Identifier(source_table))
+    target = sql.SQL("archive.{}").format(sql.Identifier(archive_table))
+    column_list = sql.SQL(", ").join(map(sql.Identifier, columns))
+    condition = sql.SQL(where)
+    _execute(
+        connection,
+        sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {target} AS SELECT {columns}, NULL::bigint AS "
+            "_manifest_id FROM {source} WITH NO DATA"
+        ).format(target=target, columns=column_list, source=source),
+    )
+    ((row_count, checksum),) = _execute(
+        connection, _checksum_query(source, column_list, condition)
+    )
+    ((manifest_id,),) = _execute(
+        connection,
+        "INSERT INTO archive.manifest (source, archive_table, migration, row_count, checksum) "
+        "VALUES (%s, %s, %s, %s, %s) RETURNING id",
+        [
+            f"{source_table}({', '.join(columns)}) WHERE {where}",
+            f"archive.{archive_table}",
+            migration,
+            row_count,
+            checksum,
+        ],
+    )
+    _execute(
+        connection,
+        sql.SQL("INSERT INTO {target} SELECT {columns}, %s FROM {source} WHERE {where}").format(
+            target=target, columns=column_list, source=source, where=condition
+        ),
+        [manifest_id],
+    )
+    archived = _checksum_query(
+        target, column_list, sql.SQL("_manifest_id = {}").format(sql.Literal(manifest_id))
+    )
+    if tuple(_execute(connection, archived)[0]) != (row_count, checksum):
+        raise ChecksumMismatch(f"archive.{archive_table} does not match {source_table}")
+    return Archive(manifest_id, row_count, checksum)
+
+
+def latest_archive(connection, archive_table: str) -> Archive | None:
+    rows = _execute(
+        connection,
+        "SELECT id, row_count, checksum FROM archive.manifest WHERE archive_table = %s "
+        "ORDER BY id DESC LIMIT 1",
+        [f"archive.{archive_table}"],
+    )
+    return Archive(*rows[0]) if rows else None
+
+
+def restore_rows(
+    connection, *, archive_table: str, target_table: str, columns: list[str]
+) -> Archive:
+    """Insert the latest archived rows back into ``public.target_table`` and verify them."""
+    archive = latest_archive(connection, archive_table)
+    if archive is None:
+        raise ChecksumMismatch(f"Nothing archived in archive.{archive_table} to restore.")
+    column_list = sql.SQL(", ").join(map(sql.Identifier, columns))
+    source = sql.SQL("archive.{}").format(sql.Identifier(archive_table))
+    target = sql.SQL("public.{}").format(sql.Identifier(target_table))
+    _execute(
+        connection,
+        sql.SQL(
+            "INSERT INTO {target} ({columns}) SELECT {columns} FROM {source} "
+            "WHERE _manifest_id = %s"
+        ).format(target=target, columns=column_list, source=source),
+        [archive.manifest_id],
+    )
+    _verify_and_mark_restored(connection, archive, target, column_list, sql.SQL("true"))
+    return archive
+
+
+def restore_column(
+    connection, *, archive_table: str, target_table: str, key: str, column: str
+) -> Archive:
+    """Put archived ``column`` values back into the rows of ``target_table`` by ``key``."""
+    archive = latest_archive(connection, archive_table)
+    if archive is None:
+        raise ChecksumMismatch(f"Nothing archived in archive.{archive_table} to restore.")
+    _execute(
+        connection,
+        sql.SQL(
+            "UPDATE public.{target} AS t SET {column} = a.{column} FROM archive.{source} AS a "
+            "WHERE t.{key} = a.{key} AND a._manifest_id = %s"
+        ).format(
+            target=sql.Identifier(target_table),
+            column=sql.Identifier(column),
+            source=sql.Identifier(archive_table),
+            key=sql.Identifier(key),
+        ),
+        [archive.manifest_id],
+    )
+    columns = sql.SQL(", ").join(map(sql.Identifier, [key, column]))
+    target = sql.SQL("public.{}").format(sql.Identifier(target_table))
+    condition = sql.SQL("{} IS NOT NULL").format(sql.Identifier(column))
+    _verify_and_mark_restored(connection, archive, target, columns, condition)
+    return archive
+
+
+def _verify_and_mark_restored(connection, archive, relation, columns, condition) -> None:
+    restored = tuple(_execute(connection, _checksum_query(relation, columns, condition))[0])
+    if restored != (archive.row_count, archive.checksum):
+        raise ChecksumMismatch(
+            f"Restored rows {restored} do not match manifest {archive.manifest_id} "
+            f"({archive.row_count}, {archive.checksum})."
+        )
+    _execute(
+        connection,
+        "UPDATE archive.manifest SET restored_at = now() WHERE id = %s",
+        [archive.manifest_id],
+    )

@@ -1,0 +1,441 @@
+"""Online schema changes for big, busy tables: written once, used by every migration.
+
+Each operation here changes the database only (pair it with state operations through
+``SeparateDatabaseAndState``, or use the helpers at the bottom) and is safe to re-run after
+an interruption: every step first looks at what is already there. Every DDL statement runs
+under a ``lock_timeout`` and is retried, so a migration queues behind a long transaction for
+seconds, not for ever, and never holds an ACCESS EXCLUSIVE lock for longer than a catalog
+change. The operations that build indexes concurrently or backfill in batches must live in
+a migration with ``atomic = False``.
+
+Under ``sqlmigrate`` the operations print the statements they would run, batches included.
+"""
+
+import sys
+import time
+from collections.abc import Callable
+
+import psycopg
+from django.db import OperationalError, migrations, models, transaction
+from django.db.migrations.operations.base import Operation
+from psycopg import sql
+
+LOCK_TIMEOUT = "2s"
+ATTEMPTS = 10
+BATCH_SIZE = 10_000
+VACUUM_EVERY = 1_000_000
+
+
+class NeedsNonAtomicMigration(RuntimeError):
+    pass
+
+
+def _render(statement: sql.Composable | str, connection) -> str:
+    if isinstance(statement, str):
+        return statement
+    return statement.as_string(connection.connection)
+
+
+def _is_lock_timeout(error: BaseException) -> bool:
+    return isinstance(error.__cause__, psycopg.errors.LockNotAvailable)
+
+
+def run_ddl(schema_editor, statement, *, concurrently: bool = False) -> None:
+    """Run one DDL statement under a lock timeout, retrying when the lock is busy.
+
+    ``concurrently`` statements (``CREATE/DROP INDEX CONCURRENTLY``) cannot run inside a
+    transaction block, so they get a session-level timeout instead of ``SET LOCAL``.
+    """
+    connection = schema_editor.connection
+    text = _render(statement, connection)
+    if schema_editor.collect_sql:
+        schema_editor.collected_sql.append(f"{text};")
+        return
+    if concurrently and connection.in_atomic_block:
+        raise NeedsNonAtomicMigration(f"'{text}' must run in a migration with atomic = False.")
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            if concurrently:
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
+                    try:
+                        cursor.execute(text)
+                    finally:
+                        cursor.execute("RESET lock_timeout")
+            else:
+                with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+                    cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+                    cursor.execute(text)
+            return
+        except OperationalError as error:
+            if not _is_lock_timeout(error) or attempt == ATTEMPTS:
+                raise
+            time.sleep(min(0.2 * 2**attempt, 10))
+
+
+def _fetch_one(connection, query, params=None):
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        return cursor.fetchone()
+
+
+def index_state(connection, name: str) -> str | None:
+    """``'valid'``, ``'invalid'`` (an interrupted concurrent build) or None (absent)."""
+    row = _fetch_one(
+        connection,
+        "SELECT x.indisvalid FROM pg_catalog.pg_index x WHERE x.indexrelid = to_regclass(%s)",
+        [f"public.{name}"],
+    )
+    if row is None:
+        return None
+    return "valid" if row[0] else "invalid"
+
+
+def constraint_exists(connection, table: str, name: str) -> bool:
+    return (
+        _fetch_one(
+            connection,
+            "SELECT 1 FROM pg_catalog.pg_constraint "
+            "WHERE conrelid = to_regclass(%s) AND conname = %s",
+            [f"public.{table}", name],
+        )
+        is not None
+    )
+
+
+def ensure_index(schema_editor, name: str, create: sql.Composable) -> None:
+    """Build an index concurrently unless a valid one exists; rebuild an invalid one."""
+    connection = schema_editor.connection
+    if not schema_editor.collect_sql:
+        state = index_state(connection, name)
+        if state == "valid":
+            return
+        if state == "invalid":
+            drop_index(schema_editor, name)
+    run_ddl(schema_editor, create, concurrently=True)
+
+
+def drop_index(schema_editor, name: str) -> None:
+    statement = sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(sql.Identifier(name))
+    run_ddl(schema_editor, statement, concurrently=True)
+
+
+class DatabaseOnlyOperation(Operation):
+    """An operation that changes the database only; the migration state is left alone."""
+
+    reduces_to_sql = True
+    reversible = True
+
+    def state_forwards(self, app_label, state):
+        pass
+
+    def deconstruct(self):
+        return (self.__class__.__qualname__, [], self.__dict__.copy())
+
+
+class AddColumn(DatabaseOnlyOperation):
+    """Add a nullable column, then give it a database default for rows inserted from now on.
+
+    Both steps are catalog changes: no table rewrite, even for a volatile default.
+    """
+
+    def __init__(self, table: str, column: str, type: str, default: str | None = None):
+        self.table, self.column, self.type, self.default = table, column, type, default
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        table, column = sql.Identifier(self.table), sql.Identifier(self.column)
+        run_ddl(
+            schema_editor,
+            sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
+                table, column, sql.SQL(self.type)
+            ),
+        )
+        if self.default is not None:
+            run_ddl(
+                schema_editor,
+                sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}").format(
+                    table, column, sql.SQL(self.default)
+                ),
+            )
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        run_ddl(
+            schema_editor,
+            sql.SQL("ALTER TABLE {} DROP COLUMN IF EXISTS {}").format(
+                sql.Identifier(self.table), sql.Identifier(self.column)
+            ),
+        )
+
+    def describe(self):
+        return f"Add column {self.table}.{self.column} online"
+
+
+def backfill(
+    connection,
+    table: str,
+    column: str,
+    expression: str,
+    *,
+    batch_size: int = BATCH_SIZE,
+    pause: float = 0.0,
+    vacuum_every: int = VACUUM_EVERY,
+    progress: Callable[[str], None] | None = None,
+) -> int:
+    """Set ``column = expression`` where it is NULL, in primary-key ranges, one commit each.
+
+    Resumable and idempotent: only NULLs are written, so a re-run after an interruption
+    continues where it stopped and a finished backfill does nothing. Rows inserted while it
+    runs take the column's database default. Returns the number of rows written.
+    """
+    if connection.in_atomic_block:
+        raise NeedsNonAtomicMigration(f"Backfilling {table}.{column} needs atomic = False.")
+    progress = progress or _print_progress
+    bounds = sql.SQL("SELECT min(id), max(id) FROM {}").format(sql.Identifier(table))
+    low, high = _fetch_one(connection, _render(bounds, connection))
+    if low is None:
+        return 0
+    update = sql.SQL("UPDATE {t} SET {c} = {e} WHERE id >= %s AND id < %s AND {c} IS NULL").format(
+        t=sql.Identifier(table), c=sql.Identifier(column), e=sql.SQL(expression)
+    )
+    update_text = _render(update, connection)
+    written = since_vacuum = 0
+    started = last_report = time.monotonic()
+    for start in range(low, high + 1, batch_size):
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+            cursor.execute(update_text, [start, start + batch_size])
+            written += cursor.rowcount
+            since_vacuum += cursor.rowcount
+        if vacuum_every and since_vacuum >= vacuum_every:
+            _vacuum(connection, table)
+            since_vacuum = 0
+        now = time.monotonic()
+        if now - last_report >= 5 or start + batch_size > high:
+            done = min(start + batch_size - low, high - low + 1)
+            rate = written / max(now - started, 1e-9)
+            progress(
+                f"  {table}.{column}: {done}/{high - low + 1} ids scanned, "
+                f"{written} rows written ({rate:,.0f} rows/s)"
+            )
+            last_report = now
+        if pause:
+            time.sleep(pause)
+    return written
+
+
+def _print_progress(message: str) -> None:
+    sys.stdout.write(message + "\n")
+    sys.stdout.flush()
+
+
+def _vacuum(connection, table: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _render(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(table)), connection)
+        )
+
+
+class Backfill(DatabaseOnlyOperation):
+    """Fill a column's NULLs in batches (see ``backfill``); needs ``atomic = False``."""
+
+    reduces_to_sql = False
+
+    def __init__(self, table: str, column: str, expression: str, batch_size: int = BATCH_SIZE):
+        self.table, self.column = table, column
+        self.expression, self.batch_size = expression, batch_size
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.collect_sql:
+            schema_editor.collected_sql.append(
+                f"-- in batches of {self.batch_size} ids, one transaction each, resumable:\n"
+                f"UPDATE {self.table} SET {self.column} = {self.expression} "
+                f"WHERE id >= <start> AND id < <start + {self.batch_size}> "
+                f"AND {self.column} IS NULL;"
+            )
+            return
+        backfill(
+            schema_editor.connection,
+            self.table,
+            self.column,
+            self.expression,
+            batch_size=self.batch_size,
+        )
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        pass  # The column's own removal undoes the backfill.
+
+    def describe(self):
+        return f"Backfill {self.table}.{self.column} in batches"
+
+
+class AddUniqueConstraint(DatabaseOnlyOperation):
+    """Build a unique index concurrently, then attach it as a constraint (a catalog change)."""
+
+    def __init__(self, table: str, name: str, columns: list[str]):
+        self.table, self.name, self.columns = table, name, list(columns)
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        create = sql.SQL("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {} ON {} ({})").format(
+            sql.Identifier(self.name),
+            sql.Identifier(self.table),
+            sql.SQL(", ").join(map(sql.Identifier, self.columns)),
+        )
+        ensure_index(schema_editor, self.name, create)
+        if schema_editor.collect_sql or not constraint_exists(
+            schema_editor.connection, self.table, self.name
+        ):
+            run_ddl(
+                schema_editor,
+                sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {}").format(
+                    sql.Identifier(self.table),
+                    sql.Identifier(self.name),
+                    sql.Identifier(self.name),
+                ),
+            )
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        run_ddl(
+            schema_editor,
+            sql.SQL("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}").format(
+                sql.Identifier(self.table), sql.Identifier(self.name)
+            ),
+        )
+
+    def describe(self):
+        return f"Add unique constraint {self.name} online"
+
+
+class SetNotNull(DatabaseOnlyOperation):
+    """``SET NOT NULL`` without a long scan under ACCESS EXCLUSIVE.
+
+    A ``CHECK (column IS NOT NULL) NOT VALID`` is added, validated while writes go on, and
+    then lets PostgreSQL set NOT NULL without scanning; the helper check is dropped.
+    """
+
+    def __init__(self, table: str, column: str):
+        self.table, self.column = table, column
+
+    @property
+    def check_name(self) -> str:
+        return f"{self.table}_{self.column}_not_null"[:63]
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        table, column = sql.Identifier(self.table), sql.Identifier(self.column)
+        check = sql.Identifier(self.check_name)
+        if schema_editor.collect_sql or not constraint_exists(
+            schema_editor.connection, self.table, self.check_name
+        ):
+            run_ddl(
+                schema_editor,
+                sql.SQL(
+                    "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({} IS NOT NULL) NOT VALID"
+                ).format(table, check, column),
+            )
+        run_ddl(
+            schema_editor, sql.SQL("ALTER TABLE {} VALIDATE CONSTRAINT {}").format(table, check)
+        )
+        run_ddl(
+            schema_editor,
+            sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET NOT NULL").format(table, column),
+        )
+        run_ddl(
+            schema_editor,
+            sql.SQL("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}").format(table, check),
+        )
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        run_ddl(
+            schema_editor,
+            sql.SQL("ALTER TABLE {} ALTER COLUMN {} DROP NOT NULL").format(
+                sql.Identifier(self.table), sql.Identifier(self.column)
+            ),
+        )
+
+    def describe(self):
+        return f"Set {self.table}.{self.column} NOT NULL through a validated CHECK"
+
+
+class CreateIndex(DatabaseOnlyOperation):
+    """``CREATE INDEX CONCURRENTLY``, rebuilding an invalid leftover; reverse drops it."""
+
+    def __init__(self, table: str, name: str, columns: list[str]):
+        self.table, self.name, self.columns = table, name, list(columns)
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        create = sql.SQL("CREATE INDEX CONCURRENTLY IF NOT EXISTS {} ON {} ({})").format(
+            sql.Identifier(self.name),
+            sql.Identifier(self.table),
+            sql.SQL(", ").join(map(sql.Identifier, self.columns)),
+        )
+        ensure_index(schema_editor, self.name, create)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        drop_index(schema_editor, self.name)
+
+    def describe(self):
+        return f"Create index {self.name} concurrently"
+
+
+class DropIndex(CreateIndex):
+    """``DROP INDEX CONCURRENTLY``; reverse rebuilds it concurrently."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def describe(self):
+        return f"Drop index {self.name} concurrently"
+
+
+def add_public_id(model_name: str, table: str) -> list[Operation]:
+    """The online recipe for ``public_id uuid NOT NULL UNIQUE DEFAULT gen_random_uuid()``.
+
+    Nullable add, database default for new rows, batched backfill, unique index built
+    concurrently and attached as ``<table>_public_id_key``, NOT NULL through a validated
+    CHECK. The migration state gets the final field and constraint at once.
+    """
+    from django.contrib.postgres.functions import RandomUUID
+
+    constraint = f"{table}_public_id_key"
+    field = models.UUIDField(db_default=RandomUUID(), editable=False)
+    return [
+        migrations.SeparateDatabaseAndState(
+            database_operations=[
+                AddColumn(table, "public_id", "uuid", default="gen_random_uuid()"),
+                Backfill(table, "public_id", "gen_random_uuid()"),
+                AddUniqueConstraint(table, constraint, ["public_id"]),
+                SetNotNull(table, "public_id"),
+            ],
+            state_operations=[
+                migrations.AddField(model_name, "public_id", field),
+                migrations.AddConstraint(
+                    model_name,
+                    models.UniqueConstraint(fields=["public_id"], name=constraint),
+                ),
+            ],
+        )
+    ]
+
+
+class RunDDL(DatabaseOnlyOperation):
+    """Plain DDL statements, each under the lock timeout with retries; reversible."""
+
+    def __init__(self, statements: list[str], reverse_statements: list[str] | None = None):
+        self.statements = list(statements)
+        self.reverse_statements = reverse_statements
+
+    @property
+    def reversible(self):
+        return self.reverse_statements is not None
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        for statement in self.statements:
+            run_ddl(schema_editor, statement)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        for statement in self.reverse_statements or []:
+            run_ddl(schema_editor, statement)
+
+    def describe(self):
+        return f"Run {len(self.statements)} DDL statement(s) under a lock timeout"

@@ -1,0 +1,193 @@
+"""The online operations keep big tables writable and survive being interrupted."""
+
+import threading
+import time
+
+import pytest
+from django.db import connections
+
+from database import archive, online, scratch
+from database.scratch import scratch_database
+
+ROWS = 20_000
+
+
+@pytest.fixture
+def big_table(django_db_blocker):
+    """A scratch database holding ``items(id serial, name text)`` with ROWS rows."""
+    with django_db_blocker.unblock(), scratch_database("online") as alias:
+        with connections[alias].cursor() as cursor:
+            cursor.execute("CREATE TABLE items (id serial PRIMARY KEY, name text)")
+            cursor.execute(
+                "INSERT INTO items (name) SELECT 'item ' || n FROM generate_series(1, %s) n",
+                [ROWS],
+            )
+        yield alias
+
+
+def run(alias, operations, backwards=False):
+    connection = connections[alias]
+    with connection.schema_editor(atomic=False) as editor:
+        for operation in operations:
+            if backwards:
+                operation.database_backwards("tests", editor, None, None)
+            else:
+                operation.database_forwards("tests", editor, None, None)
+
+
+def public_id_operations():
+    (recipe,) = online.add_public_id("Item", "items")
+    return recipe.database_operations
+
+
+def fetch(alias, query, params=None):
+    with connections[alias].cursor() as cursor:
+        cursor.execute(query, params)
+        return cursor.fetchall()
+
+
+def test_public_id_recipe_fills_every_row_and_ends_unique_and_not_null(big_table):
+    run(big_table, public_id_operations())
+
+    assert fetch(big_table, "SELECT count(*), count(DISTINCT public_id) FROM items") == [
+        (ROWS, ROWS)
+    ]
+    assert fetch(
+        big_table,
+        "SELECT is_nullable, column_default FROM information_schema.columns "
+        "WHERE table_name = 'items' AND column_name = 'public_id'",
+    ) == [("NO", "gen_random_uuid()")]
+    assert fetch(
+        big_table,
+        "SELECT conname, contype FROM pg_constraint WHERE conrelid = 'items'::regclass "
+        "ORDER BY conname",
+    ) == [("items_pkey", "p"), ("items_public_id_key", "u")]
+
+
+def test_rows_written_during_the_backfill_get_distinct_ids(big_table):
+    operations = public_id_operations()
+    add_column, backfill, *finish = operations
+    run(big_table, [add_column])
+    stop = threading.Event()
+    inserted = []
+
+    def writer():
+        connection = connections.create_connection(big_table)
+        try:
+            while not stop.is_set():
+                with connection.cursor() as cursor:
+                    cursor.execute("INSERT INTO items (name) VALUES ('live') RETURNING id")
+                    inserted.append(cursor.fetchone()[0])
+                    cursor.execute(
+                        "UPDATE items SET name = 'touched' WHERE id = %s", [len(inserted)]
+                    )
+                time.sleep(0.001)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        online.backfill(
+            connections[big_table],
+            "items",
+            "public_id",
+            "gen_random_uuid()",
+            batch_size=1_000,
+            pause=0.005,
+            progress=lambda _: None,
+        )
+    finally:
+        stop.set()
+        thread.join()
+    run(big_table, finish)
+
+    assert len(inserted) > 10
+    total = ROWS + len(inserted)
+    assert fetch(
+        big_table, "SELECT count(*), count(public_id), count(DISTINCT public_id) FROM items"
+    ) == [(total, total, total)]
+
+
+def test_backfill_resumes_where_it_stopped_and_is_idempotent(big_table):
+    add_column, *_ = public_id_operations()
+    run(big_table, [add_column])
+    fetch(
+        big_table, "UPDATE items SET public_id = gen_random_uuid() WHERE id <= 12345 RETURNING 1"
+    )
+    before = dict(fetch(big_table, "SELECT id, public_id FROM items WHERE id <= 12345"))
+    connection = connections[big_table]
+
+    first = online.backfill(
+        connection, "items", "public_id", "gen_random_uuid()", progress=lambda _: None
+    )
+    second = online.backfill(
+        connection, "items", "public_id", "gen_random_uuid()", progress=lambda _: None
+    )
+
+    assert (first, second) == (ROWS - 12345, 0)
+    assert dict(fetch(big_table, "SELECT id, public_id FROM items WHERE id <= 12345")) == before
+
+
+def test_backfill_refuses_to_run_inside_a_transaction(big_table):
+    from django.db import transaction
+
+    with pytest.raises(online.NeedsNonAtomicMigration), transaction.atomic(using=big_table):
+        online.backfill(connections[big_table], "items", "name", "'x'")
+
+
+def test_an_invalid_index_left_by_an_interrupted_build_is_rebuilt(big_table):
+    fetch(big_table, "UPDATE items SET name = 'dup' WHERE id IN (1, 2) RETURNING 1")
+    with pytest.raises(Exception, match="could not create unique index"):
+        fetch(big_table, "CREATE UNIQUE INDEX CONCURRENTLY items_name_key ON items (name)")
+    assert online.index_state(connections[big_table], "items_name_key") == "invalid"
+    fetch(big_table, "UPDATE items SET name = 'unique' WHERE id = 2 RETURNING 1")
+
+    run(big_table, [online.AddUniqueConstraint("items", "items_name_key", ["name"])])
+
+    assert online.index_state(connections[big_table], "items_name_key") == "valid"
+    assert online.constraint_exists(connections[big_table], "items", "items_name_key")
+
+
+def test_ddl_waits_for_a_busy_table_then_succeeds(big_table, monkeypatch):
+    monkeypatch.setattr(online, "LOCK_TIMEOUT", "200ms")
+    settings = connections[big_table].settings_dict
+    blocker = scratch.connect(settings, settings["NAME"])
+    blocker.execute("SELECT count(*) FROM items")  # holds ACCESS SHARE until rollback
+    timer = threading.Timer(1.0, blocker.rollback)
+    timer.start()
+    started = time.monotonic()
+    try:
+        run(big_table, [online.RunDDL(["ALTER TABLE items ADD COLUMN note text"])])
+    finally:
+        timer.join()
+        blocker.close()
+
+    assert time.monotonic() - started >= 0.9
+    assert fetch(big_table, "SELECT count(note) FROM items") == [(0,)]
+
+
+def test_archived_rows_restore_byte_for_byte(big_table):
+    connection = connections[big_table]
+    columns = ["id", "name"]
+    before = fetch(big_table, "SELECT id, name FROM items WHERE mod(id, 7) = 0 ORDER BY id")
+
+    saved = archive.archive_rows(
+        connection,
+        source_table="items",
+        archive_table="items",
+        columns=columns,
+        migration="tests.0001",
+        where="mod(id, 7) = 0",
+    )
+    fetch(big_table, "DELETE FROM items WHERE mod(id, 7) = 0 RETURNING 1")
+    restored = archive.restore_rows(
+        connection, archive_table="items", target_table="items", columns=columns
+    )
+
+    assert saved == restored
+    assert saved.row_count == len(before)
+    assert fetch(big_table, "SELECT id, name FROM items WHERE mod(id, 7) = 0 ORDER BY id") == before
+    assert fetch(
+        big_table, "SELECT count(*) FROM archive.manifest WHERE restored_at IS NOT NULL"
+    ) == [(1,)]
