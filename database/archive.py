@@ -145,7 +145,7 @@ def restore_rows(
         ).format(target=target, columns=column_list, source=source),
         [archive.manifest_id],
     )
-    _verify_and_mark_restored(connection, archive, target, column_list, sql.SQL("true"))
+    _verify_and_mark_restored(connection, archive, archive_table, target, column_list)
     return archive
 
 
@@ -171,13 +171,21 @@ def restore_column(
     )
     columns = sql.SQL(", ").join(map(sql.Identifier, [key, column]))
     target = sql.SQL("public.{}").format(sql.Identifier(target_table))
-    condition = sql.SQL("{} IS NOT NULL").format(sql.Identifier(column))
-    _verify_and_mark_restored(connection, archive, target, columns, condition)
+    _verify_and_mark_restored(connection, archive, archive_table, target, columns)
     return archive
 
 
-def _verify_and_mark_restored(connection, archive, relation, columns, condition) -> None:
-    restored = tuple(_execute(connection, _checksum_query(relation, columns, condition))[0])
+def _verify_and_mark_restored(connection, archive, archive_table, relation, columns) -> None:
+    """The rows of ``relation`` equal to an archived row, by text form, match the manifest."""
+    restored_rows = sql.SQL(
+        "ROW({columns})::text IN (SELECT ROW({columns})::text FROM archive.{source} "
+        "WHERE _manifest_id = {manifest})"
+    ).format(
+        columns=columns,
+        source=sql.Identifier(archive_table),
+        manifest=sql.Literal(archive.manifest_id),
+    )
+    restored = tuple(_execute(connection, _checksum_query(relation, columns, restored_rows))[0])
     if restored != (archive.row_count, archive.checksum):
         raise ChecksumMismatch(
             f"Restored rows {restored} do not match manifest {archive.manifest_id} "
