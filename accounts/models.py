@@ -1,12 +1,15 @@
 """Accounts: the platform's users, their settings, admins and notifications.
 
 The five legacy tables map production column for column (``contract/legacy``); see
-``database.fields`` for the column types Django lacks.
+``database.fields`` for the column types Django lacks. The tables after them are new
+(TARGET_SCHEMA.md §3.1): credentials, admin sessions and audit trails, system settings.
 """
 
 from typing import ClassVar
 
+from django.contrib.postgres.functions import RandomUUID
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Now
 
 from database.fields import LegacyJSONField, NaiveUTCDateTimeField, PostgresEnumField
@@ -245,3 +248,360 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# New tables (TARGET_SCHEMA.md §3.1). Column order follows the spec.
+#
+# A closed vocabulary is declared once at module level, because a model's Meta cannot see
+# the classes nested in the model, and is exposed on its model as a nested name
+# (``UserCredential.CredentialType``) for callers.
+
+
+class CredentialType(models.TextChoices):
+    API_KEY = "api_key", "API key"
+    OAUTH_TOKEN = "oauth_token", "OAuth token"
+    APP_CREDENTIALS = "app_credentials", "App credentials"
+
+
+class UserCredential(models.Model):
+    CredentialType = CredentialType
+
+    public_id = models.UUIDField(db_default=RandomUUID(), editable=False)
+    user = models.ForeignKey(
+        User, models.CASCADE, db_index=False, related_name="platform_credentials"
+    )
+    platform = models.CharField()
+    platform_user_id = models.CharField(null=True)
+    platform_username = models.CharField(null=True)
+    encrypted_credentials = models.TextField()  # Encrypted at rest (E)
+    credential_type = models.CharField(choices=CredentialType)
+    is_active = models.BooleanField(db_default=True)
+    last_verified = models.DateTimeField(null=True)
+    verification_error = models.TextField(null=True)
+    scopes = models.JSONField(null=True)
+    expires_at = models.DateTimeField(null=True)
+    created_at = models.DateTimeField(db_default=Now())
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
+    last_used = models.DateTimeField(null=True)
+
+    class Meta:
+        db_table = "user_credentials"
+        db_table_comment = "Per-user credentials for a social platform, stored encrypted."
+        indexes = [
+            # user_id is covered by user_credentials_user_id_platform_key.
+            models.Index(fields=["platform"], name="user_credentials_platform_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["public_id"], name="user_credentials_public_id_key"),
+            models.UniqueConstraint(
+                fields=["user", "platform"], name="user_credentials_user_id_platform_key"
+            ),
+            models.CheckConstraint(
+                condition=Q(credential_type__in=CredentialType.values),
+                name="user_credentials_credential_type_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform} credentials of user {self.user_id}"
+
+
+class PlatformConfig(models.Model):
+    platform_name = models.CharField()
+    display_name = models.CharField()
+    is_active = models.BooleanField(db_default=True)
+    requires_oauth = models.BooleanField(db_default=False)
+    requires_app_credentials = models.BooleanField(db_default=False)
+    required_fields = models.JSONField()
+    optional_fields = models.JSONField(db_default={})
+    oauth_config = models.JSONField(null=True)
+    api_base_url = models.CharField(null=True)
+    api_version = models.CharField(null=True)
+    rate_limits = models.JSONField(null=True)
+    setup_instructions = models.TextField(null=True)
+    help_url = models.CharField(null=True)
+    created_at = models.DateTimeField(db_default=Now())
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
+
+    class Meta:
+        db_table = "platform_configs"
+        db_table_comment = "Supported social platforms and the credential fields each one needs."
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform_name"], name="platform_configs_platform_name_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class RefreshTokenBlacklist(models.Model):
+    token_jti = models.CharField()
+    user = models.ForeignKey(
+        User, models.CASCADE, db_index=False, related_name="revoked_refresh_tokens"
+    )
+    revoked_at = models.DateTimeField(db_default=Now())
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "refresh_token_blacklist"
+        db_table_comment = "JWT ids of revoked refresh tokens, kept until the tokens expire."
+        verbose_name_plural = "refresh token blacklist"
+        indexes = [
+            # The spec's idx_blacklist_token_user (token_jti, user_id) is left out: token_jti
+            # is unique, so refresh_token_blacklist_token_jti_key already serves that lookup.
+            models.Index(fields=["user"], name="refresh_token_blacklist_user_id_idx"),
+            # Purging expired entries.
+            models.Index(fields=["expires_at"], name="refresh_token_blacklist_expires_at_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["token_jti"], name="refresh_token_blacklist_token_jti_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.token_jti
+
+
+class AdminSession(models.Model):
+    admin_user = models.ForeignKey(
+        AdminUser, models.CASCADE, db_index=False, related_name="sessions"
+    )
+    session_token = models.CharField()  # Hash only (H)
+    refresh_token = models.CharField()  # Hash only (H)
+    ip_address = models.CharField(null=True)
+    user_agent = models.TextField(null=True)
+    location = models.CharField(null=True)
+    created_at = models.DateTimeField(db_default=Now())
+    last_activity = models.DateTimeField(auto_now=True, db_default=Now())
+    expires_at = models.DateTimeField()
+    is_active = models.BooleanField(db_default=True)
+    logout_at = models.DateTimeField(null=True)
+
+    class Meta:
+        db_table = "admin_sessions"
+        db_table_comment = "Sessions of the admin console; tokens are stored as hashes."
+        indexes = [
+            models.Index(fields=["admin_user"], name="admin_sessions_admin_user_id_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session_token"], name="admin_sessions_session_token_key"
+            ),
+            models.UniqueConstraint(
+                fields=["refresh_token"], name="admin_sessions_refresh_token_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Session #{self.pk} of admin {self.admin_user_id}"
+
+
+class UserManagement(models.Model):
+    # One-to-one: PostgreSQL names the unique constraint user_management_user_id_key.
+    user = models.OneToOneField(User, models.CASCADE, related_name="management")
+    api_key_hash = models.CharField(null=True)  # Hash only (H)
+    api_key_prefix = models.CharField(max_length=16, null=True)
+    api_secret_hash = models.CharField(null=True)  # Hash only (H)
+    api_key_created_at = models.DateTimeField(null=True)
+    api_key_last_used = models.DateTimeField(null=True)
+    api_key_usage_count = models.IntegerField(db_default=0)
+    monthly_request_limit = models.IntegerField(db_default=1000)
+    monthly_requests_used = models.IntegerField(db_default=0)
+    daily_request_limit = models.IntegerField(db_default=100)
+    daily_requests_used = models.IntegerField(db_default=0)
+    is_suspended = models.BooleanField(db_default=False)
+    suspension_reason = models.TextField(null=True)
+    suspended_at = models.DateTimeField(null=True)
+    suspension_expires = models.DateTimeField(null=True)
+    is_verified = models.BooleanField(db_default=False)
+    verification_notes = models.TextField(null=True)
+    verified_at = models.DateTimeField(null=True)
+    subscription_tier = models.CharField(db_default="free")
+    subscription_expires = models.DateTimeField(null=True)
+    billing_customer_id = models.CharField(null=True)
+    # SET NULL: an optional reference; deleting an admin must not delete the users it
+    # managed (R-14).
+    managed_by = models.ForeignKey(
+        AdminUser,
+        models.SET_NULL,
+        db_index=False,
+        null=True,
+        related_name="managed_users",
+    )
+    created_at = models.DateTimeField(db_default=Now())
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
+
+    class Meta:
+        db_table = "user_management"
+        db_table_comment = "Admin-side state of a user: API key, quotas, suspension, tier."
+        verbose_name_plural = "user management"
+        indexes = [
+            models.Index(fields=["managed_by"], name="user_management_managed_by_id_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["api_key_hash"], name="user_management_api_key_hash_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Management of user {self.user_id}"
+
+
+class AdminAuditLog(models.Model):
+    # PROTECT: the audit trail must survive; admins are deactivated, not deleted (R-14).
+    admin_user = models.ForeignKey(
+        AdminUser, models.PROTECT, db_index=False, related_name="audit_logs"
+    )
+    action = models.CharField()
+    resource_type = models.CharField()
+    resource_id = models.CharField(null=True)  # Any resource's id: no foreign key (R-27).
+    details = models.JSONField(null=True)
+    old_values = models.JSONField(null=True)
+    new_values = models.JSONField(null=True)
+    ip_address = models.CharField(null=True)
+    user_agent = models.TextField(null=True)
+    request_id = models.CharField(null=True)
+    success = models.BooleanField(db_default=True)
+    error_message = models.TextField(null=True)
+    execution_time_ms = models.IntegerField(null=True)
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        db_table = "admin_audit_logs"
+        db_table_comment = "What each admin did in the admin console, with before/after values."
+        indexes = [
+            # Also serves admin_user_id alone.
+            models.Index(fields=["admin_user", "action"], name="idx_audit_admin_action"),
+            models.Index(fields=["action"], name="admin_audit_logs_action_idx"),
+            models.Index(fields=["resource_type", "resource_id"], name="idx_audit_resource"),
+            models.Index(fields=["created_at"], name="idx_audit_created_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} on {self.resource_type} by admin {self.admin_user_id}"
+
+
+class SystemSetting(models.Model):
+    key = models.CharField()
+    value = models.JSONField(null=True)
+    description = models.TextField(null=True)
+    setting_type = models.CharField()
+    is_public = models.BooleanField(db_default=False)
+    is_readonly = models.BooleanField(db_default=False)
+    validation_rules = models.JSONField(null=True)
+    default_value = models.JSONField(null=True)
+    created_at = models.DateTimeField(db_default=Now())
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
+    # SET NULL: informational; the setting outlives the admin who wrote it.
+    created_by = models.ForeignKey(
+        AdminUser,
+        models.SET_NULL,
+        db_column="created_by",
+        db_index=False,
+        null=True,
+        related_name="created_settings",
+    )
+    # SET NULL: informational, as created_by.
+    updated_by = models.ForeignKey(
+        AdminUser,
+        models.SET_NULL,
+        db_column="updated_by",
+        db_index=False,
+        null=True,
+        related_name="updated_settings",
+    )
+
+    class Meta:
+        db_table = "system_settings"
+        db_table_comment = "Global platform settings, one row per key."
+        indexes = [
+            models.Index(fields=["created_by"], name="system_settings_created_by_idx"),
+            models.Index(fields=["updated_by"], name="system_settings_updated_by_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["key"], name="system_settings_key_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class ApiKeyRevocation(models.Model):
+    api_key_hash = models.CharField()  # Hash only (H)
+    user = models.ForeignKey(
+        User, models.CASCADE, db_index=False, related_name="api_key_revocations"
+    )
+    revoked_at = models.DateTimeField(db_default=Now())
+    # PROTECT: an audit record; admins are deactivated, not deleted.
+    revoked_by = models.ForeignKey(
+        AdminUser,
+        models.PROTECT,
+        db_column="revoked_by",
+        db_index=False,
+        related_name="api_key_revocations",
+    )
+    reason = models.CharField(null=True)
+    notes = models.TextField(null=True)
+    expires_at = models.DateTimeField(null=True)
+
+    class Meta:
+        db_table = "api_key_revocations"
+        db_table_comment = "Revoked API keys (as hashes), kept until the revocation expires."
+        indexes = [
+            models.Index(fields=["api_key_hash"], name="api_key_revocations_api_key_hash_idx"),
+            models.Index(fields=["user"], name="api_key_revocations_user_id_idx"),
+            models.Index(fields=["revoked_by"], name="api_key_revocations_revoked_by_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Revocation #{self.pk} for user {self.user_id}"
+
+
+class AuditOutcome(models.TextChoices):
+    SUCCESS = "success", "Success"
+    FAILURE = "failure", "Failure"
+    ERROR = "error", "Error"
+
+
+class AuditLog(models.Model):
+    Outcome = AuditOutcome
+
+    timestamp = models.DateTimeField(db_default=Now())
+    event_type = models.CharField(max_length=100)
+    # The actor as text, with no foreign key: a user, an admin or the system (R-25).
+    user_id = models.CharField(max_length=100, null=True)
+    session_id = models.CharField(max_length=100, null=True)
+    ip_address = models.CharField(max_length=45, null=True)
+    user_agent = models.TextField(null=True)
+    resource = models.CharField(max_length=200, null=True)
+    action = models.CharField(max_length=100, null=True)
+    outcome = models.CharField(max_length=50, null=True, choices=AuditOutcome)
+    details = models.JSONField(null=True)
+    compliance_flags = models.JSONField(null=True)
+
+    class Meta:
+        db_table = "audit_logs"
+        db_table_comment = "Compliance audit trail of application events (no owner; R-25)."
+        indexes = [
+            models.Index(fields=["timestamp"], name="audit_logs_timestamp_idx"),
+            models.Index(fields=["user_id"], name="audit_logs_user_id_idx"),
+            models.Index(fields=["session_id"], name="audit_logs_session_id_idx"),
+            models.Index(fields=["outcome"], name="audit_logs_outcome_idx"),
+            # Also serves event_type alone.
+            models.Index(
+                fields=["event_type", "outcome", "timestamp"],
+                name="idx_audit_logs_security_events",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome__in=AuditOutcome.values), name="audit_logs_outcome_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} at {self.timestamp}"
