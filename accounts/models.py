@@ -87,6 +87,8 @@ class User(models.Model):
     stripe_subscription_id = models.CharField(max_length=255, null=True)
     # Meant for organizations.id; that table does not exist in production yet.
     default_organization_id = models.CharField(max_length=255, null=True)
+    # Stable external id for APIs and links, added online (TARGET_SCHEMA.md §4).
+    public_id = models.UUIDField(db_default=RandomUUID(), editable=False)
 
     implied_references: ClassVar[dict[str, tuple[str, str]]] = {
         "default_organization_id": ("organizations", "id"),
@@ -97,8 +99,6 @@ class User(models.Model):
         db_table_comment = LEGACY
         verbose_name = "platform user"
         indexes = [
-            # Redundant with the primary key; kept until a forward migration drops it.
-            models.Index(fields=["id"], name="ix_users_id"),
             models.Index(fields=["email", "username"], name="ix_users_email_username"),
             models.Index(
                 fields=["email_verification_token"], name="ix_users_email_verification_token"
@@ -111,6 +111,7 @@ class User(models.Model):
             # Unique indexes in production, not constraints; case-sensitive (QUIRKS.md §10).
             models.UniqueConstraint(fields=["email"], name="ix_users_email"),
             models.UniqueConstraint(fields=["username"], name="ix_users_username"),
+            models.UniqueConstraint(fields=["public_id"], name="users_public_id_key"),
         ]
 
     def __str__(self) -> str:
@@ -132,14 +133,16 @@ class AdminUser(models.Model):
     is_active = models.BooleanField(null=True)
     created_at = NaiveUTCDateTimeField()
     last_login = NaiveUTCDateTimeField(null=True)
+    # Stable external id for APIs and links, added online (TARGET_SCHEMA.md §4).
+    public_id = models.UUIDField(db_default=RandomUUID(), editable=False)
 
     class Meta:
         db_table = "admin_users"
         db_table_comment = LEGACY
-        indexes = [models.Index(fields=["id"], name="ix_admin_users_id")]
         constraints = [
             models.UniqueConstraint(fields=["email"], name="ix_admin_users_email"),
             models.UniqueConstraint(fields=["username"], name="ix_admin_users_username"),
+            models.UniqueConstraint(fields=["public_id"], name="admin_users_public_id_key"),
         ]
 
     def __str__(self) -> str:
@@ -148,7 +151,7 @@ class AdminUser(models.Model):
 
 class UserSettings(models.Model):
     id = models.AutoField(primary_key=True)
-    # NO ACTION in production; no unique constraint although the app treats it as 1:1.
+    # NO ACTION in production.
     user = models.ForeignKey(User, models.PROTECT, db_index=False, related_name="settings_rows")
     brand_name = models.CharField(null=True)
     brand_voice = models.CharField(null=True, db_default="professional")
@@ -204,7 +207,10 @@ class UserSettings(models.Model):
         db_table = "user_settings"
         db_table_comment = LEGACY
         verbose_name_plural = "user settings"
-        indexes = [models.Index(fields=["id"], name="ix_user_settings_id")]
+        constraints = [
+            # One settings row per user, as the application assumes.
+            models.UniqueConstraint(fields=["user"], name="user_settings_user_id_key"),
+        ]
 
     def __str__(self) -> str:
         return f"Settings #{self.pk} of user {self.user_id}"
@@ -229,6 +235,8 @@ class Notification(models.Model):
     notification_metadata = LegacyJSONField(null=True)
     created_at = NaiveUTCDateTimeField(null=True, db_default=Now())
     expires_at = NaiveUTCDateTimeField(null=True)
+    # Stable external id for APIs and links, added online (TARGET_SCHEMA.md §4).
+    public_id = models.UUIDField(db_default=RandomUUID(), editable=False)
 
     # Columns that point at another table without a constraint: (table, column) targets.
     implied_references: ClassVar[dict[str, tuple[str, str]]] = {
@@ -244,6 +252,9 @@ class Notification(models.Model):
             models.Index(fields=["created_at"], name="ix_notifications_created_at"),
             models.Index(fields=["is_read"], name="ix_notifications_is_read"),
             models.Index(fields=["user"], name="ix_notifications_user_id"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["public_id"], name="notifications_public_id_key"),
         ]
 
     def __str__(self) -> str:

@@ -19,6 +19,7 @@ _MANIFEST = """
 CREATE TABLE IF NOT EXISTS archive.manifest (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     source text NOT NULL,
+    selection text NOT NULL,
     archive_table text NOT NULL,
     migration text NOT NULL,
     row_count bigint NOT NULL,
@@ -92,10 +93,12 @@ def archive_rows(
     )
     ((manifest_id,),) = _execute(
         connection,
-        "INSERT INTO archive.manifest (source, archive_table, migration, row_count, checksum) "
-        "VALUES (%s, %s, %s, %s, %s) RETURNING id",
+        "INSERT INTO archive.manifest "
+        "(source, selection, archive_table, migration, row_count, checksum) "
+        "VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
         [
-            f"{source_table}({', '.join(columns)}) WHERE {where}",
+            f"public.{source_table}",
+            f"{', '.join(columns)} WHERE {where}",
             f"archive.{archive_table}",
             migration,
             row_count,

@@ -47,24 +47,63 @@ def by_meaning(value: Any) -> Any:
     return value
 
 
-def changed_rows(before: Rows, after: Rows) -> list[str]:
-    """Every row of ``before`` that is missing or different in ``after``, as sentences.
+def archived_rows(conn) -> Rows:
+    """What the archive holds, by source table and key (the first archived column).
 
-    A column that no longer exists in ``after`` is not compared here; retired data is
-    checked against the archive instead.
+    Only archives not restored since are read; column archives (a key plus the retired
+    column) merge into the rows of their source table.
     """
+    exists = conn.execute("SELECT to_regclass('archive.manifest') IS NOT NULL").fetchone()[0]
+    if not exists:
+        return {}
+    manifests = conn.execute(
+        "SELECT DISTINCT ON (archive_table) id, source, archive_table FROM archive.manifest "
+        "WHERE restored_at IS NULL ORDER BY archive_table, id DESC"
+    ).fetchall()
+    rows: Rows = {}
+    for manifest_id, source, archive_table in manifests:
+        schema, table = archive_table.split(".")
+        cursor = conn.execute(
+            sql.SQL("SELECT * FROM {}.{} WHERE _manifest_id = %s").format(
+                sql.Identifier(schema), sql.Identifier(table)
+            ),
+            [manifest_id],
+        )
+        names = [column.name for column in cursor.description if column.name != "_manifest_id"]
+        target = rows.setdefault(source.removeprefix("public."), {})
+        for record in cursor:
+            row = dict(zip(names, map(by_meaning, record), strict=False))
+            target.setdefault(record[0], {}).update(row)
+    return rows
+
+
+def changed_rows(before: Rows, after: Rows, archived: Rows | None = None) -> list[str]:
+    """Every value of ``before`` found neither in ``after`` nor in the archive, as sentences.
+
+    A row or a column that a migration retired must be in the archive with the same value;
+    everything else must still be in place with the same meaning.
+    """
+    archived = archived or {}
     problems = []
     for table, table_rows in before.items():
-        if table not in after:
-            continue
         for key, row in table_rows.items():
-            kept = after[table].get(key)
-            if kept is None:
-                problems.append(f"{table} row {key!r} is missing")
+            kept = after.get(table, {}).get(key, {})
+            saved = archived.get(table, {}).get(key, {})
+            if not kept and not saved:
+                problems.append(f"{table} row {key!r} is missing and not archived")
                 continue
             for column, value in row.items():
-                if column in kept and kept[column] != value:
+                if column in kept:
+                    found = kept[column]
+                elif column in saved:
+                    found = saved[column]
+                elif value is None or not kept:
+                    continue  # NULL in a retired column, or a row archived with other columns
+                else:
+                    problems.append(f"{table} row {key!r} column {column} was dropped unarchived")
+                    continue
+                if found != value:
                     problems.append(
-                        f"{table} row {key!r} column {column}: {value!r} became {kept[column]!r}"
+                        f"{table} row {key!r} column {column}: {value!r} became {found!r}"
                     )
     return problems

@@ -66,7 +66,7 @@ def test_public_id_recipe_fills_every_row_and_ends_unique_and_not_null(big_table
 
 def test_rows_written_during_the_backfill_get_distinct_ids(big_table):
     operations = public_id_operations()
-    add_column, backfill, *finish = operations
+    add_column, _backfill, *finish = operations
     run(big_table, [add_column])
     stop = threading.Event()
     inserted = []
@@ -187,7 +187,9 @@ def test_archived_rows_restore_byte_for_byte(big_table):
 
     assert saved == restored
     assert saved.row_count == len(before)
-    assert fetch(big_table, "SELECT id, name FROM items WHERE mod(id, 7) = 0 ORDER BY id") == before
+    assert (
+        fetch(big_table, "SELECT id, name FROM items WHERE mod(id, 7) = 0 ORDER BY id") == before
+    )
     assert fetch(
         big_table, "SELECT count(*) FROM archive.manifest WHERE restored_at IS NOT NULL"
     ) == [(1,)]

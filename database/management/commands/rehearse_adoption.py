@@ -42,8 +42,9 @@ class Command(BaseCommand):
             del connections.settings[alias]
         with scratch.connect(server, name) as conn:
             after = rowcheck.legacy_rows(conn)
+            archived = rowcheck.archived_rows(conn)
             applied = conn.execute("SELECT count(*) FROM django_migrations").fetchone()[0]
-        self.report(before, after, applied, name)
+        self.report(before, after, archived, applied, name)
 
     def build_production_copy(self, server: dict, name: str) -> None:
         self.stdout.write(f"Building '{name}' from {LEGACY_DIR.relative_to(settings.BASE_DIR)}")
@@ -53,12 +54,13 @@ class Command(BaseCommand):
             scratch.load_sql_file(server, name, LEGACY_DIR / file)
             self.stdout.write(f"  loaded {file}")
 
-    def report(self, before, after, applied: int, name: str) -> None:
-        self.stdout.write("\nLegacy tables, rows before and after adoption:")
+    def report(self, before, after, archived, applied: int, name: str) -> None:
+        self.stdout.write("\nLegacy tables: rows before, rows after, rows archived")
         for table, rows in sorted(before.items()):
             kept = len(after.get(table, {}))
-            self.stdout.write(f"  {table:<30} {len(rows):>5} {kept:>5}")
-        problems = rowcheck.changed_rows(before, after)
+            saved = len(set(archived.get(table, {})) - set(after.get(table, {})))
+            self.stdout.write(f"  {table:<30} {len(rows):>5} {kept:>5} {saved:>5}")
+        problems = rowcheck.changed_rows(before, after, archived)
         for problem in problems[:20]:
             self.stderr.write(f"  - {problem}")
         if problems:
@@ -67,6 +69,6 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"\nAdopted '{name}': {applied} migrations recorded, {total} legacy rows "
-                "compared, every value kept."
+                "compared, every value kept or archived."
             )
         )
