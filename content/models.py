@@ -1,6 +1,13 @@
-"""Content: what users publish, and the log of what was posted."""
+"""Content: what users publish, and the log of what was posted.
 
+The two legacy tables map production column for column; the tables after them are new
+(TARGET_SCHEMA.md §3.4): content items and their metrics, templates, categories, and the
+organization-scoped drafts and schedules of the partner publishing flow.
+"""
+
+from django.contrib.postgres.functions import RandomUUID
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Now
 
 from accounts.models import LEGACY
@@ -84,3 +91,388 @@ class Content(models.Model):
 
     def __str__(self) -> str:
         return self.title or f"Content #{self.pk}"
+
+
+# New tables (TARGET_SCHEMA.md §3.4). Column order follows the spec.
+#
+# A closed vocabulary is declared once at module level, because a model's Meta cannot see
+# the classes nested in the model, and is exposed on its model as a nested name
+# (``ContentItem.Status``) for callers.
+
+
+class DraftStatus(models.TextChoices):
+    CREATED = "created", "Created"
+    VERIFIED = "verified", "Verified"
+    FAILED = "failed", "Failed"
+
+
+class ScheduleStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    PUBLISHING = "publishing", "Publishing"
+    PUBLISHED = "published", "Published"
+    FAILED = "failed", "Failed"
+
+
+class ContentItemType(models.TextChoices):
+    TEXT = "text", "Text"
+    IMAGE = "image", "Image"
+    VIDEO = "video", "Video"
+    CAROUSEL = "carousel", "Carousel"
+    STORY = "story", "Story"
+
+
+class ContentItemFormat(models.TextChoices):
+    POST = "post", "Post"
+    THREAD = "thread", "Thread"
+    ARTICLE = "article", "Article"
+
+
+class ContentItemStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SCHEDULED = "scheduled", "Scheduled"
+    PUBLISHED = "published", "Published"
+    FAILED = "failed", "Failed"
+    ARCHIVED = "archived", "Archived"
+
+
+class PerformanceTier(models.TextChoices):
+    # "unknown" is the column's default: the tier before any metrics arrive.
+    UNKNOWN = "unknown", "Unknown"
+    VIRAL = "viral", "Viral"
+    HIGH = "high", "High"
+    MEDIUM = "medium", "Medium"
+    LOW = "low", "Low"
+    POOR = "poor", "Poor"
+
+
+class ContentDraft(models.Model):
+    Status = DraftStatus
+
+    public_id = models.UUIDField(db_default=RandomUUID(), editable=False)
+    organization = models.ForeignKey(
+        "organizations.Organization", models.CASCADE, db_index=False, related_name="drafts"
+    )
+    connection = models.ForeignKey(
+        "social.SocialConnection", models.CASCADE, db_index=False, related_name="drafts"
+    )
+    content = models.TextField()
+    content_hash = models.CharField(max_length=64)  # SHA-256 of the content, for idempotency.
+    media_urls = models.JSONField(db_default=[])
+    status = models.CharField(max_length=50, choices=DraftStatus, db_default=DraftStatus.CREATED)
+    created_at = models.DateTimeField(db_default=Now())
+    verified_at = models.DateTimeField(null=True)
+    error_message = models.TextField(null=True)
+
+    class Meta:
+        db_table = "content_drafts"
+        db_table_comment = "Drafts that verify an organization's connection can publish."
+        indexes = [
+            # Also serves organization_id alone.
+            models.Index(
+                fields=["organization", "connection"], name="idx_content_drafts_org_connection"
+            ),
+            models.Index(fields=["connection"], name="content_drafts_connection_id_idx"),
+            models.Index(fields=["content_hash"], name="content_drafts_content_hash_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["public_id"], name="content_drafts_public_id_key"),
+            models.CheckConstraint(
+                condition=Q(status__in=DraftStatus.values), name="content_drafts_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Draft #{self.pk} ({self.status})"
+
+
+class ContentSchedule(models.Model):
+    Status = ScheduleStatus
+
+    public_id = models.UUIDField(db_default=RandomUUID(), editable=False)
+    organization = models.ForeignKey(
+        "organizations.Organization", models.CASCADE, db_index=False, related_name="schedules"
+    )
+    connection = models.ForeignKey(
+        "social.SocialConnection", models.CASCADE, db_index=False, related_name="schedules"
+    )
+    content = models.TextField()
+    content_hash = models.CharField(max_length=64)  # SHA-256 of the content.
+    media_urls = models.JSONField(db_default=[])
+    scheduled_for = models.DateTimeField(null=True)  # NULL: publish now.
+    status = models.CharField(
+        max_length=50, choices=ScheduleStatus, db_default=ScheduleStatus.SCHEDULED
+    )
+    published_at = models.DateTimeField(null=True)
+    platform_post_id = models.CharField(max_length=255, null=True)
+    error_message = models.TextField(null=True)
+    idempotency_key = models.CharField(max_length=255, null=True)
+    created_at = models.DateTimeField(db_default=Now())
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
+
+    class Meta:
+        db_table = "content_schedules"
+        db_table_comment = "Posts an organization has scheduled on one of its connections."
+        indexes = [
+            # Also serves organization_id alone.
+            models.Index(
+                fields=["organization", "connection"],
+                name="idx_content_schedules_org_connection",
+            ),
+            models.Index(fields=["connection"], name="content_schedules_connection_id_idx"),
+            models.Index(fields=["scheduled_for"], name="content_schedules_scheduled_for_idx"),
+            models.Index(fields=["status"], name="content_schedules_status_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["public_id"], name="content_schedules_public_id_key"),
+            # Per tenant, not global as in the code (R-15).
+            models.UniqueConstraint(
+                fields=["organization", "idempotency_key"],
+                name="content_schedules_organization_id_idempotency_key_key",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ScheduleStatus.values),
+                name="content_schedules_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Schedule #{self.pk} ({self.status})"
+
+
+class ContentItem(models.Model):
+    ContentType = ContentItemType
+    ContentFormat = ContentItemFormat
+    Status = ContentItemStatus
+    PerformanceTier = PerformanceTier
+
+    public_id = models.UUIDField(db_default=RandomUUID(), editable=False)
+    user = models.ForeignKey(
+        "accounts.User", models.CASCADE, db_index=False, related_name="content_items"
+    )
+    content = models.TextField()
+    content_hash = models.CharField(null=True)  # SHA-256, to find duplicates.
+    platform = models.CharField()
+    content_type = models.CharField(choices=ContentItemType)
+    content_format = models.CharField(null=True, choices=ContentItemFormat)
+    status = models.CharField(choices=ContentItemStatus, db_default=ContentItemStatus.DRAFT)
+    published_at = models.DateTimeField(null=True)
+    scheduled_for = models.DateTimeField(null=True)
+    platform_post_id = models.CharField(null=True)
+    platform_url = models.CharField(null=True)
+    embedding_id = models.CharField(null=True)  # Id in the vector store.
+    embedding_model = models.CharField(db_default="text-embedding-3-large")
+    likes_count = models.IntegerField(db_default=0)
+    shares_count = models.IntegerField(db_default=0)
+    comments_count = models.IntegerField(db_default=0)
+    reach_count = models.IntegerField(db_default=0)
+    click_count = models.IntegerField(db_default=0)
+    engagement_rate = models.FloatField(db_default=0.0)
+    performance_tier = models.CharField(
+        choices=PerformanceTier, db_default=PerformanceTier.UNKNOWN
+    )
+    viral_score = models.FloatField(db_default=0.0)  # 0 to 1.
+    topic_category = models.CharField(null=True)
+    sentiment = models.CharField(null=True)
+    tone = models.CharField(null=True)
+    reading_level = models.CharField(null=True)
+    ai_generated = models.BooleanField(db_default=False)
+    ai_model = models.CharField(null=True)
+    generation_prompt = models.TextField(null=True)
+    generation_params = models.JSONField(db_default={})
+    hashtags = models.JSONField(db_default=[])
+    mentions = models.JSONField(db_default=[])
+    links = models.JSONField(db_default=[])
+    keywords = models.JSONField(db_default=[])
+    optimal_posting_time = models.DateTimeField(null=True)
+    time_zone = models.CharField(db_default="UTC")
+    day_of_week = models.IntegerField(null=True)  # 0 = Monday.
+    hour_of_day = models.IntegerField(null=True)  # 0 to 23.
+    # SET NULL: a repurposed copy outlives its source (R-19).
+    parent_content = models.ForeignKey(
+        "self", models.SET_NULL, db_index=False, null=True, related_name="derived_items"
+    )
+    # SET NULL: the template is optional; items outlive it (R-19).
+    template = models.ForeignKey(
+        "ContentTemplate", models.SET_NULL, db_index=False, null=True, related_name="items"
+    )
+    campaign_id = models.CharField(null=True)  # Soft reference: there is no campaigns table.
+    ab_test_group = models.CharField(null=True)  # A, B, C…
+    ab_test_id = models.CharField(null=True)
+    requires_approval = models.BooleanField(db_default=False)
+    # SET NULL: informational; the item outlives its approver (R-19).
+    approved_by = models.ForeignKey(
+        "accounts.User",
+        models.SET_NULL,
+        db_column="approved_by",
+        db_index=False,
+        null=True,
+        related_name="approved_content_items",
+    )
+    approved_at = models.DateTimeField(null=True)
+    rejection_reason = models.TextField(null=True)
+    content_quality_score = models.FloatField(db_default=0.0)
+    brand_voice_alignment = models.FloatField(db_default=0.0)
+    created_at = models.DateTimeField(db_default=Now())
+    updated_at = models.DateTimeField(null=True, auto_now=True)
+    last_performance_update = models.DateTimeField(null=True)
+    content_metadata = models.JSONField(db_default={})
+
+    class Meta:
+        db_table = "content_items"
+        db_table_comment = "A user's content with its performance, AI and A/B-test metadata."
+        indexes = [
+            # The single-column indexes the spec lists on performance_tier, topic_category,
+            # created_at and ab_test_id are left out: each leads a composite index below.
+            models.Index(fields=["content_hash"], name="content_items_content_hash_idx"),
+            models.Index(fields=["platform"], name="content_items_platform_idx"),
+            models.Index(fields=["content_type"], name="content_items_content_type_idx"),
+            models.Index(fields=["status"], name="content_items_status_idx"),
+            models.Index(fields=["published_at"], name="content_items_published_at_idx"),
+            models.Index(fields=["scheduled_for"], name="content_items_scheduled_for_idx"),
+            models.Index(fields=["platform_post_id"], name="content_items_platform_post_id_idx"),
+            models.Index(fields=["embedding_id"], name="content_items_embedding_id_idx"),
+            models.Index(fields=["sentiment"], name="content_items_sentiment_idx"),
+            models.Index(fields=["parent_content"], name="content_items_parent_content_id_idx"),
+            models.Index(fields=["template"], name="content_items_template_id_idx"),
+            models.Index(fields=["approved_by"], name="content_items_approved_by_idx"),
+            # Also serves user_id alone.
+            models.Index(fields=["user", "platform"], name="idx_content_user_platform"),
+            models.Index(
+                fields=["performance_tier", "engagement_rate"], name="idx_content_performance"
+            ),
+            models.Index(
+                fields=["topic_category", "sentiment"], name="idx_content_topic_sentiment"
+            ),
+            models.Index(fields=["created_at", "platform"], name="idx_content_created_platform"),
+            models.Index(fields=["ab_test_id", "ab_test_group"], name="idx_content_ab_test"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["public_id"], name="content_items_public_id_key"),
+            models.CheckConstraint(
+                condition=Q(content_type__in=ContentItemType.values),
+                name="content_items_content_type_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(content_format__in=ContentItemFormat.values),
+                name="content_items_content_format_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ContentItemStatus.values), name="content_items_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(performance_tier__in=PerformanceTier.values),
+                name="content_items_performance_tier_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform} {self.content_type} #{self.pk}"
+
+
+class ContentPerformanceSnapshot(models.Model):
+    content_item = models.ForeignKey(
+        ContentItem, models.CASCADE, db_index=False, related_name="performance_snapshots"
+    )
+    snapshot_time = models.DateTimeField(db_default=Now())
+    likes_count = models.IntegerField(db_default=0)
+    shares_count = models.IntegerField(db_default=0)
+    comments_count = models.IntegerField(db_default=0)
+    reach_count = models.IntegerField(db_default=0)
+    click_count = models.IntegerField(db_default=0)
+    engagement_rate = models.FloatField(db_default=0.0)
+    likes_growth = models.IntegerField(db_default=0)
+    shares_growth = models.IntegerField(db_default=0)
+    comments_growth = models.IntegerField(db_default=0)
+    reach_growth = models.IntegerField(db_default=0)
+    engagement_velocity = models.FloatField(db_default=0.0)
+    viral_coefficient = models.FloatField(db_default=0.0)
+    platform_metrics = models.JSONField(db_default={})
+
+    class Meta:
+        db_table = "content_performance_snapshots"
+        db_table_comment = "Time series of a content item's metrics."
+        indexes = [
+            # Also serves content_item_id alone.
+            models.Index(
+                fields=["content_item", "snapshot_time"], name="idx_snapshot_content_time"
+            ),
+            models.Index(
+                fields=["snapshot_time"], name="content_performance_snapshots_snapshot_time_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Snapshot of item {self.content_item_id} at {self.snapshot_time}"
+
+
+class ContentCategory(models.Model):
+    name = models.CharField()
+    slug = models.CharField()
+    description = models.TextField(null=True)
+    # PROTECT: a parent cannot be deleted while it has children.
+    parent = models.ForeignKey(
+        "self", models.PROTECT, db_index=False, null=True, related_name="children"
+    )
+    color = models.CharField(db_default="#6B7280")
+    icon = models.CharField(null=True)
+    avg_engagement_rate = models.FloatField(db_default=0.0)
+    total_content_count = models.IntegerField(db_default=0)
+    keywords = models.JSONField(db_default=[])
+    training_samples = models.JSONField(db_default=[])
+    created_at = models.DateTimeField(db_default=Now())
+    updated_at = models.DateTimeField(null=True, auto_now=True)
+
+    class Meta:
+        db_table = "content_categories"
+        db_table_comment = "Global hierarchy of content topics (reference data)."
+        verbose_name_plural = "content categories"
+        indexes = [
+            models.Index(fields=["parent"], name="content_categories_parent_id_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["name"], name="content_categories_name_key"),
+            models.UniqueConstraint(fields=["slug"], name="content_categories_slug_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ContentTemplate(models.Model):
+    public_id = models.UUIDField(db_default=RandomUUID(), editable=False)
+    user = models.ForeignKey(
+        "accounts.User", models.CASCADE, db_index=False, related_name="content_templates"
+    )
+    name = models.CharField()
+    description = models.TextField(null=True)
+    template_content = models.TextField()  # Text with placeholders.
+    prompt_template = models.TextField(null=True)
+    platform = models.CharField()
+    # PROTECT: categories are shared reference data; one in use cannot be deleted.
+    category = models.ForeignKey(
+        ContentCategory, models.PROTECT, db_index=False, null=True, related_name="templates"
+    )
+    content_type = models.CharField()
+    usage_count = models.IntegerField(db_default=0)
+    avg_performance = models.FloatField(db_default=0.0)
+    variables = models.JSONField(db_default=[])
+    constraints = models.JSONField(db_default={})  # Length limits, required elements.
+    is_active = models.BooleanField(db_default=True)
+    is_public = models.BooleanField(db_default=False)
+    created_at = models.DateTimeField(db_default=Now())
+    updated_at = models.DateTimeField(null=True, auto_now=True)
+
+    class Meta:
+        db_table = "content_templates"
+        db_table_comment = "A user's reusable content templates and AI prompts."
+        indexes = [
+            models.Index(fields=["user"], name="content_templates_user_id_idx"),
+            models.Index(fields=["platform"], name="content_templates_platform_idx"),
+            models.Index(fields=["category"], name="content_templates_category_id_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["public_id"], name="content_templates_public_id_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,9 +1,16 @@
-"""Social: connected platform accounts, the inbox and its replies."""
+"""Social: connected platform accounts, the inbox and its replies.
+
+The six legacy tables map production column for column; the tables after them are new
+(TARGET_SCHEMA.md §3.5): organization connections and their audit, published posts, metric
+snapshots and post templates.
+"""
 
 from typing import ClassVar
 
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.functions import RandomUUID
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Now
 
 from accounts.models import LEGACY
@@ -304,3 +311,342 @@ class InboxSettings(models.Model):
 
     def __str__(self) -> str:
         return f"Inbox settings of user {self.user_id}"
+
+
+# New tables (TARGET_SCHEMA.md §3.5). Column order follows the spec.
+#
+# A closed vocabulary is declared once at module level, because a model's Meta cannot see
+# the classes nested in the model, and is exposed on its model as a nested name
+# (``SocialPost.Status``) for callers.
+
+
+class AuditAction(models.TextChoices):
+    CONNECT = "connect", "Connect"
+    DISCONNECT = "disconnect", "Disconnect"
+    REFRESH = "refresh", "Refresh"
+    PUBLISH = "publish", "Publish"
+    WEBHOOK_VERIFY = "webhook_verify", "Webhook verify"
+
+
+class AuditStatus(models.TextChoices):
+    SUCCESS = "success", "Success"
+    FAILURE = "failure", "Failure"
+    PENDING = "pending", "Pending"
+
+
+class PostType(models.TextChoices):
+    TEXT = "text", "Text"
+    IMAGE = "image", "Image"
+    VIDEO = "video", "Video"
+    CAROUSEL = "carousel", "Carousel"
+    STORY = "story", "Story"
+    REEL = "reel", "Reel"
+
+
+class PostFormat(models.TextChoices):
+    SINGLE = "single", "Single"
+    THREAD = "thread", "Thread"
+    ARTICLE = "article", "Article"
+
+
+class PostStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SCHEDULED = "scheduled", "Scheduled"
+    POSTED = "posted", "Posted"
+    FAILED = "failed", "Failed"
+    DELETED = "deleted", "Deleted"
+
+
+class TemplatePostType(models.TextChoices):
+    TEXT = "text", "Text"
+    IMAGE = "image", "Image"
+    VIDEO = "video", "Video"
+    THREAD = "thread", "Thread"
+
+
+class SocialConnection(models.Model):
+    public_id = models.UUIDField(db_default=RandomUUID(), editable=False)
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        models.CASCADE,
+        db_index=False,
+        related_name="social_connections",
+    )
+    platform = models.CharField(max_length=50)  # meta, x… (open vocabulary)
+    connection_name = models.CharField(max_length=255, null=True)
+    platform_account_id = models.CharField(max_length=255, null=True)
+    platform_username = models.CharField(max_length=255, null=True)
+    access_token = models.TextField(null=True)  # Encrypted at rest (E)
+    refresh_token = models.TextField(null=True)  # Encrypted at rest (E)
+    page_access_token = models.TextField(null=True)  # Encrypted at rest (E); Meta Pages only.
+    enc_version = models.IntegerField(db_default=1)  # Envelope version (R-21).
+    enc_kid = models.CharField(max_length=50, db_default="default")  # Key id, for rotation.
+    token_expires_at = models.DateTimeField(null=True)
+    scopes = models.JSONField(null=True)
+    platform_metadata = models.JSONField(db_default={})  # page_id, ig_business_id, since_id.
+    webhook_subscribed = models.BooleanField(db_default=False)
+    webhook_secret = models.TextField(null=True)  # Encrypted at rest (E); text, not 255 (R-17).
+    is_active = models.BooleanField(db_default=True)
+    revoked_at = models.DateTimeField(null=True)  # Soft disconnect.
+    last_checked_at = models.DateTimeField(null=True)
+    verified_for_posting = models.BooleanField(db_default=False)
+    created_at = models.DateTimeField(db_default=Now())
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
+
+    class Meta:
+        db_table = "social_connections"
+        db_table_comment = (
+            "An organization's OAuth connections to platform accounts (partner flow)."
+        )
+        indexes = [
+            # organization_id alone is served by uq_org_platform_account.
+            models.Index(
+                fields=["token_expires_at"], name="social_connections_token_expires_at_idx"
+            ),
+            # The organization's live connections, by platform.
+            models.Index(
+                fields=["organization", "platform"],
+                condition=Q(is_active=True, revoked_at__isnull=True),
+                name="idx_social_connections_active",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["public_id"], name="social_connections_public_id_key"),
+            models.UniqueConstraint(
+                fields=["organization", "platform", "platform_account_id"],
+                name="uq_org_platform_account",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.connection_name or f"{self.platform} connection #{self.pk}"
+
+
+class SocialAudit(models.Model):
+    Action = AuditAction
+    Status = AuditStatus
+
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        models.CASCADE,
+        db_index=False,
+        null=True,
+        related_name="social_audit_entries",
+    )
+    # SET NULL: the audit outlives the connection (CASCADE in the code; R-14).
+    connection = models.ForeignKey(
+        SocialConnection,
+        models.SET_NULL,
+        db_index=False,
+        null=True,
+        related_name="audit_entries",
+    )
+    action = models.CharField(max_length=50, choices=AuditAction)
+    platform = models.CharField(max_length=50, null=True)
+    # SET NULL: the actor is informational; the audit outlives the user (R-4).
+    user = models.ForeignKey(
+        "accounts.User",
+        models.SET_NULL,
+        db_index=False,
+        null=True,
+        related_name="social_audit_entries",
+    )
+    audit_metadata = models.JSONField(null=True)
+    status = models.CharField(max_length=50, null=True, choices=AuditStatus)
+    error_message = models.TextField(null=True)
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        db_table = "social_audit"
+        db_table_comment = "Audit trail of connection events: connect, refresh, publish…"
+        verbose_name_plural = "social audit"
+        indexes = [
+            models.Index(fields=["organization"], name="social_audit_organization_id_idx"),
+            models.Index(fields=["connection"], name="social_audit_connection_id_idx"),
+            models.Index(fields=["user"], name="social_audit_user_id_idx"),
+            models.Index(fields=["created_at"], name="social_audit_created_at_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action__in=AuditAction.values), name="social_audit_action_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=AuditStatus.values), name="social_audit_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} ({self.status}) at {self.created_at}"
+
+
+class SocialPost(models.Model):
+    PostType = PostType
+    PostFormat = PostFormat
+    Status = PostStatus
+
+    public_id = models.UUIDField(db_default=RandomUUID(), editable=False)
+    user = models.ForeignKey(
+        "accounts.User", models.CASCADE, db_index=False, related_name="social_posts"
+    )
+    # RESTRICT: connections are deactivated, not deleted, and post history must stay; a
+    # user's deletion still removes both, as both cascade from the user (R-20).
+    connection = models.ForeignKey(
+        SocialPlatformConnection, models.RESTRICT, db_index=False, related_name="posts"
+    )
+    # SET NULL: the source content item is optional; the post outlives it.
+    content_item = models.ForeignKey(
+        "content.ContentItem",
+        models.SET_NULL,
+        db_index=False,
+        null=True,
+        related_name="social_posts",
+    )
+    platform = models.CharField()
+    platform_post_id = models.CharField(null=True)  # Nullable: drafts have none yet (D9).
+    platform_url = models.CharField(null=True)
+    content_text = models.TextField(null=True)
+    media_urls = models.JSONField(db_default=[])
+    hashtags = models.JSONField(db_default=[])
+    mentions = models.JSONField(db_default=[])
+    post_type = models.CharField(choices=PostType, db_default=PostType.TEXT)
+    post_format = models.CharField(null=True, choices=PostFormat)
+    scheduled_for = models.DateTimeField(null=True)
+    posted_at = models.DateTimeField(null=True)
+    status = models.CharField(choices=PostStatus, db_default=PostStatus.DRAFT)
+    failure_reason = models.TextField(null=True)
+    retry_count = models.IntegerField(db_default=0)
+    likes_count = models.IntegerField(db_default=0)
+    shares_count = models.IntegerField(db_default=0)
+    comments_count = models.IntegerField(db_default=0)
+    reach_count = models.IntegerField(db_default=0)
+    click_count = models.IntegerField(db_default=0)
+    engagement_rate = models.FloatField(db_default=0.0)
+    last_metrics_update = models.DateTimeField(null=True)
+    metrics_update_count = models.IntegerField(db_default=0)
+    peak_engagement_time = models.DateTimeField(null=True)
+    platform_metrics = models.JSONField(db_default={})
+    sentiment = models.CharField(null=True)
+    topics = models.JSONField(db_default=[])
+    keywords = models.JSONField(db_default=[])
+    campaign_id = models.CharField(null=True)  # Soft reference: there is no campaigns table.
+    utm_parameters = models.JSONField(db_default={})
+    created_at = models.DateTimeField(db_default=Now())
+    updated_at = models.DateTimeField(null=True, auto_now=True)
+
+    class Meta:
+        db_table = "social_posts"
+        db_table_comment = "Posts published (or to be published) on a user's platform connection."
+        indexes = [
+            # posted_at alone is served by idx_social_post_posted_engagement.
+            models.Index(fields=["content_item"], name="social_posts_content_item_id_idx"),
+            models.Index(fields=["platform"], name="social_posts_platform_idx"),
+            models.Index(fields=["platform_post_id"], name="social_posts_platform_post_id_idx"),
+            models.Index(fields=["status"], name="social_posts_status_idx"),
+            models.Index(fields=["campaign_id"], name="social_posts_campaign_id_idx"),
+            models.Index(fields=["created_at"], name="social_posts_created_at_idx"),
+            # Also serves user_id alone.
+            models.Index(fields=["user", "platform"], name="idx_social_post_user_platform"),
+            # Also serves connection_id alone.
+            models.Index(
+                fields=["connection", "status"], name="idx_social_post_connection_status"
+            ),
+            models.Index(
+                fields=["posted_at", "engagement_rate"], name="idx_social_post_posted_engagement"
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["public_id"], name="social_posts_public_id_key"),
+            models.CheckConstraint(
+                condition=Q(post_type__in=PostType.values), name="social_posts_post_type_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(post_format__in=PostFormat.values),
+                name="social_posts_post_format_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=PostStatus.values), name="social_posts_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform} post #{self.pk} ({self.status})"
+
+
+class PlatformMetricsSnapshot(models.Model):
+    connection = models.ForeignKey(
+        SocialPlatformConnection, models.CASCADE, db_index=False, related_name="metrics_snapshots"
+    )
+    snapshot_time = models.DateTimeField(db_default=Now())
+    followers_count = models.IntegerField(db_default=0)
+    following_count = models.IntegerField(db_default=0)
+    posts_count = models.IntegerField(db_default=0)
+    avg_likes_per_post = models.FloatField(db_default=0.0)
+    avg_comments_per_post = models.FloatField(db_default=0.0)
+    avg_shares_per_post = models.FloatField(db_default=0.0)
+    overall_engagement_rate = models.FloatField(db_default=0.0)
+    followers_growth = models.IntegerField(db_default=0)
+    posts_growth = models.IntegerField(db_default=0)
+    engagement_growth = models.FloatField(db_default=0.0)
+    platform_specific_metrics = models.JSONField(db_default={})
+
+    class Meta:
+        db_table = "platform_metrics_snapshots"
+        db_table_comment = "Time series of a platform connection's account-level metrics."
+        indexes = [
+            # Also serves connection_id alone.
+            models.Index(
+                fields=["connection", "snapshot_time"], name="idx_metrics_snapshot_conn_time"
+            ),
+            models.Index(
+                fields=["snapshot_time"], name="platform_metrics_snapshots_snapshot_time_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Snapshot of connection {self.connection_id} at {self.snapshot_time}"
+
+
+class SocialPostTemplate(models.Model):
+    PostType = TemplatePostType
+
+    public_id = models.UUIDField(db_default=RandomUUID(), editable=False)
+    user = models.ForeignKey(
+        "accounts.User", models.CASCADE, db_index=False, related_name="social_post_templates"
+    )
+    name = models.CharField()
+    description = models.TextField(null=True)
+    platform = models.CharField()
+    post_type = models.CharField(choices=TemplatePostType)
+    template_text = models.TextField()  # Text with placeholders.
+    hashtag_template = models.CharField(null=True)
+    max_length = models.IntegerField(null=True)  # Character limit.
+    thread_split_rules = models.JSONField(db_default={})
+    formatting_rules = models.JSONField(db_default={})
+    usage_count = models.IntegerField(db_default=0)
+    avg_engagement_rate = models.FloatField(db_default=0.0)
+    variables = models.JSONField(db_default=[])
+    required_media = models.BooleanField(db_default=False)
+    is_active = models.BooleanField(db_default=True)
+    created_at = models.DateTimeField(db_default=Now())
+    updated_at = models.DateTimeField(null=True, auto_now=True)
+
+    class Meta:
+        db_table = "social_post_templates"
+        db_table_comment = "A user's reusable post templates per platform."
+        indexes = [
+            models.Index(fields=["platform"], name="social_post_templates_platform_idx"),
+            # Also serves user_id alone.
+            models.Index(fields=["user", "platform"], name="idx_social_template_user_platform"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["public_id"], name="social_post_templates_public_id_key"
+            ),
+            models.CheckConstraint(
+                condition=Q(post_type__in=TemplatePostType.values),
+                name="social_post_templates_post_type_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
