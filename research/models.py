@@ -1,8 +1,14 @@
-"""Research: the knowledge a user's content is generated from."""
+"""Research: the knowledge a user's content is generated from.
+
+The three legacy tables map production column for column; the tables after them are new
+(TARGET_SCHEMA.md §3.7) and, as in the code, have no owner column (O-4, D5).
+"""
 
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.functions import RandomUUID
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Now
 
 from accounts.models import LEGACY
@@ -104,3 +110,92 @@ class KnowledgeBaseEntry(models.Model):
 
     def __str__(self) -> str:
         return self.question
+
+
+# New tables (TARGET_SCHEMA.md §3.7). Column order follows the spec.
+#
+# A closed vocabulary is declared once at module level, because a model's Meta cannot see
+# the classes nested in the model, and is exposed on its model as a nested name
+# (``MemoryContent.ContentType``) for callers.
+
+
+class MemoryContentType(models.TextChoices):
+    RESEARCH = "research", "Research"
+    POST = "post", "Post"
+    INSIGHT = "insight", "Insight"
+    TREND = "trend", "Trend"
+
+
+class MemorySource(models.TextChoices):
+    TWITTER = "twitter", "Twitter"
+    WEB = "web", "Web"
+    MANUAL = "manual", "Manual"
+    GENERATED = "generated", "Generated"
+
+
+class ResearchData(models.Model):
+    public_id = models.UUIDField(db_default=RandomUUID(), editable=False)
+    title = models.CharField()
+    content = models.TextField()
+    source_url = models.CharField(null=True)
+    platform_source = models.CharField(null=True)  # twitter, web… (open vocabulary)
+    relevance_score = models.FloatField(db_default=0.0)
+    embedding_id = models.CharField(null=True)  # Id in the vector store.
+    tags = models.JSONField(db_default=[])
+    created_at = models.DateTimeField(db_default=Now())
+    sentiment = models.CharField(null=True)
+    topic_category = models.CharField(null=True)
+    trending_score = models.FloatField(db_default=0.0)
+
+    class Meta:
+        db_table = "research_data"
+        db_table_comment = (
+            "Research items gathered from platforms and the web, shared by all users."
+        )
+        verbose_name_plural = "research data"
+        constraints = [
+            models.UniqueConstraint(fields=["public_id"], name="research_data_public_id_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class MemoryContent(models.Model):
+    ContentType = MemoryContentType
+    Source = MemorySource
+
+    public_id = models.UUIDField(db_default=RandomUUID(), editable=False)
+    content = models.TextField()
+    content_type = models.CharField(choices=MemoryContentType)
+    source = models.CharField(null=True, choices=MemorySource)
+    platform = models.CharField(null=True)
+    embedding_id = models.CharField(null=True)
+    similarity_cluster = models.CharField(null=True)
+    engagement_score = models.FloatField(db_default=0.0)
+    performance_tier = models.CharField(db_default="unknown")
+    tags = models.JSONField(db_default=[])
+    sentiment = models.CharField(null=True)
+    topic_category = models.CharField(null=True)
+    relevance_score = models.FloatField(db_default=0.5)
+    created_at = models.DateTimeField(db_default=Now())
+    updated_at = models.DateTimeField(null=True, auto_now=True)
+    content_metadata = models.JSONField(db_default={})
+
+    class Meta:
+        db_table = "memory_content"
+        db_table_comment = "Shared content memory (marked legacy in the code), with no owner."
+        verbose_name_plural = "memory content"
+        constraints = [
+            models.UniqueConstraint(fields=["public_id"], name="memory_content_public_id_key"),
+            models.CheckConstraint(
+                condition=Q(content_type__in=MemoryContentType.values),
+                name="memory_content_content_type_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=MemorySource.values), name="memory_content_source_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.content_type} memory #{self.pk}"
