@@ -10,7 +10,7 @@ from typing import ClassVar
 from django.contrib.postgres.functions import RandomUUID
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Now
+from django.db.models.functions import Lower, Now
 
 from database.fields import LegacyJSONField, NaiveUTCDateTimeField, PostgresEnumField
 
@@ -39,6 +39,12 @@ class RegistrationKey(models.Model):
         null=True,
         related_name="+",
     )
+
+    # Checked by check_integrity (database/integrity/declarations.py): a key counted as used
+    # that no user references any more (its user was deleted by hand).
+    conflicting_values: ClassVar[dict[str, Q]] = {
+        "current_uses": Q(current_uses__gt=0, users__isnull=True),
+    }
 
     class Meta:
         db_table = "registration_keys"
@@ -92,6 +98,18 @@ class User(models.Model):
 
     implied_references: ClassVar[dict[str, tuple[str, str]]] = {
         "default_organization_id": ("organizations", "id"),
+    }
+    # Checked by check_integrity (database/integrity/declarations.py). The application always
+    # sets created_at; legacy NULLs stay and are listed (TARGET_SCHEMA.md D7).
+    required_values: ClassVar[dict[str, Q]] = {"created_at": Q()}
+    # Unique ignoring case, not enforced until the duplicates are resolved (D8).
+    unique_values: ClassVar[dict[str, Lower]] = {
+        "email": Lower("email"),
+        "username": Lower("username"),
+    }
+    # 'premium' is a paid tier: a free subscription contradicts it.
+    conflicting_values: ClassVar[dict[str, Q]] = {
+        "subscription_status": Q(tier="premium", subscription_status="free"),
     }
 
     class Meta:

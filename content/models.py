@@ -5,6 +5,8 @@ The two legacy tables map production column for column; the tables after them ar
 organization-scoped drafts and schedules of the partner publishing flow.
 """
 
+from typing import ClassVar
+
 from django.contrib.postgres.functions import RandomUUID
 from django.db import models
 from django.db.models import Q
@@ -34,6 +36,10 @@ class ContentLog(models.Model):
     scheduled_for = models.DateTimeField(null=True)
     platform_post_id = models.CharField(null=True)
     external_post_id = models.CharField(null=True)
+
+    # Checked by check_integrity (database/integrity/declarations.py): the scheduler reads
+    # scheduled_for, so a scheduled post without it is never published.
+    required_values: ClassVar[dict[str, Q]] = {"scheduled_for": Q(status="scheduled")}
 
     class Meta:
         db_table = "content_logs"
