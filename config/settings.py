@@ -4,6 +4,8 @@
 on demand (see ``config.embedded``).
 """
 
+import os
+import sys
 from pathlib import Path
 
 import environ
@@ -19,6 +21,25 @@ SECRET_KEY = env.str(
     default="insecure-development-key-set-DJANGO_SECRET_KEY-in-production-0123456789",
 )
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "testserver"])
+
+# --- Deployment security (``check --deploy --fail-level WARNING`` passes with production env) ---
+# The SECRET_KEY default above is for development only; ``check --deploy`` refuses it
+# (database.deploy_checks). HTTPS is opt-in through the environment so that the test client and
+# the live test server can speak plain HTTP; production sets DJANGO_HTTPS=1.
+HTTPS = env.bool("DJANGO_HTTPS", default=False)
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=HTTPS)
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31_536_000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=HTTPS)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=HTTPS)
+# Behind a TLS-terminating proxy (Render, a load balancer) that sets X-Forwarded-Proto.
+if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=8 * 60 * 60)
+X_FRAME_OPTIONS = "DENY"
 
 INSTALLED_APPS = [
     # ``database`` comes first so that its ``migrate`` overrides Django's own.
@@ -118,3 +139,28 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="WARNING")},
 }
+
+# --- Secrets at rest (TARGET_SCHEMA.md D12, D13; database.crypto) ---
+# TOKEN_ENCRYPTION_KEY is the key of id "default", shared with the running platform.
+# TOKEN_ENCRYPTION_KEYS adds more ("kid1:key1,kid2:key2"); TOKEN_ENCRYPTION_ACTIVE_KID selects
+# the id new values are written with. Keys never derive from SECRET_KEY.
+TOKEN_ENCRYPTION_KEY = env.str("TOKEN_ENCRYPTION_KEY", default="")
+TOKEN_ENCRYPTION_KEYS = env.str("TOKEN_ENCRYPTION_KEYS", default="")
+TOKEN_ENCRYPTION_ACTIVE_KID = env.str("TOKEN_ENCRYPTION_ACTIVE_KID", default="default")
+# Without TOKEN_ENCRYPTION_KEY a fixed, public development key stands in for "default", but only
+# when DEBUG is on, under the test runner, or when DJANGO_DEVELOPMENT_KEYS=1 says so; otherwise
+# every encryption or decryption fails loudly. ``check --deploy`` reports an Error whenever
+# TOKEN_ENCRYPTION_KEY is missing. The test runner exports the flag so that the ``manage.py``
+# subprocesses the tests start (migrate on scratch databases) use the same key.
+TESTING = "pytest" in sys.modules or sys.argv[1:2] == ["test"]
+if TESTING:
+    os.environ.setdefault("DJANGO_DEVELOPMENT_KEYS", "1")
+DEVELOPMENT_KEYS = env.bool("DJANGO_DEVELOPMENT_KEYS", default=DEBUG)
+TOKEN_ENCRYPTION_DEVELOPMENT_KEY = (
+    # Fernet key published here on purpose: it protects nothing.
+    "cGxhdGZvcm0tZGV2LWtleS1ub3QtZm9yLXByb2QhISE=" if DEVELOPMENT_KEYS else ""
+)
+# How long the running platform honours its emailed tokens (backend/api/auth_open.py):
+# after that ``clear_expired_tokens`` removes them and the integrity report lists leftovers.
+PASSWORD_RESET_TOKEN_HOURS = env.int("PASSWORD_RESET_TOKEN_HOURS", default=2)
+EMAIL_VERIFICATION_TOKEN_HOURS = env.int("EMAIL_VERIFICATION_TOKEN_HOURS", default=24)

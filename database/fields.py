@@ -2,6 +2,7 @@
 
 Every custom column type of the project lives here (QUIRKS.md §2-§4): ``json`` (not jsonb),
 ``timestamp without time zone``, the ``adminrole`` enum and text-UUID primary keys.
+Secrets at rest use the encrypted and hash field types at the end (TARGET_SCHEMA.md D12, R-16).
 """
 
 import datetime
@@ -13,6 +14,8 @@ from django.contrib.postgres.functions import RandomUUID
 from django.db import models
 from django.db.models.functions import Cast
 from psycopg.types.json import Json
+
+from database import crypto, hashing
 
 
 class LegacyJSONField(models.JSONField):
@@ -104,3 +107,154 @@ class TextUUIDPrimaryKey(models.CharField):
         kwargs.setdefault("db_default", text_uuid_db_default())
         kwargs.setdefault("editable", False)
         super().__init__(*args, **kwargs)
+
+
+# --------------------------------------------------------------------------------------------
+# Secrets at rest (TARGET_SCHEMA.md D12: the **E** columns; R-16: the **H** columns).
+#
+# An encrypted field's Python value is the plaintext; its column holds the platform's envelope
+# (``database.crypto``). Values already in the envelope are stored unchanged (never encrypted
+# twice); a value that is not an envelope is read back as it is, because columns are encrypted
+# in place online (``database.crypto_batches``) while the application keeps running, so rows not
+# reached yet still hold plaintext. A wrong or missing key raises ``crypto.EncryptionError``.
+# Ciphertext is random, so such columns can be tested for NULL and nothing else.
+
+
+class EncryptedFieldMixin:
+    """What every encrypted field shares; ``isinstance(field, EncryptedFieldMixin)`` finds them."""
+
+    encrypted = True
+
+    def get_lookup(self, lookup_name):
+        return super().get_lookup(lookup_name) if lookup_name == "isnull" else None
+
+    def get_transform(self, lookup_name):
+        return None
+
+
+class _EncryptedStringMixin(EncryptedFieldMixin):
+    def from_db_value(self, value, expression, connection):
+        if value is None or value == "":
+            return value
+        if crypto.parse_envelope(value) is None:
+            return value  # plaintext not yet encrypted in place
+        return crypto.decrypt(value)
+
+    def to_python(self, value):
+        if isinstance(value, str) and crypto.is_envelope(value):
+            return crypto.decrypt(value)
+        return super().to_python(value)
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        if value is None or hasattr(value, "as_sql"):
+            return value
+        return crypto.ensure_encrypted(str(value))
+
+    def value_to_string(self, obj):
+        # Serialised data (dumpdata) carries the envelope, never the plaintext.
+        value = self.value_from_object(obj)
+        return None if value is None else crypto.ensure_encrypted(value)
+
+
+class EncryptedTextField(_EncryptedStringMixin, models.TextField):
+    """A ``text`` column holding one encrypted secret; the Python value is the plaintext."""
+
+    description = "Text encrypted at rest (platform envelope)"
+
+
+class EncryptedCharField(_EncryptedStringMixin, models.CharField):
+    """A ``character varying`` column without a length holding one encrypted secret.
+
+    An envelope is about 16/9 of the plaintext plus ~150 characters, so a length limit
+    would reject values the application accepts: ``max_length`` is refused.
+    """
+
+    description = "Varchar encrypted at rest (platform envelope)"
+
+    def check(self, **kwargs):
+        errors = super().check(**kwargs)
+        if self.max_length is not None:
+            from django.core import checks
+
+            errors.append(
+                checks.Error(
+                    "EncryptedCharField cannot have a max_length: ciphertext is longer than "
+                    "the value.",
+                    obj=self,
+                    id="database.E110",
+                )
+            )
+        return errors
+
+
+class _EncryptedJSONMixin(EncryptedFieldMixin):
+    """A json/jsonb column whose whole value is encrypted (D6); stored as the envelope object."""
+
+    # jsonb arrives as text (Django registers a text loader); json arrives decoded by psycopg.
+    _arrives_as_text = True
+
+    def from_db_value(self, value, expression, connection):
+        if value is None:
+            return None
+        if self._arrives_as_text and isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                return value
+        envelope = crypto.parse_envelope(value)
+        if envelope is None:
+            return value  # plaintext JSON not yet encrypted in place
+        return json.loads(crypto.decrypt(envelope), cls=self.decoder)
+
+    def to_python(self, value):
+        if isinstance(value, (dict, str)) and crypto.is_envelope(value):
+            return json.loads(crypto.decrypt(value), cls=self.decoder)
+        return value
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        if value is None or hasattr(value, "as_sql"):
+            return value
+        return super().get_db_prep_value(self._envelope(value), connection, prepared)
+
+    def value_to_string(self, obj):
+        value = self.value_from_object(obj)
+        return None if value is None else self._envelope(value)
+
+    def _envelope(self, value) -> dict:
+        if isinstance(value, (dict, str)):
+            envelope = crypto.parse_envelope(value)
+            if envelope is not None:
+                return envelope.as_dict()
+        return crypto.encrypt_to_dict(json.dumps(value, cls=self.encoder))
+
+
+class EncryptedJSONField(_EncryptedJSONMixin, models.JSONField):
+    """A ``jsonb`` column holding a whole encrypted JSON value; Python sees the decrypted value."""
+
+    description = "JSON encrypted at rest as a whole (platform envelope), jsonb column"
+
+
+class EncryptedLegacyJSONField(_EncryptedJSONMixin, LegacyJSONField):
+    """Like ``EncryptedJSONField`` on a legacy ``json`` column (user_settings.connected_accounts
+    until it is converted to jsonb)."""
+
+    description = "JSON encrypted at rest as a whole (platform envelope), json column"
+    _arrives_as_text = False
+
+
+class TokenHashField(models.CharField):
+    """An **H** column: only ``hashing.hash_token(token)`` is stored, and rows are found by it.
+
+    Saving anything that is not a 64-hex-digit hash raises, so a raw token cannot be written
+    through the ORM by mistake. Look rows up with ``hashing.lookup``.
+    """
+
+    description = "SHA-256 hash of a secret token"
+
+    def get_db_prep_save(self, value, connection):
+        if value is not None and not hasattr(value, "as_sql") and not hashing.is_token_hash(value):
+            raise ValueError(
+                f"{self.model.__name__}.{self.name} stores only hashing.hash_token() values, "
+                "never a raw token"
+            )
+        return super().get_db_prep_save(value, connection)

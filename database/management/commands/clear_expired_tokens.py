@@ -1,0 +1,98 @@
+"""``clear_expired_tokens``: remove emailed tokens the platform no longer honours (D13).
+
+``users.password_reset_token`` and ``users.email_verification_token`` stay in plaintext because
+the running platform looks users up by them. Once expired they are useless to the platform
+and only a risk, so this command sets them to NULL. A token counts as expired when its
+``*_sent_at`` is older than the platform's lifetime (``PASSWORD_RESET_TOKEN_HOURS``, default
+2 h; ``EMAIL_VERIFICATION_TOKEN_HOURS``, default 24 h: the values of the platform's
+``backend/api/auth_open.py``), or when ``*_sent_at`` is NULL, which the platform also treats as
+expired. ``*_sent_at`` is kept: it is no secret and records when a token was last sent.
+
+Rows are cleared in primary-key batches, one transaction each; the ``UPDATE`` re-checks the
+condition, so a token issued meanwhile is never cleared. Safe to stop and run again.
+"""
+
+import datetime
+
+from django.apps import apps
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+BATCH_SIZE = 1_000
+TOKENS = (
+    ("password_reset_token", "password_reset_sent_at", "PASSWORD_RESET_TOKEN_HOURS"),
+    ("email_verification_token", "email_verification_sent_at", "EMAIL_VERIFICATION_TOKEN_HOURS"),
+)
+
+
+def expired(token_field: str, sent_field: str, cutoff: datetime.datetime) -> Q:
+    return Q(**{f"{token_field}__isnull": False}) & (
+        Q(**{f"{sent_field}__isnull": True}) | Q(**{f"{sent_field}__lt": cutoff})
+    )
+
+
+class Command(BaseCommand):
+    help = "Clear password-reset and email-verification tokens past their lifetime."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--reset-hours",
+            type=int,
+            default=None,
+            help="Lifetime of a password-reset token (default: PASSWORD_RESET_TOKEN_HOURS).",
+        )
+        parser.add_argument(
+            "--verification-hours",
+            type=int,
+            default=None,
+            help="Lifetime of a verification token (default: EMAIL_VERIFICATION_TOKEN_HOURS).",
+        )
+        parser.add_argument("--dry-run", action="store_true", help="Count only; change nothing.")
+        parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
+        parser.add_argument("--database", default=DEFAULT_DB_ALIAS)
+
+    def handle(self, *args, **options):
+        if options["batch_size"] < 1:
+            raise CommandError("--batch-size must be at least 1")
+        hours = {
+            "PASSWORD_RESET_TOKEN_HOURS": options["reset_hours"],
+            "EMAIL_VERIFICATION_TOKEN_HOURS": options["verification_hours"],
+        }
+        user_model = apps.get_model("accounts", "User")
+        users = user_model._default_manager.using(options["database"])
+        now = timezone.now()
+        for token_field, sent_field, setting in TOKENS:
+            lifetime = hours[setting]
+            if lifetime is None:
+                lifetime = getattr(settings, setting)
+            if lifetime < 0:
+                raise CommandError(f"a token lifetime cannot be negative ({lifetime} h)")
+            condition = expired(token_field, sent_field, now - datetime.timedelta(hours=lifetime))
+            if options["dry_run"]:
+                count = users.filter(condition).count()
+                self.stdout.write(
+                    f"{token_field}: {count} expired (older than {lifetime} h) would be cleared"
+                )
+                continue
+            cleared = self.clear(users, token_field, condition, options)
+            self.stdout.write(
+                f"{token_field}: {cleared} expired (older than {lifetime} h) cleared"
+            )
+
+    def clear(self, users, token_field, condition, options) -> int:
+        cleared, last = 0, None
+        while True:
+            batch = users.filter(condition).order_by("pk")
+            if last is not None:
+                batch = batch.filter(pk__gt=last)
+            ids = list(batch.values_list("pk", flat=True)[: options["batch_size"]])
+            if not ids:
+                return cleared
+            with transaction.atomic(using=options["database"]):
+                cleared += users.filter(condition, pk__in=ids).update(**{token_field: None})
+            last = ids[-1]
+            if options["verbosity"] >= 2:
+                self.stdout.write(f"{token_field}: {cleared} cleared, up to id {last}")
