@@ -36,6 +36,8 @@ class ContentLog(models.Model):
     scheduled_for = models.DateTimeField(null=True)
     platform_post_id = models.CharField(null=True)
     external_post_id = models.CharField(null=True)
+    # Stable external id for APIs and links, added online (TARGET_SCHEMA.md §4).
+    public_id = models.UUIDField(db_default=RandomUUID(), editable=False)
 
     # Checked by check_integrity (database/integrity/declarations.py): the scheduler reads
     # scheduled_for, so a scheduled post without it is never published.
@@ -50,6 +52,9 @@ class ContentLog(models.Model):
             models.Index(fields=["platform"], name="ix_content_logs_platform"),
             models.Index(fields=["status"], name="ix_content_logs_status"),
             models.Index(fields=["user"], name="ix_content_logs_user_id"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["public_id"], name="content_logs_public_id_key"),
         ]
 
     def __str__(self) -> str:
@@ -83,6 +88,8 @@ class Content(models.Model):
     )
     created_at = models.DateTimeField(null=True, db_default=Now())
     updated_at = models.DateTimeField(null=True)
+    # Stable external id for APIs and links, added online (TARGET_SCHEMA.md §4).
+    public_id = models.UUIDField(db_default=RandomUUID(), editable=False)
 
     class Meta:
         db_table = "content"
@@ -90,9 +97,11 @@ class Content(models.Model):
         verbose_name_plural = "content"
         indexes = [
             models.Index(fields=["created_at"], name="ix_content_created_at"),
-            models.Index(fields=["id"], name="ix_content_id"),
             models.Index(fields=["user", "created_at"], name="ix_content_user_created"),
-            models.Index(fields=["user"], name="ix_content_user_id"),
+            models.Index(fields=["memory"], name="content_memory_id_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["public_id"], name="content_public_id_key"),
         ]
 
     def __str__(self) -> str:

@@ -34,6 +34,8 @@ class CompanyKnowledge(models.Model):
     is_active = models.BooleanField(null=True, db_default=True)
     created_at = models.DateTimeField(null=True, db_default=Now())
     updated_at = models.DateTimeField(null=True)
+    # Stable external id for APIs and links, added online (TARGET_SCHEMA.md §4).
+    public_id = models.UUIDField(db_default=RandomUUID(), editable=False)
 
     class Meta:
         db_table = "company_knowledge"
@@ -44,6 +46,9 @@ class CompanyKnowledge(models.Model):
             models.Index(fields=["topic"], name="ix_company_knowledge_topic"),
             models.Index(fields=["usage_count"], name="ix_company_knowledge_usage_count"),
             models.Index(fields=["user"], name="ix_company_knowledge_user_id"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["public_id"], name="company_knowledge_public_id_key"),
         ]
 
     def __str__(self) -> str:
@@ -66,6 +71,8 @@ class Memory(models.Model):
     updated_at = models.DateTimeField(null=True)
     access_count = models.IntegerField(null=True, db_default=0)
     last_accessed = models.DateTimeField(null=True)
+    # Stable external id for APIs and links, added online (TARGET_SCHEMA.md §4).
+    public_id = models.UUIDField(db_default=RandomUUID(), editable=False)
 
     class Meta:
         db_table = "memories"
@@ -73,10 +80,11 @@ class Memory(models.Model):
         verbose_name_plural = "memories"
         indexes = [
             models.Index(fields=["created_at"], name="ix_memories_created_at"),
-            models.Index(fields=["id"], name="ix_memories_id"),
             models.Index(fields=["user", "created_at"], name="ix_memories_user_created"),
-            models.Index(fields=["user"], name="ix_memories_user_id"),
             models.Index(fields=["vector_id"], name="ix_memories_vector_id"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["public_id"], name="memories_public_id_key"),
         ]
 
     def __str__(self) -> str:

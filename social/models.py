@@ -52,6 +52,8 @@ class SocialPlatformConnection(models.Model):
     last_refreshed_at = models.DateTimeField(null=True)
     created_at = models.DateTimeField(null=True, db_default=Now())
     updated_at = models.DateTimeField(null=True)
+    # Stable external id for APIs and links, added online (TARGET_SCHEMA.md §4).
+    public_id = models.UUIDField(db_default=RandomUUID(), editable=False)
 
     class Meta:
         db_table = "social_platform_connections"
@@ -62,12 +64,14 @@ class SocialPlatformConnection(models.Model):
                 fields=["platform_user_id"],
                 name="ix_social_platform_connections_platform_user_id",
             ),
-            models.Index(fields=["user"], name="ix_social_platform_connections_user_id"),
         ]
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "platform"],
                 name="social_platform_connections_user_id_platform_key",
+            ),
+            models.UniqueConstraint(
+                fields=["public_id"], name="social_platform_connections_public_id_key"
             ),
         ]
 
@@ -129,11 +133,12 @@ class SocialInteraction(models.Model):
             models.Index(
                 fields=["interaction_type"], name="ix_social_interactions_interaction_type"
             ),
-            models.Index(fields=["platform"], name="ix_social_interactions_platform"),
             models.Index(fields=["priority_score"], name="ix_social_interactions_priority_score"),
             models.Index(fields=["received_at"], name="ix_social_interactions_received_at"),
             models.Index(fields=["status"], name="ix_social_interactions_status"),
             models.Index(fields=["user"], name="ix_social_interactions_user_id"),
+            models.Index(fields=["connection"], name="social_interactions_connection_id_idx"),
+            models.Index(fields=["assigned_to"], name="social_interactions_assigned_to_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -216,6 +221,7 @@ class InteractionResponse(models.Model):
             models.Index(fields=["interaction"], name="ix_interaction_responses_interaction_id"),
             models.Index(fields=["status"], name="ix_interaction_responses_status"),
             models.Index(fields=["user"], name="ix_interaction_responses_user_id"),
+            models.Index(fields=["template"], name="interaction_responses_template_id_idx"),
         ]
 
     def __str__(self) -> str:
@@ -304,10 +310,6 @@ class InboxSettings(models.Model):
         db_table = "inbox_settings"
         db_table_comment = f"{LEGACY} Superseded by user_settings; kept as is (D1)."
         verbose_name_plural = "inbox settings"
-        indexes = [
-            # Redundant with the unique constraint; kept until a forward migration drops it.
-            models.Index(fields=["user"], name="idx_inbox_settings_user_id"),
-        ]
 
     def __str__(self) -> str:
         return f"Inbox settings of user {self.user_id}"

@@ -1,0 +1,24 @@
+"""Add ``public_id`` to content_logs and content, online.
+
+Nullable column with a ``gen_random_uuid()`` default (new rows are filled at once), batched,
+resumable backfill of the existing rows, unique index built concurrently and attached as
+``<table>_public_id_key``, NOT NULL through a validated CHECK. Non-atomic: every batch and
+step commits on its own; a re-run after an interruption resumes.
+"""
+
+from django.db import migrations
+
+from database.online import add_public_id
+
+
+class Migration(migrations.Migration):
+    atomic = False
+
+    dependencies = [
+        ("content", "0004_seed_content_categories"),
+    ]
+
+    operations = [
+        *add_public_id("contentlog", "content_logs"),
+        *add_public_id("content", "content"),
+    ]
