@@ -1,0 +1,740 @@
+"""The checks, one function each, registered in ``CHECKS`` in the order they run.
+
+Each function takes the check's ``Scan`` (a read-only transaction) and the ``Context`` read
+once per run, and yields findings. Each reads with set-based SQL: catalog queries over the
+whole schema, and at most one statement per table, column or constraint for the data; no
+check loops over rows in Python.
+"""
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.db.models import Count, Sum
+
+from database.catalog import diff_catalogs, read_catalog
+from database.integrity import declarations, schema
+from database.integrity.findings import SAMPLE_SIZE, Finding, Severity
+from database.integrity.scan import (
+    SCHEMA,
+    TYPE_MAX,
+    Scan,
+    attnames,
+    count_and_sample,
+    foreign_keys,
+    orphans,
+)
+
+
+@dataclass
+class Context:
+    """What every check may need, read once per run."""
+
+    state: schema.MigrationState
+    columns: dict[str, dict[str, str]]  # {table: {column: type}} of the live schema
+    foreign: set[str] = field(default_factory=set)  # tables of apps the project does not own
+
+    def has(self, table: str, *columns: str) -> bool:
+        return table in self.columns and all(c in self.columns[table] for c in columns)
+
+
+# -- schema -------------------------------------------------------------------------------
+
+
+def unapplied_migrations(scan: Scan, context: Context) -> Iterator[Finding]:
+    """Migrations on disk that the database has not recorded, and the reverse."""
+    state = context.state
+    by_app: dict[str, list[str]] = {}
+    for app, name in state.unapplied:
+        by_app.setdefault(app, []).append(name)
+    nothing = "" if state.recorded else " No migration is recorded at all (not adopted yet)."
+    for app, names in by_app.items():
+        yield Finding(
+            "unapplied_migrations",
+            Severity.WARNING,
+            f"{len(names)} migration(s) of '{app}' not applied, from {names[0]}.{nothing}",
+            object=app,
+            count=len(names),
+            sample=tuple(names),
+        )
+    for app, name in state.unknown:
+        yield Finding(
+            "unapplied_migrations",
+            Severity.WARNING,
+            f"{app}.{name} is recorded as applied but is not in the project.",
+            object=app,
+            count=1,
+            sample=(name,),
+        )
+
+
+_DRIFT_COLUMN_KINDS = {"missing column", "extra column"}
+
+
+def drift(scan: Scan, context: Context) -> Iterator[Finding]:
+    """Differences between the live schema and the one the migrations build."""
+    expected = schema.expected_catalog(context.state)
+    if expected is None:
+        yield Finding(
+            "drift",
+            Severity.INFO,
+            f"Schema not compared with the migrations: {len(context.state.unapplied)} "
+            "of them are not applied, so nothing says what it should be. Apply them (see "
+            "unapplied_migrations) and check again.",
+            object="schema",
+        )
+        return
+    catalog, tables = expected
+    with scan.connection.cursor() as cursor:
+        found = read_catalog(cursor, tables, SCHEMA)
+    for difference in diff_catalogs(catalog, found):
+        is_column = difference.kind in _DRIFT_COLUMN_KINDS or difference.kind.startswith("column ")
+        yield Finding(
+            "drift",
+            Severity.INFO if difference.kind == "column order" else Severity.ERROR,
+            f"{difference.kind}: expected {_show(difference.expected)}, "
+            f"found {_show(difference.found)}.",
+            table=None if difference.table == "(types)" else difference.table,
+            column=difference.name if is_column and difference.name else None,
+            object=None if is_column else (difference.name or None),
+        )
+
+
+def _show(value: object) -> str:
+    return "nothing" if value is None else str(value)
+
+
+def unvalidated_constraints(scan: Scan, context: Context) -> Iterator[Finding]:
+    """Constraints added NOT VALID and never validated: old rows were never checked."""
+    for table, name, kind, definition, expression in scan.rows(
+        """
+        SELECT t.relname, con.conname, con.contype, pg_catalog.pg_get_constraintdef(con.oid),
+               pg_catalog.pg_get_expr(con.conbin, con.conrelid)
+        FROM pg_catalog.pg_constraint con
+        JOIN pg_catalog.pg_class t ON t.oid = con.conrelid
+        JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace
+        WHERE n.nspname = %s AND NOT con.convalidated
+        ORDER BY t.relname, con.conname
+        """,
+        [SCHEMA],
+    ):
+        where = {"table": table, "object": name}
+        if kind == "f":
+            behind = "its orphans, if any, are listed by fk_orphans"
+            count = None
+        else:
+            relation = f"{scan.ident(SCHEMA, table)} c"
+            found = count_and_sample(
+                scan,
+                f"rows violating {name}",
+                relation,
+                "NULL::text",
+                f"NOT ({expression})",
+                where,
+            )
+            count = None if found is None else found[0]
+            behind = "it could not be counted" if count is None else f"{count} row(s) violate it"
+        yield Finding(
+            "unvalidated_constraints",
+            Severity.WARNING,
+            f"Constraint {name} is NOT VALID ({definition}): existing rows were never "
+            f"checked; {behind}.",
+            count=count,
+            **where,
+        )
+
+
+_INDEXES = """
+SELECT t.relname AS table_name, i.relname AS index_name,
+       pg_catalog.pg_get_indexdef(x.indexrelid) AS definition, {columns} AS columns,
+       x.indexrelid, x.indrelid, x.indisunique, x.indisprimary,
+       con.oid IS NOT NULL AS backs_constraint, am.amname,
+       x.indnatts = x.indnkeyatts AS no_include,
+       (x.indkey::pg_catalog.int2[])[0:x.indnkeyatts - 1] AS keys,
+       (x.indclass::pg_catalog.oid[])[0:x.indnkeyatts - 1] AS opclasses,
+       (x.indcollation::pg_catalog.oid[])[0:x.indnkeyatts - 1] AS collations,
+       (x.indoption::pg_catalog.int2[])[0:x.indnkeyatts - 1] AS options,
+       x.indexprs IS NOT NULL AS has_expressions,
+       pg_catalog.pg_get_expr(x.indpred, x.indrelid) AS predicate,
+       x.indisvalid
+FROM pg_catalog.pg_index x
+JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid
+JOIN pg_catalog.pg_class t ON t.oid = x.indrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace
+JOIN pg_catalog.pg_am am ON am.oid = i.relam
+LEFT JOIN pg_catalog.pg_constraint con
+       ON con.conindid = x.indexrelid AND con.contype IN ('p', 'u', 'x')
+WHERE n.nspname = %(schema)s AND NOT (t.relname = ANY(%(skip)s))
+""".format(columns=attnames("x.indrelid", "x.indkey"))
+
+
+def invalid_indexes(scan: Scan, context: Context) -> Iterator[Finding]:
+    """Indexes left INVALID by a failed concurrent build: written to, never used."""
+    query = f"SELECT * FROM ({_INDEXES}) idx WHERE NOT indisvalid ORDER BY 1, 2"
+    for table, index, definition, columns, *_ in scan.rows(query, {"schema": SCHEMA, "skip": []}):
+        yield Finding(
+            "invalid_indexes",
+            Severity.ERROR,
+            f"Index {index} is INVALID (a failed or unfinished CREATE INDEX CONCURRENTLY): "
+            f"every write maintains it, no query uses it. {definition}",
+            table=table,
+            column=", ".join(columns),
+            object=index,
+        )
+
+
+_REDUNDANT = f"""
+WITH idx AS ({_INDEXES} AND x.indisvalid)
+SELECT DISTINCT ON (a.indexrelid)
+       a.table_name, a.index_name, a.columns, b.index_name, b.columns, b.indisprimary,
+       b.backs_constraint, cardinality(a.keys) = cardinality(b.keys) AS same_columns
+FROM idx a
+JOIN idx b ON b.indrelid = a.indrelid AND b.indexrelid <> a.indexrelid
+WHERE a.amname = 'btree' AND b.amname = 'btree'
+  AND NOT a.indisprimary AND a.no_include
+  AND NOT a.has_expressions AND NOT b.has_expressions
+  AND a.predicate IS NOT DISTINCT FROM b.predicate
+  AND cardinality(a.keys) <= cardinality(b.keys)
+  AND a.keys = b.keys[1:cardinality(a.keys)]
+  AND a.opclasses = b.opclasses[1:cardinality(a.keys)]
+  AND a.collations = b.collations[1:cardinality(a.keys)]
+  AND a.options = b.options[1:cardinality(a.keys)]
+  AND CASE
+        -- A plain index is redundant next to a longer one, a unique one, or its twin.
+        WHEN NOT a.indisunique THEN
+          cardinality(a.keys) < cardinality(b.keys) OR b.indisunique
+          OR a.indexrelid > b.indexrelid
+        -- A unique index only duplicates another unique index on the same columns.
+        ELSE b.indisunique AND cardinality(a.keys) = cardinality(b.keys)
+          AND (b.indisprimary OR (b.backs_constraint AND NOT a.backs_constraint)
+               OR (a.backs_constraint = b.backs_constraint AND a.indexrelid > b.indexrelid))
+      END
+ORDER BY a.indexrelid, b.indisprimary DESC, b.indisunique DESC, cardinality(b.keys)
+"""
+
+
+def redundant_indexes(scan: Scan, context: Context) -> Iterator[Finding]:
+    """Btree indexes another index already provides: the same columns, or a prefix."""
+    rows = scan.rows(_REDUNDANT, {"schema": SCHEMA, "skip": sorted(context.foreign)})
+    for table, index, columns, other, other_columns, primary, constraint, same in sorted(rows):
+        if same:
+            what = "primary key" if primary else ("constraint" if constraint else "index")
+            reason = f"duplicates the {what} {other} ({', '.join(other_columns)})"
+        else:
+            reason = f"is a prefix of {other} ({', '.join(other_columns)})"
+        yield Finding(
+            "redundant_indexes",
+            Severity.WARNING,
+            f"Index {index} ({', '.join(columns)}) {reason}: it costs every write and "
+            "serves no query the other cannot.",
+            table=table,
+            column=", ".join(columns),
+            object=index,
+        )
+
+
+_UNINDEXED = f"""
+SELECT t.relname, con.conname, {attnames("con.conrelid", "con.conkey")}, r.relname
+FROM pg_catalog.pg_constraint con
+JOIN pg_catalog.pg_class t ON t.oid = con.conrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace
+JOIN pg_catalog.pg_class r ON r.oid = con.confrelid
+WHERE con.contype = 'f' AND n.nspname = %(schema)s AND NOT (t.relname = ANY(%(skip)s))
+  AND NOT EXISTS (
+    SELECT FROM pg_catalog.pg_index x
+    JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid
+    JOIN pg_catalog.pg_am am ON am.oid = i.relam
+    WHERE x.indrelid = con.conrelid AND x.indisvalid AND x.indpred IS NULL
+      AND am.amname = 'btree' AND x.indnkeyatts >= cardinality(con.conkey)
+      -- The key's columns lead the index, in any order among themselves.
+      AND (SELECT array_agg(k ORDER BY k)
+           FROM unnest((x.indkey::pg_catalog.int2[])[0:cardinality(con.conkey) - 1]) k)
+        = (SELECT array_agg(k ORDER BY k) FROM unnest(con.conkey) k)
+  )
+ORDER BY t.relname, con.conname
+"""
+
+
+def unindexed_foreign_keys(scan: Scan, context: Context) -> Iterator[Finding]:
+    """Foreign keys no index leads with: every parent delete scans the child table."""
+    rows = scan.rows(_UNINDEXED, {"schema": SCHEMA, "skip": sorted(context.foreign)})
+    for table, name, columns, target in rows:
+        yield Finding(
+            "unindexed_foreign_keys",
+            Severity.WARNING,
+            f"Foreign key {name} ({', '.join(columns)}) -> {target} has no index leading with "
+            f"its column(s): deleting a {target} row or joining scans all of {table}.",
+            table=table,
+            column=", ".join(columns),
+            object=name,
+        )
+
+
+# -- foreign keys ---------------------------------------------------------------------------
+
+
+def fk_orphans(scan: Scan, context: Context) -> Iterator[Finding]:
+    """Rows behind every foreign-key constraint, valid or not, that match no parent row.
+
+    A validated constraint cannot have orphans unless rows were written with its triggers
+    bypassed (``session_replication_role = replica``, a restore); the data is checked anyway.
+    """
+    for key in foreign_keys(scan):
+        where = {"table": key.table, "column": ", ".join(key.columns), "object": key.name}
+        found = orphans(
+            scan,
+            key.table,
+            key.columns,
+            (key.target_schema, key.target_table),
+            key.target_columns,
+            where=where,
+        )
+        if not found or not found[0]:
+            continue
+        count, sample = found
+        how = (
+            "they were written with its triggers bypassed"
+            if key.validated
+            else "the constraint is NOT VALID, so they were never checked"
+        )
+        yield Finding(
+            "fk_orphans",
+            Severity.ERROR,
+            f"{count} row(s) of {key.table} reference no {key.target_table} row through "
+            f"{key.name}: {how}.",
+            count=count,
+            sample=tuple(sample),
+            **where,
+        )
+
+
+def reference_orphans(scan: Scan, context: Context) -> Iterator[Finding]:
+    """Values of references the models declare but no constraint guards, matching nothing.
+
+    Covers ``ForeignKey(db_constraint=False)``, foreign keys whose constraint is missing
+    from the database, and ``implied_references``.
+    """
+    constrained = {
+        (key.table, key.columns, key.target_table, key.target_columns)
+        for key in foreign_keys(scan)
+    }
+    for ref in declarations.model_references():
+        key = (ref.table, ref.columns, ref.target_table, ref.target_columns)
+        if key in constrained or not context.has(ref.table, *ref.columns):
+            continue
+        target_exists = context.has(ref.target_table, *ref.target_columns)
+        types_differ = target_exists and any(
+            context.columns[ref.table][mine] != context.columns[ref.target_table][theirs]
+            for mine, theirs in zip(ref.columns, ref.target_columns, strict=True)
+        )
+        where = {"table": ref.table, "column": ", ".join(ref.columns)}
+        found = orphans(
+            scan,
+            ref.table,
+            ref.columns,
+            (SCHEMA, ref.target_table) if target_exists else None,
+            ref.target_columns,
+            as_text=types_differ,
+            where=where,
+        )
+        if not found or not found[0]:
+            continue
+        count, sample = found
+        if not target_exists:
+            why = f"{ref.target} does not exist, so every value is an orphan"
+        elif types_differ:
+            why = f"no {ref.target} matches (compared as text: the types differ)"
+        else:
+            why = f"no {ref.target} matches"
+        yield Finding(
+            "reference_orphans",
+            Severity.ERROR,
+            f"{count} row(s) of {ref.table} point at nothing through {ref.where} "
+            f"({ref.declared_by}, no constraint): {why}.",
+            count=count,
+            sample=tuple(sample),
+            **where,
+        )
+
+
+# -- integrity ------------------------------------------------------------------------------
+
+
+_SEQUENCES = """
+WITH links AS (
+    -- serial and identity columns own their sequence ...
+    SELECT d.objid AS seq, d.refobjid AS rel, d.refobjsubid AS attnum
+    FROM pg_catalog.pg_depend d
+    WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+      AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+      AND d.deptype IN ('a', 'i') AND d.refobjsubid > 0
+    UNION
+    -- ... and a column default may use one it does not own.
+    SELECT d.refobjid, ad.adrelid, ad.adnum
+    FROM pg_catalog.pg_depend d
+    JOIN pg_catalog.pg_attrdef ad ON ad.oid = d.objid
+    WHERE d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass
+      AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+)
+SELECT t.relname, a.attname, pg_catalog.format_type(a.atttypid, NULL), sn.nspname, s.relname,
+       q.seqincrement, q.seqmax
+FROM links l
+JOIN pg_catalog.pg_sequence q ON q.seqrelid = l.seq
+JOIN pg_catalog.pg_class s ON s.oid = l.seq
+JOIN pg_catalog.pg_namespace sn ON sn.oid = s.relnamespace
+JOIN pg_catalog.pg_class t ON t.oid = l.rel
+JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace
+JOIN pg_catalog.pg_attribute a ON a.attrelid = l.rel AND a.attnum = l.attnum
+WHERE n.nspname = %s
+ORDER BY 1, 2, 5
+"""
+
+
+@dataclass(frozen=True)
+class SequenceState:
+    table: str
+    column: str
+    column_type: str
+    sequence: str
+    increment: int
+    maximum: int  # the sequence's own maximum
+    next_value: int | None  # what nextval() would return; None when unreadable
+    max_in_column: int | None
+
+
+def sequence_states(scan: Scan) -> Iterator[SequenceState]:
+    """Each column's sequence with its next value and the column's max, one query each."""
+    for table, column, type_, seq_schema, sequence, increment, maximum in scan.rows(
+        _SEQUENCES, [SCHEMA]
+    ):
+        query = (
+            f"SELECT (SELECT pg_catalog.max(c.{scan.ident(column)}) "
+            f"FROM {scan.ident(SCHEMA, table)} c), s.last_value, s.is_called "
+            f"FROM {scan.ident(seq_schema, sequence)} s"
+        )
+        found = scan.guarded(
+            f"{sequence} against max({table}.{column})",
+            lambda query=query: scan.rows(query)[0],
+            {"table": table, "column": column, "object": sequence},
+        )
+        if found is None:
+            continue
+        highest, last, called = found
+        yield SequenceState(
+            table,
+            column,
+            type_,
+            sequence,
+            increment,
+            maximum,
+            last + increment if called else last,
+            highest,
+        )
+
+
+def sequences_behind(scan: Scan, context: Context) -> Iterator[Finding]:
+    """Sequences whose next value is already used: the next default insert fails."""
+    for state in sequence_states(scan):
+        if state.max_in_column is None or state.increment < 0:
+            continue
+        if state.next_value <= state.max_in_column:
+            yield Finding(
+                "sequences_behind",
+                Severity.ERROR,
+                f"{state.sequence} hands out {state.next_value} next, but "
+                f"max({state.table}.{state.column}) is {state.max_in_column}: the next insert "
+                "that uses the default fails with a duplicate key.",
+                table=state.table,
+                column=state.column,
+                object=state.sequence,
+                count=state.max_in_column - state.next_value + 1,
+                sample=(str(state.next_value), str(state.max_in_column)),
+            )
+
+
+CAPACITY_THRESHOLD = 0.8
+
+_INTEGER_KEYS = """
+SELECT t.relname, a.attname, pg_catalog.format_type(a.atttypid, NULL)
+FROM pg_catalog.pg_constraint con
+JOIN pg_catalog.pg_class t ON t.oid = con.conrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace
+JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid AND a.attnum = con.conkey[1]
+WHERE con.contype = 'p' AND cardinality(con.conkey) = 1 AND n.nspname = %s
+  AND a.atttypid IN ('int2'::pg_catalog.regtype, 'int4'::pg_catalog.regtype,
+                     'int8'::pg_catalog.regtype)
+ORDER BY 1
+"""
+
+
+def key_capacity(scan: Scan, context: Context) -> Iterator[Finding]:
+    """Sequences and integer keys past 80% of what their type (or sequence) can hold."""
+    covered = set()
+    for state in sequence_states(scan):
+        covered.add((state.table, state.column))
+        limit = min(state.maximum, TYPE_MAX.get(state.column_type, state.maximum))
+        used = max(state.next_value - state.increment, state.max_in_column or 0)
+        yield from _capacity(state.table, state.column, state.column_type, used, limit, state)
+    for table, column, type_ in scan.rows(_INTEGER_KEYS, [SCHEMA]):
+        if (table, column) in covered:
+            continue
+        query = f"SELECT pg_catalog.max({scan.ident(column)}) FROM {scan.ident(SCHEMA, table)}"
+        found = scan.guarded(
+            f"max({table}.{column})",
+            lambda query=query: scan.rows(query)[0][0],
+            {"table": table, "column": column},
+        )
+        if found is not None:
+            yield from _capacity(table, column, type_, found, TYPE_MAX[type_], None)
+
+
+def _capacity(table, column, type_, used, limit, state) -> Iterator[Finding]:
+    if used < CAPACITY_THRESHOLD * limit:
+        return
+    via = f" (sequence {state.sequence})" if state else ""
+    yield Finding(
+        "key_capacity",
+        Severity.WARNING,
+        f"{table}.{column}{via} has used {used / limit:.0%} of its range ({used:,} of "
+        f"{limit:,}, {type_}): move it to bigint before it runs out.",
+        table=table,
+        column=column,
+        object=state.sequence if state else None,
+        count=used,
+    )
+
+
+def required_values(scan: Scan, context: Context) -> Iterator[Finding]:
+    """NULLs in columns the models declare required (``required_values``)."""
+    for entry in declarations.declarations("required_values"):
+        if not context.has(entry.table, entry.column):
+            continue
+        rows = entry.model._base_manager.using(scan.alias).filter(
+            entry.rule, **{f"{entry.field.name}__isnull": True}
+        )
+        condition = declarations.describe_condition(entry.rule)
+        yield from _rows_finding(
+            scan,
+            "required_values",
+            Severity.WARNING,
+            rows,
+            entry,
+            f"have no {entry.column}"
+            + (f" although {condition}" if condition else "")
+            + ": the domain requires a value",
+        )
+
+
+def conflicting_values(scan: Scan, context: Context) -> Iterator[Finding]:
+    """Rows whose values disagree with each other (``conflicting_values``)."""
+    for entry in declarations.declarations("conflicting_values"):
+        if not context.has(entry.table, entry.column):
+            continue
+        rows = (
+            entry.model._base_manager.using(scan.alias).filter(entry.rule).values("pk").distinct()
+        )
+        yield from _rows_finding(
+            scan,
+            "conflicting_values",
+            Severity.INFO,
+            rows,
+            entry,
+            f"disagree on {entry.column}: {declarations.describe_condition(entry.rule)}",
+        )
+
+
+def _rows_finding(scan, check, severity, rows, entry, predicate) -> Iterator[Finding]:
+    where = {"table": entry.table, "column": entry.column}
+    found = scan.guarded(f"{entry.table}.{entry.column}", lambda: _count_and_keys(rows), where)
+    if found and found[0]:
+        count, keys = found
+        yield Finding(
+            check,
+            severity,
+            f"{count} row(s) of {entry.table} {predicate}.",
+            count=count,
+            sample=tuple(keys),
+            **where,
+        )
+
+
+def _count_and_keys(rows) -> tuple[int, list[str]]:
+    keys = rows.order_by("pk").values_list("pk", flat=True)[:SAMPLE_SIZE]
+    return rows.count(), [str(key) for key in keys]
+
+
+_UNIQUE_INDEXES = f"""
+SELECT t.relname, {attnames("x.indrelid", "x.indkey")}
+FROM pg_catalog.pg_index x
+JOIN pg_catalog.pg_class t ON t.oid = x.indrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace
+WHERE n.nspname = %s AND x.indisunique AND x.indisvalid AND x.indexprs IS NULL
+"""
+
+
+def unique_values(scan: Scan, context: Context) -> Iterator[Finding]:
+    """Duplicates among values the models expect unique but the database does not enforce.
+
+    ``unique_values`` declarations always; a model's unique constraint only while the live
+    database has no valid unique index on those columns (not yet migrated, dropped, or left
+    INVALID by a failed build).
+    """
+    enforced = {
+        (table, frozenset(columns)) for table, columns in scan.rows(_UNIQUE_INDEXES, [SCHEMA])
+    }
+    for expectation in declarations.unique_expectations():
+        table, columns = expectation.table, expectation.columns
+        if not context.has(table, *columns):
+            continue
+        if not expectation.declared and (table, frozenset(columns)) in enforced:
+            continue
+        keys = {f"_key{number}": key for number, key in enumerate(expectation.keys)}
+        groups = (
+            expectation.model._base_manager.using(scan.alias)
+            .filter(expectation.condition)
+            .annotate(**keys)
+            .filter(**{f"{name}__isnull": False for name in keys})
+            .values(*keys)
+            .annotate(_rows=Count("pk"))
+            .filter(_rows__gt=1)
+        )
+        where = {"table": table, "column": ", ".join(columns)}
+        found = scan.guarded(
+            f"duplicates in {table}.{', '.join(columns)}",
+            lambda groups=groups, names=list(keys): _duplicates(groups, names),
+            where,
+        )
+        if not found or not found[0]:
+            continue
+        group_count, row_count, sample = found
+        yield Finding(
+            "unique_values",
+            Severity.WARNING,
+            f"{row_count} rows of {table} share their {expectation.compared} with another "
+            f"row ({group_count} group(s)), although the domain expects it unique; sample: "
+            "the ids in each group.",
+            count=row_count,
+            sample=tuple(sample),
+            **where,
+        )
+
+
+def _duplicates(groups, keys: list[str]) -> tuple[int, int, list[str]]:
+    # Count the groups through _rows: Count("pk") here would regroup by id.
+    totals = groups.aggregate(groups=Count("_rows"), rows=Sum("_rows"))
+    sample = groups.annotate(_ids=ArrayAgg("pk", order_by="pk")).order_by(*keys)
+    return (
+        totals["groups"],
+        totals["rows"] or 0,
+        [", ".join(map(str, group["_ids"])) for group in sample[:SAMPLE_SIZE]],
+    )
+
+
+# -- the registry -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    run: Callable[[Scan, Context], Iterable[Finding]]
+    section: str  # where the schema analysis report lists its findings
+    action: str  # what to do about them, for the report's action items
+
+
+SCHEMA_SECTION = "Schema inconsistencies"
+FK_SECTION = "Foreign-key issues"
+DATA_SECTION = "Integrity findings"
+
+CHECKS: dict[str, Check] = {
+    check.name: check
+    for check in [
+        Check(
+            "unapplied_migrations",
+            unapplied_migrations,
+            SCHEMA_SECTION,
+            "Apply them with `python manage.py migrate` (a database not adopted yet: "
+            "`migrate --fake-initial`).",
+        ),
+        Check(
+            "drift",
+            drift,
+            SCHEMA_SECTION,
+            "Bring the schema back to what the migrations build, or write the migration "
+            "that makes the change official; regenerate the snapshot with `python manage.py "
+            "schema_snapshot` only when the migrations changed.",
+        ),
+        Check(
+            "unvalidated_constraints",
+            unvalidated_constraints,
+            SCHEMA_SECTION,
+            "Repair the rows that violate it, then `ALTER TABLE ... VALIDATE CONSTRAINT ...` "
+            "(it does not block writes).",
+        ),
+        Check(
+            "invalid_indexes",
+            invalid_indexes,
+            SCHEMA_SECTION,
+            "Drop it with `DROP INDEX CONCURRENTLY` and build it again once the cause of the "
+            "failure (often duplicate values) is gone.",
+        ),
+        Check(
+            "redundant_indexes",
+            redundant_indexes,
+            SCHEMA_SECTION,
+            "Drop the redundant index in a migration (`DROP INDEX CONCURRENTLY`); the other "
+            "index serves the same queries.",
+        ),
+        Check(
+            "unindexed_foreign_keys",
+            unindexed_foreign_keys,
+            FK_SECTION,
+            "Add an index leading with the referencing column(s) (`CREATE INDEX CONCURRENTLY`).",
+        ),
+        Check(
+            "fk_orphans",
+            fk_orphans,
+            FK_SECTION,
+            "Archive and repair the orphan rows, find what wrote them past the constraint, "
+            "then validate it.",
+        ),
+        Check(
+            "reference_orphans",
+            reference_orphans,
+            FK_SECTION,
+            "Archive the orphan values and set them to NULL (or restore what they point at); "
+            "then the reference can become a real foreign key.",
+        ),
+        Check(
+            "sequences_behind",
+            sequences_behind,
+            DATA_SECTION,
+            "Move the sequence past the highest id: `SELECT setval('<sequence>', "
+            "max(<column>)) FROM <table>`.",
+        ),
+        Check(
+            "key_capacity",
+            key_capacity,
+            DATA_SECTION,
+            "Plan the move to bigint (an online column change) before the range runs out.",
+        ),
+        Check(
+            "required_values",
+            required_values,
+            DATA_SECTION,
+            "Fill in the values where the true value is known; otherwise record the decision "
+            "(TARGET_SCHEMA.md D7 keeps users.created_at NULL).",
+        ),
+        Check(
+            "unique_values",
+            unique_values,
+            DATA_SECTION,
+            "Merge or archive the duplicates; only then add the unique constraint.",
+        ),
+        Check(
+            "conflicting_values",
+            conflicting_values,
+            DATA_SECTION,
+            "Decide which of the values is right and correct the other.",
+        ),
+    ]
+}

@@ -1,0 +1,163 @@
+"""``check_integrity``: check a live database's schema and data, read-only.
+
+Exit codes: 0 no finding at or above ``--fail-on``; 1 findings; 2 cannot run (server
+unreachable, authentication, missing database, missing permission); 3 usage error.
+"""
+
+import argparse
+import sys
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.utils.connection import ConnectionDoesNotExist
+
+from database import errors
+from database.integrity import render
+from database.integrity.checks import CHECKS
+from database.integrity.findings import Severity
+from database.integrity.runner import DEFAULT_TIMEOUT, run_checks
+
+FINDINGS = 1
+USAGE = 3
+
+
+class Command(BaseCommand):
+    help = (
+        "Check the schema and data of a database, read-only: orphans, unvalidated "
+        "constraints, index problems, sequences, required and unique values, unapplied "
+        "migrations and drift from the migrations. Exit 0 healthy, 1 findings, 2 cannot run, "
+        "3 usage error."
+    )
+
+    def create_parser(self, prog_name, subcommand, **kwargs) -> CommandParser:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser.error = lambda message: self.usage_error(parser, message)
+        return parser
+
+    def usage_error(self, parser: CommandParser, message: str):
+        """A bad flag exits 3 (argparse's own 2 means "cannot run" here)."""
+        if parser.called_from_command_line:
+            parser.print_usage(sys.stderr)
+            sys.stderr.write(f"{parser.prog}: error: {message}\n")
+            sys.exit(USAGE)
+        raise CommandError(f"Error: {message}", returncode=USAGE)
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--format",
+            choices=["text", "json", "markdown"],
+            default="text",
+            help="text (a table), json (for CI) or markdown (a schema analysis report).",
+        )
+        parser.add_argument(
+            "--database",
+            default=DEFAULT_DB_ALIAS,
+            help="Database alias to check, e.g. a read replica (default: %(default)s).",
+        )
+        parser.add_argument(
+            "--only",
+            action="append",
+            choices=list(CHECKS),
+            default=[],
+            metavar="CHECK",
+            help=f"Run only this check (repeatable). Checks: {', '.join(CHECKS)}.",
+        )
+        parser.add_argument(
+            "--skip",
+            action="append",
+            choices=list(CHECKS),
+            default=[],
+            metavar="CHECK",
+            help="Do not run this check (repeatable).",
+        )
+        parser.add_argument(
+            "--fail-on",
+            choices=[severity.label for severity in sorted(Severity, reverse=True)],
+            default=Severity.WARNING.label,
+            help="Exit 1 when a finding is at least this severe (default: %(default)s).",
+        )
+        parser.add_argument(
+            "--statement-timeout",
+            type=_positive_seconds,
+            default=DEFAULT_TIMEOUT,
+            metavar="SECONDS",
+            help="Cancel any one statement after this long; its object is reported as not "
+            "checked (default: %(default)s).",
+        )
+
+    def handle(self, *args, **options):
+        alias = options["database"]
+        fail_on = Severity.from_label(options["fail_on"])
+        try:
+            connection = connections[alias]
+        except ConnectionDoesNotExist:
+            raise CommandError(
+                f"Unknown database alias '{alias}' (configured: {', '.join(connections)}).",
+                returncode=USAGE,
+            ) from None
+        try:
+            report = run_checks(
+                alias,
+                only=options["only"],
+                skip=options["skip"],
+                timeout=options["statement_timeout"],
+                progress=self.progress if self.stderr.isatty() else None,
+            )
+        except DatabaseError as error:
+            if errors.is_setup_error(error):
+                raise CommandError(
+                    errors.describe(error, connection.settings_dict),
+                    returncode=errors.CANNOT_RUN,
+                ) from None
+            raise
+        finally:
+            self.progress(None)
+        self.write(report, options["format"], fail_on)
+        failing = report.at_or_above(fail_on)
+        if failing:
+            raise CommandError(
+                f"{len(failing)} finding(s) at or above '{fail_on.label}'.",
+                returncode=FINDINGS,
+            )
+
+    def write(self, report, output_format: str, fail_on: Severity) -> None:
+        if output_format == "json":
+            self.stdout.write(render.as_json(report, fail_on))
+        elif output_format == "markdown":
+            self.stdout.write(render.as_markdown(report, fail_on), ending="")
+        else:
+            styles = {
+                Severity.ERROR: self.style.ERROR,
+                Severity.WARNING: self.style.WARNING,
+                Severity.INFO: self.style.NOTICE,
+            }
+            for line in render.as_text(report, fail_on, styles):
+                self.stdout.write(line)
+            summary = render.summary_line(report, fail_on)
+            healthy = not report.at_or_above(fail_on)
+            self.stdout.write(self.style.SUCCESS(summary) if healthy else summary)
+
+    _progress_shown = False
+
+    def progress(self, text: str | None) -> None:
+        """One self-overwriting status line on a terminal; ``None`` clears it."""
+        if not self.stderr.isatty():
+            return
+        if text is None:
+            if self._progress_shown:
+                self.stderr.write("\r\033[K", ending="")
+            return
+        self._progress_shown = True
+        self.stderr.write(f"\r\033[K{text[:120]}", ending="")
+        self.stderr.flush()
+
+
+def _positive_seconds(text: str) -> float:
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, not {text!r}")
+    return value
