@@ -4,6 +4,7 @@ Databases are clones of two session templates (a freshly migrated one, and produ
 adopted by ``conftest.adopted_template``), so no test migrates from scratch.
 """
 
+import base64
 import json
 from collections.abc import Iterator
 
@@ -183,6 +184,12 @@ PLANTED = {
         ("conflicting_values", "users", "subscription_status"),
         "SELECT EXISTS (SELECT FROM users WHERE tier = 'premium' "
         "AND subscription_status = 'free')",
+    ),
+    # Not planted on purpose, but TARGET_SCHEMA.md D13 wants it listed: user 5's reset token
+    # was sent on 2025-09-01 and expired hours later.
+    "D13": (
+        ("expired_tokens", "users", "password_reset_token"),
+        "SELECT EXISTS (SELECT FROM users WHERE password_reset_token IS NOT NULL)",
     ),
 }
 
@@ -377,6 +384,49 @@ def test_an_invalid_index_left_by_a_failed_concurrent_build_is_named(
     (invalid,) = [f for f in report.findings if f.check == "invalid_indexes"]
     assert invalid.severity.label == "error"
     assert invalid.object == "admin_users_one_per_role"
+
+
+def test_secrets_must_be_envelopes_under_a_configured_key_that_opens_them(
+    fresh_db, alias_of, fresh_findings, monkeypatch
+):
+    from cryptography.fernet import Fernet
+
+    from accounts.models import UserSettings
+    from database import crypto
+    from database.integrity import declarations
+    from social.models import SocialPlatformConnection
+
+    # Until the models switch these columns to the encrypted field types, declare them here.
+    encrypted = [
+        (SocialPlatformConnection, SocialPlatformConnection._meta.get_field("access_token")),
+        (UserSettings, UserSettings._meta.get_field("connected_accounts")),
+    ]
+    monkeypatch.setattr(declarations, "encrypted_fields", lambda: iter(encrypted))
+    other_key = Fernet(Fernet.generate_key()).encrypt(b"token")
+    wrong_key = crypto.Envelope(1, "default", base64.b64encode(other_key).decode()).as_json()
+    retired = crypto.Envelope(1, "retired", base64.b64encode(other_key).decode()).as_json()
+    fresh_db.execute(USER)
+    fresh_db.execute(
+        "INSERT INTO social_platform_connections "
+        "(id, user_id, platform, platform_user_id, platform_username, access_token) VALUES "
+        "(1, 1, 'a', 'x', 'x', %s), (2, 1, 'b', 'x', 'x', 'PLAINTEXT-TOKEN'), "
+        "(3, 1, 'c', 'x', 'x', %s), (4, 1, 'd', 'x', 'x', %s), (5, 1, 'e', 'x', 'x', '')",
+        [crypto.encrypt("token"), retired, wrong_key],
+    )
+    fresh_db.execute(
+        "INSERT INTO user_settings (user_id, connected_accounts) VALUES (1, %s)",
+        [json.dumps(crypto.encrypt_to_dict('{"twitter": "token"}'))],
+    )
+
+    report = run_checks(alias_of(fresh_db), only=["secrets"])
+
+    found = {(f.table, f.column, f.severity.label, f.count, f.sample) for f in report.findings}
+    assert found == {
+        ("social_platform_connections", "access_token", "warning", 1, ("2",)),
+        ("social_platform_connections", "access_token", "error", 1, ("retired",)),
+        ("social_platform_connections", "access_token", "error", 1, ("4",)),
+    }
+    assert "PLAINTEXT-TOKEN" not in json.dumps([f.as_dict() for f in report.findings])
 
 
 # -- output ---------------------------------------------------------------------------------

@@ -6,12 +6,17 @@ whole schema, and at most one statement per table, column or constraint for the 
 check loops over rows in Python.
 """
 
+import datetime
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+from django.apps import apps
+from django.conf import settings
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.db.models import Count, Sum
+from django.utils import timezone
 
+from database import crypto
 from database.catalog import diff_catalogs, read_catalog
 from database.integrity import declarations, schema
 from database.integrity.findings import SAMPLE_SIZE, Finding, Severity
@@ -24,6 +29,7 @@ from database.integrity.scan import (
     foreign_keys,
     orphans,
 )
+from database.management.commands import clear_expired_tokens
 
 
 @dataclass
@@ -630,6 +636,160 @@ def _duplicates(groups, keys: list[str]) -> tuple[int, int, list[str]]:
     )
 
 
+def expired_tokens(scan: Scan, context: Context) -> Iterator[Finding]:
+    """Emailed tokens kept past the platform's lifetime for them (TARGET_SCHEMA.md D13).
+
+    The same condition ``clear_expired_tokens`` clears, so the two always agree.
+    """
+    users = apps.get_model("accounts", "User")
+    now = timezone.now()
+    for token, sent, setting in clear_expired_tokens.TOKENS:
+        table, column = users._meta.db_table, users._meta.get_field(token).column
+        if not context.has(table, column, users._meta.get_field(sent).column):
+            continue
+        hours = getattr(settings, setting)
+        cutoff = now - datetime.timedelta(hours=hours)
+        rows = users._base_manager.using(scan.alias).filter(
+            clear_expired_tokens.expired(token, sent, cutoff)
+        )
+        where = {"table": table, "column": column}
+        found = scan.guarded(
+            f"expired {table}.{column}", lambda rows=rows: _count_and_keys(rows), where
+        )
+        if found and found[0]:
+            count, keys = found
+            yield Finding(
+                "expired_tokens",
+                Severity.WARNING,
+                f"{count} row(s) of {table} still hold a {column} sent more than {hours} h "
+                f"ago ({setting}) or never: the platform no longer honours it, it is only a "
+                "risk.",
+                count=count,
+                sample=tuple(keys),
+                **where,
+            )
+
+
+# The key id of a stored envelope, or NULL when the value is not one (a plaintext secret).
+# Text columns hold the envelope as compact JSON text, which PostgreSQL 15 cannot try-parse,
+# so its shape is matched; json/jsonb columns hold it as an object.
+_ENVELOPE_TEXT = (
+    r'^\s*\{\s*"enc_version"\s*:\s*1\s*,\s*"enc_kid"\s*:\s*"([^"\\]+)"\s*,'
+    r'\s*"ciphertext"\s*:\s*"[A-Za-z0-9+/=_-]+"\s*\}\s*$'
+)
+_KID_OF_TEXT = "pg_catalog.substring(c.{column}, '" + _ENVELOPE_TEXT + "')"
+_KID_OF_JSON = (
+    "CASE WHEN pg_catalog.jsonb_typeof(c.{column}::jsonb) = 'object' "
+    "AND c.{column}::jsonb ->> 'enc_version' = '1' "
+    "AND coalesce(c.{column}::jsonb ->> 'ciphertext', '') <> '' "
+    "THEN NULLIF(c.{column}::jsonb ->> 'enc_kid', '') END"
+)
+
+_SECRETS = """
+WITH secret AS MATERIALIZED (
+    SELECT c.{pk}::text AS key, {kid} AS kid FROM {table} c WHERE {present}
+)
+SELECT (SELECT pg_catalog.count(*) FROM secret WHERE kid IS NULL),
+       ARRAY(SELECT key FROM secret WHERE kid IS NULL ORDER BY key LIMIT {sample}),
+       (SELECT pg_catalog.count(*) FROM secret WHERE NOT (kid = ANY(%(kids)s))),
+       ARRAY(SELECT DISTINCT kid FROM secret WHERE NOT (kid = ANY(%(kids)s)) LIMIT {sample}),
+       ARRAY(SELECT DISTINCT kid FROM secret WHERE kid = ANY(%(kids)s))
+"""
+
+
+def secrets(scan: Scan, context: Context) -> Iterator[Finding]:
+    """Encrypted columns: every value an envelope under a configured key id that opens it.
+
+    Format and key id are classified in one statement per column. Decryption itself cannot
+    happen in SQL: for each configured key id found, up to five values are decrypted to
+    prove the configured key is the right one (a wrong key fails on every value).
+    """
+    try:
+        kids = crypto.keyring().kids
+    except crypto.EncryptionError as error:
+        yield Finding("secrets", Severity.ERROR, f"The encryption keys are misconfigured: {error}")
+        kids = []
+    for model, model_field in declarations.encrypted_fields():
+        table, column = model._meta.db_table, model_field.column
+        if not context.has(table, column, model._meta.pk.column):
+            continue
+        is_json = context.columns[table][column] in {"json", "jsonb"}
+        # (replace, not format: the pattern has braces of its own)
+        kid = (_KID_OF_JSON if is_json else _KID_OF_TEXT).replace("{column}", scan.ident(column))
+        present = f"c.{scan.ident(column)} IS NOT NULL" + (
+            "" if is_json else f" AND c.{scan.ident(column)} <> ''"  # '' is an empty secret
+        )
+        query = _SECRETS.format(
+            pk=scan.ident(model._meta.pk.column),
+            kid=kid,
+            table=scan.ident(SCHEMA, table),
+            present=present,
+            sample=SAMPLE_SIZE,
+        )
+        where = {"table": table, "column": column}
+        found = scan.guarded(
+            f"secrets in {table}.{column}",
+            lambda query=query: scan.rows(query, {"kids": kids})[0],
+            where,
+        )
+        if found is None:
+            continue
+        plaintext, plaintext_keys, unknown, unknown_kids, known_kids = found
+        if plaintext:
+            yield Finding(
+                "secrets",
+                Severity.WARNING,
+                f"{plaintext} value(s) of {table}.{column} are not encrypted (not in the "
+                "envelope format); sample: their primary keys.",
+                count=plaintext,
+                sample=tuple(plaintext_keys),
+                **where,
+            )
+        if unknown:
+            yield Finding(
+                "secrets",
+                Severity.ERROR,
+                f"{unknown} value(s) of {table}.{column} are encrypted under key ids no key "
+                f"is configured for (configured: {', '.join(kids) or 'none'}); sample: the "
+                "key ids.",
+                count=unknown,
+                sample=tuple(unknown_kids),
+                **where,
+            )
+        for key_id in known_kids:
+            yield from _undecryptable(scan, model, column, kid, key_id, where)
+
+
+def _undecryptable(scan, model, column, kid, key_id, where) -> Iterator[Finding]:
+    query = (
+        f"SELECT c.{scan.ident(model._meta.pk.column)}::text, c.{scan.ident(column)}::text "
+        f"FROM {scan.ident(SCHEMA, model._meta.db_table)} c WHERE {kid} = %s "
+        f"LIMIT {SAMPLE_SIZE}"
+    )
+    rows = scan.guarded(
+        f"decrypting {model._meta.db_table}.{column} ({key_id})",
+        lambda: scan.rows(query, [key_id]),
+        where,
+    )
+    failed = []
+    for key, stored in rows or []:
+        try:
+            crypto.decrypt(stored)
+        except crypto.EncryptionError:
+            failed.append(key)
+    if failed:
+        yield Finding(
+            "secrets",
+            Severity.ERROR,
+            f"The key configured for key id '{key_id}' does not decrypt {len(failed)} of "
+            f"{len(rows)} sampled value(s) of {model._meta.db_table}.{column}: wrong key, or "
+            "altered ciphertext; sample: their primary keys.",
+            count=len(failed),
+            sample=tuple(failed),
+            **where,
+        )
+
+
 # -- the registry -----------------------------------------------------------------------------
 
 
@@ -729,6 +889,20 @@ CHECKS: dict[str, Check] = {
             unique_values,
             DATA_SECTION,
             "Merge or archive the duplicates; only then add the unique constraint.",
+        ),
+        Check(
+            "expired_tokens",
+            expired_tokens,
+            DATA_SECTION,
+            "Clear them with `python manage.py clear_expired_tokens`.",
+        ),
+        Check(
+            "secrets",
+            secrets,
+            DATA_SECTION,
+            "Encrypt plaintext values in place (database.crypto_batches); configure the "
+            "missing key ids (TOKEN_ENCRYPTION_KEYS) or re-encrypt with `rotate_keys`; a key "
+            "that does not open its values is the wrong key.",
         ),
         Check(
             "conflicting_values",
