@@ -10,6 +10,8 @@ from pathlib import Path
 
 from django.db import transaction
 from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.operations import CreateModel
 
 from database.catalog import Catalog, Difference, diff_catalogs, read_catalog
 
@@ -57,17 +59,46 @@ def unapplied_baseline(connection) -> list[tuple[str, str]]:
     return [key for key in BASELINE_MIGRATIONS if key not in applied]
 
 
+def tables_created_by(migrations_: list[tuple[str, str]]) -> set[str]:
+    """The legacy tables that the given baseline migrations create."""
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    return {
+        operation.options["db_table"]
+        for key in migrations_
+        for operation in loader.get_migration(*key).operations
+        if isinstance(operation, CreateModel)
+    }
+
+
+def restrict(catalog: Catalog, tables: set[str]) -> Catalog:
+    """The part of a catalog about ``tables``, with the enum types their columns use."""
+    kept = {name: shape for name, shape in catalog["tables"].items() if name in tables}
+    used = {
+        column["type"].removeprefix("public.")
+        for shape in kept.values()
+        for column in shape["columns"]
+    }
+    enums = {name: labels for name, labels in catalog["enums"].items() if name in used}
+    return {"tables": kept, "enums": enums}
+
+
 def adoption_differences(connection) -> list[Difference]:
     """How the live database differs from the baseline it is about to be adopted as.
 
-    Empty when there is nothing to adopt (no legacy table present) or the baseline is
-    already recorded; otherwise every missing, extra or different object is listed.
+    Only the tables of baseline migrations not yet recorded are compared: those are what
+    ``--fake-initial`` would fake. On a first adoption (nothing recorded) every table of the
+    public schema must be a baseline table. Empty when no legacy table is present at all.
     """
-    if not unapplied_baseline(connection):
+    unapplied = unapplied_baseline(connection)
+    if not unapplied:
         return []
-    expected = load_snapshot()
+    snapshot = load_snapshot()
     present = public_tables(connection) - DJANGO_BOOKKEEPING
-    if not present & set(expected["tables"]):
+    if not present & set(snapshot["tables"]):
         return []
-    found = catalog_of(connection, present)
+    to_fake = tables_created_by(unapplied)
+    first_adoption = len(unapplied) == len(BASELINE_MIGRATIONS)
+    compared = to_fake | (present - set(snapshot["tables"]) if first_adoption else set())
+    expected = restrict(snapshot, to_fake)
+    found = restrict(catalog_of(connection, present & compared), compared)
     return diff_catalogs(expected, found)
