@@ -7,6 +7,7 @@ unreachable, authentication, missing database, missing permission); 3 usage erro
 import argparse
 import sys
 
+import psycopg
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.utils.connection import ConnectionDoesNotExist
@@ -104,6 +105,13 @@ class Command(BaseCommand):
                 progress=self.progress if self.stderr.isatty() else None,
             )
         except DatabaseError as error:
+            if isinstance(error.__cause__, psycopg.errors.QueryCanceled):
+                raise CommandError(
+                    "The catalog could not be read within --statement-timeout "
+                    f"({options['statement_timeout']:g}s): {error}. Nothing was checked; "
+                    "raise the timeout, or run when the server is less busy.",
+                    returncode=errors.CANNOT_RUN,
+                ) from None
             if errors.is_setup_error(error):
                 raise CommandError(
                     errors.describe(error, connection.settings_dict),
