@@ -20,19 +20,6 @@ def in_days(days: int) -> factory.LazyFunction:
     return factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=days))
 
 
-class RegistrationKeyFactory(DjangoModelFactory):
-    # The legacy key is varchar with no default; the application wrote a text UUID.
-    id = factory.LazyFunction(lambda: str(uuid.uuid4()))
-    key = factory.Sequence(lambda n: f"REG-{n:06d}")
-    max_uses = 1
-    current_uses = 0
-    is_active = True
-    created_at = factory.LazyFunction(timezone.now)
-
-    class Meta:
-        model = models.RegistrationKey
-
-
 class UserFactory(DjangoModelFactory):
     email = factory.Sequence(lambda n: f"user{n}@example.com")
     username = factory.Sequence(lambda n: f"user{n}")

@@ -17,46 +17,6 @@ from database.fields import LegacyJSONField, NaiveUTCDateTimeField, PostgresEnum
 LEGACY = "Legacy table adopted from production (created before Django owned the schema)."
 
 
-class RegistrationKey(models.Model):
-    """Deprecated invitation keys; the running application no longer reads them."""
-
-    id = models.CharField(primary_key=True)
-    key = models.CharField()
-    description = models.CharField(null=True)
-    max_uses = models.IntegerField(null=True)
-    current_uses = models.IntegerField(null=True)
-    expires_at = NaiveUTCDateTimeField(null=True)
-    email_domain_restriction = models.CharField(null=True)
-    is_active = models.BooleanField(null=True)
-    created_at = NaiveUTCDateTimeField(null=True)
-    # An admin_users id with no constraint in production (QUIRKS.md §9).
-    created_by = models.ForeignKey(
-        "accounts.AdminUser",
-        models.DO_NOTHING,
-        db_column="created_by",
-        db_constraint=False,
-        db_index=False,
-        null=True,
-        related_name="+",
-    )
-
-    # Checked by check_integrity (database/integrity/declarations.py): a key counted as used
-    # that no user references any more (its user was deleted by hand).
-    conflicting_values: ClassVar[dict[str, Q]] = {
-        "current_uses": Q(current_uses__gt=0, users__isnull=True),
-    }
-
-    class Meta:
-        db_table = "registration_keys"
-        db_table_comment = f"{LEGACY} Deprecated: retired by a forward migration."
-        constraints = [
-            models.UniqueConstraint(fields=["key"], name="registration_keys_key_key"),
-        ]
-
-    def __str__(self) -> str:
-        return self.id
-
-
 class User(models.Model):
     id = models.AutoField(primary_key=True)
     email = models.CharField()
@@ -66,15 +26,6 @@ class User(models.Model):
     is_active = models.BooleanField(null=True)
     tier = models.CharField(null=True)
     auth_provider = models.CharField(null=True)
-    # NO ACTION in production: a key in use cannot be deleted.
-    registration_key = models.ForeignKey(
-        RegistrationKey,
-        models.PROTECT,
-        db_column="registration_key_id",
-        db_index=False,
-        null=True,
-        related_name="users",
-    )
     created_at = NaiveUTCDateTimeField(null=True)
     updated_at = NaiveUTCDateTimeField(null=True)
     two_factor_enabled = models.BooleanField(null=True)
