@@ -8,6 +8,7 @@ socket in its own temporary folder on a private port, and is stopped and deleted
 
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -20,6 +21,9 @@ PG_BIN = Path("/usr/lib/postgresql/15/bin")
 DEFAULT_PORT = 54399
 OS_USER = "postgres"
 
+SLOW_MS = 250  # statements at least this long are logged, with their database and application
+SLOW = re.compile(r"\[\d+\] (\S+) (\S*): LOG:  duration: ([\d.]+) ms  statement: (.*)")
+
 # A small production-like configuration. fsync and synchronous_commit stay on so that a
 # writer's latency includes its WAL flush, as it would in production.
 SERVER_SETTINGS = {
@@ -30,6 +34,8 @@ SERVER_SETTINGS = {
     "max_wal_size": "4GB",
     "checkpoint_timeout": "15min",
     "log_lock_waits": "on",
+    "log_min_duration_statement": f"{SLOW_MS}ms",
+    "log_line_prefix": "%m [%p] %d %a: ",
     "log_min_messages": "warning",
     "timezone": "UTC",
 }
@@ -52,6 +58,16 @@ class Server:
 
     def conninfo(self, dbname: str = "postgres") -> str:
         return f"host={self.socket_dir} port={self.port} user={self.user} dbname={dbname}"
+
+    def slow_statements(self, dbname: str, application: str) -> list[tuple[float, str]]:
+        """(ms, first line) of each statement logged as slow for ``dbname`` and the app."""
+        log = self.socket_dir / "log"
+        found = []
+        for line in log.read_text(errors="replace").splitlines() if log.exists() else []:
+            match = SLOW.search(line)
+            if match and match[1] == dbname and match[2] == application:
+                found.append((float(match[3]), match[4].strip()))
+        return found
 
 
 def ensure_binaries() -> None:

@@ -20,7 +20,6 @@ class Reference:
     column: str
     target: str
     target_column: str = "id"
-    cast: str = ""  # applied to ``column`` when the key types differ
 
     @property
     def name(self) -> str:
@@ -29,8 +28,8 @@ class Reference:
 
 # QUIRKS.md §9 and the models' ``implied_references``.
 IMPLIED_REFERENCES = [
-    Reference("social_responses", "interaction_id", "social_interactions", cast="::text"),
-    Reference("social_responses", "template_id", "response_templates", cast="::text"),
+    Reference("social_responses", "interaction_id", "social_interactions"),
+    Reference("social_responses", "template_id", "response_templates"),
     Reference("social_responses", "approved_by", "users"),
     Reference("notifications", "goal_id", "goals"),
     Reference("notifications", "content_id", "content"),
@@ -39,50 +38,71 @@ IMPLIED_REFERENCES = [
     Reference("registration_keys", "created_by", "admin_users"),
 ]
 
-OTHER_CHECKS = {
-    "users.created_at IS NULL": "SELECT count(*) FROM users WHERE created_at IS NULL",
+# name → (query, the "table.column"s it reads: it is skipped when one is gone).
+OTHER_CHECKS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "users.created_at IS NULL": (
+        "SELECT count(*) FROM users WHERE created_at IS NULL",
+        ("users.created_at",),
+    ),
     "case-duplicate users.email": (
         "SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM users "
-        "GROUP BY lower(email) HAVING count(*) > 1) AS d"
+        "GROUP BY lower(email) HAVING count(*) > 1) AS d",
+        ("users.email",),
     ),
     "case-duplicate users.username": (
         "SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM users "
-        "GROUP BY lower(username) HAVING count(*) > 1) AS d"
+        "GROUP BY lower(username) HAVING count(*) > 1) AS d",
+        ("users.username",),
     ),
     "duplicate user_settings.user_id": (
         "SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM user_settings "
-        "GROUP BY user_id HAVING count(*) > 1) AS d"
+        "GROUP BY user_id HAVING count(*) > 1) AS d",
+        ("user_settings.user_id",),
     ),
     "scheduled content_logs without scheduled_for": (
-        "SELECT count(*) FROM content_logs WHERE status = 'scheduled' AND scheduled_for IS NULL"
+        "SELECT count(*) FROM content_logs WHERE status = 'scheduled' AND scheduled_for IS NULL",
+        ("content_logs.status", "content_logs.scheduled_for"),
     ),
     "registration_keys used but unreferenced": (
         "SELECT count(*) FROM registration_keys AS k WHERE k.current_uses > 0 "
-        "AND NOT EXISTS (SELECT 1 FROM users AS u WHERE u.registration_key_id = k.id)"
+        "AND NOT EXISTS (SELECT 1 FROM users AS u WHERE u.registration_key_id = k.id)",
+        ("registration_keys.current_uses", "users.registration_key_id"),
     ),
 }
 
 
-def table_exists(conn: psycopg.Connection, table: str) -> bool:
-    return conn.execute("SELECT to_regclass(%s) IS NOT NULL", [f"public.{table}"]).fetchone()[0]
+def column_type(conn: psycopg.Connection, table: str, column: str) -> str | None:
+    """The column's type, or None when the table or column does not exist."""
+    row = conn.execute(
+        "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+        "WHERE attrelid = to_regclass(%s) AND attname = %s AND NOT attisdropped",
+        [f"public.{table}", column],
+    ).fetchone()
+    return row[0] if row else None
 
 
 def orphan_query(conn: psycopg.Connection, ref: Reference) -> sql.Composed:
-    """The anti-join for ``ref`` (or a count of non-NULL values when the target is missing)."""
+    """The anti-join for ``ref`` (or a count of non-NULL values when the target is missing).
+
+    Keys of different types (integer ids pointing at text ids) are compared as text.
+    """
     child = sql.SQL("c.{}").format(sql.Identifier(ref.column))
-    if not table_exists(conn, ref.target):
+    parent = sql.SQL("p.{}").format(sql.Identifier(ref.target_column))
+    target_type = column_type(conn, ref.target, ref.target_column)
+    if target_type is None:
         return sql.SQL("SELECT count(*) FROM {} AS c WHERE {} IS NOT NULL").format(
             sql.Identifier(ref.table), child
         )
+    if target_type != column_type(conn, ref.table, ref.column):
+        child, parent = sql.SQL("{}::text").format(child), sql.SQL("{}::text").format(parent)
     return sql.SQL(
-        "SELECT count(*) FROM {child} AS c WHERE {col} IS NOT NULL AND NOT EXISTS "
-        "(SELECT 1 FROM {parent} AS p WHERE p.{key} = {col}{cast})"
+        "SELECT count(*) FROM {table} AS c WHERE {child} IS NOT NULL AND NOT EXISTS "
+        "(SELECT 1 FROM {target} AS p WHERE {parent} = {child})"
     ).format(
-        child=sql.Identifier(ref.table),
-        col=child,
-        parent=sql.Identifier(ref.target),
-        key=sql.Identifier(ref.target_column),
-        cast=sql.SQL(ref.cast),
+        table=sql.Identifier(ref.table),
+        target=sql.Identifier(ref.target),
+        child=child,
+        parent=parent,
     )
 
 
@@ -107,7 +127,8 @@ def sequences_behind(conn: psycopg.Connection) -> int:
     columns = conn.execute(
         """
         SELECT c.relname, a.attname, pg_get_serial_sequence(c.oid::regclass::text, a.attname)
-        FROM pg_class AS c JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0
+        FROM pg_class AS c
+        JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
         WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace
           AND pg_get_serial_sequence(c.oid::regclass::text, a.attname) IS NOT NULL
         """
@@ -134,10 +155,19 @@ def _count(query: sql.Composable) -> Check:
 
 
 def all_checks(conn: psycopg.Connection, declared: bool = False) -> dict[str, Check]:
-    """Name → check for every problem; ``declared`` adds the anti-joins of real foreign keys."""
+    """Name → check for every problem whose columns still exist; ``declared`` adds the
+    anti-joins of the real foreign keys."""
     references = IMPLIED_REFERENCES + (declared_references(conn) if declared else [])
-    checks = {ref.name: _count(orphan_query(conn, ref)) for ref in references}
-    checks.update({name: _count(sql.SQL(query)) for name, query in OTHER_CHECKS.items()})
+    checks = {
+        ref.name: _count(orphan_query(conn, ref))
+        for ref in references
+        if column_type(conn, ref.table, ref.column)
+    }
+    checks |= {
+        name: _count(sql.SQL(query))
+        for name, (query, reads) in OTHER_CHECKS.items()
+        if all(column_type(conn, *column.split(".")) for column in reads)
+    }
     checks["sequences behind max(id)"] = sequences_behind
     return checks
 

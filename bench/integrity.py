@@ -1,0 +1,66 @@
+"""``check_integrity`` on the grown database against the raw queries for the same problems."""
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from django.core.management import get_commands
+
+from bench import raw_checks
+from bench.process import Completed, manage
+
+COMMAND = "check_integrity"
+FINDINGS_EXIT = 1  # the command's exit code when it reports findings
+
+
+def available() -> bool:
+    return COMMAND in get_commands()
+
+
+@dataclass
+class ProjectIntegrity:
+    run: Completed
+    startup_seconds: float  # the same command with --help: Python, Django, settings, apps
+    findings: dict[str, int] = field(default_factory=dict)  # check → findings
+
+
+def project_integrity(database_url: str) -> ProjectIntegrity:
+    run = manage(COMMAND, "--format", "json", database_url=database_url)
+    if run.returncode not in (0, FINDINGS_EXIT):
+        run.check()
+    startup = manage(COMMAND, "--help", database_url=database_url).check()
+    return ProjectIntegrity(run, startup.seconds, _findings_per_check(run.stdout))
+
+
+def _findings_per_check(output: str) -> dict[str, int]:
+    try:
+        report: Any = json.loads(output)
+    except ValueError:
+        return {}
+    findings = report.get("findings", []) if isinstance(report, dict) else []
+    counts: dict[str, int] = {}
+    for finding in findings:
+        check = finding.get("check", "?") if isinstance(finding, dict) else "?"
+        counts[check] = counts.get(check, 0) + 1
+    return counts
+
+
+@dataclass
+class RawIntegrity:
+    seconds: float
+    per_check: dict[str, float]
+    counts: dict[str, int]
+
+
+def raw_integrity(conninfo: str) -> RawIntegrity:
+    """Every raw check (declared foreign keys included), each timed, in one session."""
+    per_check: dict[str, float] = {}
+    counts: dict[str, int] = {}
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        for name, check in raw_checks.all_checks(conn, declared=True).items():
+            started = time.perf_counter()
+            counts[name] = check(conn)
+            per_check[name] = time.perf_counter() - started
+    return RawIntegrity(sum(per_check.values()), per_check, counts)

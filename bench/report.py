@@ -1,0 +1,106 @@
+"""Targets, the terminal table and the results file."""
+
+import datetime
+import json
+import os
+import platform
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+NOT_MEASURED = "not measured"
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    goal: str
+    value: float | None  # None: not measured
+    passed: bool | None
+    shown: str
+    why: str = ""  # why it is not measured
+
+    @property
+    def verdict(self) -> str:
+        if self.value is None:
+            return NOT_MEASURED
+        return "PASS" if self.passed else "MISS"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "goal": self.goal,
+            "value": self.value,
+            "shown": self.shown,
+            "result": self.verdict,
+            "why": self.why,
+        }
+
+
+def at_least(name: str, goal: str, value: float | None, bound: float, unit: str, why: str = ""):
+    return _target(name, goal, value, value is not None and value >= bound, unit, why)
+
+
+def at_most(name: str, goal: str, value: float | None, bound: float, unit: str, why: str = ""):
+    return _target(name, goal, value, value is not None and value <= bound, unit, why)
+
+
+def below(name: str, goal: str, value: float | None, bound: float, unit: str, why: str = ""):
+    return _target(name, goal, value, value is not None and value < bound, unit, why)
+
+
+def _target(name, goal, value, passed, unit, why) -> Target:
+    shown = f"{NOT_MEASURED}: {why}" if value is None else f"{value:,.2f}{unit}"
+    return Target(name, goal, value, passed if value is not None else None, shown, why)
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "cores": os.cpu_count(),
+        "memory_gb": round(_meminfo_kb("MemTotal") / 1024 / 1024, 1),
+        "cpu": _cpu_model(),
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+    }
+
+
+def _meminfo_kb(key: str) -> int:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith(f"{key}:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def print_targets(targets: list[Target]) -> None:
+    width = max(len(t.name) for t in targets)
+    print(f"\n{'target':<{width}}  {'goal':<22} {'result':<12} value")
+    for t in targets:
+        print(f"{t.name:<{width}}  {t.goal:<22} {t.verdict:<12} {t.shown}")
+
+
+def print_rows(title: str, rows: list[tuple[str, ...]], header: tuple[str, ...]) -> None:
+    print(f"\n== {title}")
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  " + "  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)))
+
+
+def write(results: dict[str, Any]) -> list[Path]:
+    """``results/latest.json`` and a dated copy; the paths written."""
+    RESULTS_DIR.mkdir(exist_ok=True)
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+    users = results["scale"]["users"]
+    text = json.dumps(results, indent=2, sort_keys=False, default=str) + "\n"
+    paths = [RESULTS_DIR / "latest.json", RESULTS_DIR / f"{stamp}-users{users}.json"]
+    for path in paths:
+        path.write_text(text)
+    return paths

@@ -1,0 +1,468 @@
+"""Benchmark the project's operations against raw SQL on a production-shaped PostgreSQL 15.
+
+    python bench/run.py --users 100000
+
+starts a private PostgreSQL 15 (``bench.pg15``), grows the contract database to the scale
+(``bench.generate``) as a template, and measures on identical copies of it:
+
+1. the ``public_id`` backfills of the upgrade vs one ``UPDATE … SET public_id = …`` each;
+2. the longest ACCESS EXCLUSIVE hold per big table during the whole upgrade, and the latency
+   of a concurrent single-row writer during the upgrade vs idle;
+3. ``check_integrity`` vs the raw queries for the same problems, and its peak memory;
+4. the whole upgrade (``migrate --fake-initial``) vs the sum of its raw statements;
+5. admin changelist latency on the largest table.
+
+Prints a table with PASS/MISS per target and writes ``bench/results/latest.json`` plus a
+dated copy. A measurement whose project side does not exist yet says "not measured: why".
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: make the project importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import pg15, report
+
+TEMPLATE = "bench_template"
+EXPECTED_BACKFILLS = ("users.public_id", "content_logs.public_id")
+IDLE_SECONDS = 15.0
+BACKFILL_RATIO = 0.8
+LOCK_SECONDS = 1.0
+WRITER_P99_MS = 50.0
+INTEGRITY_RATIO = 1.2
+ADMIN_MS = 300.0
+
+
+class Bench:
+    """One run: the server, the template, and the results gathered so far."""
+
+    def __init__(self, server: pg15.Server, users: int):
+        from database import scratch
+
+        self.server = server
+        self.settings = scratch.server_settings()
+        self.users = users
+        self.results: dict[str, Any] = {}
+        self.targets: list[report.Target] = []
+        self.big_tables: list[str] = []
+
+    # -- databases ------------------------------------------------------------------------
+
+    def step(self, text: str) -> None:
+        print(f"\n[{time.strftime('%H:%M:%S')}] {text}", flush=True)
+
+    @contextlib.contextmanager
+    def copy(self, name: str) -> Iterator[str]:
+        """A fresh copy of the template for the block; yields its name; dropped after."""
+        from bench import copies
+        from database import scratch
+
+        seconds = copies.clone(self.settings, TEMPLATE, name)
+        print(f"  copied {TEMPLATE} to {name} in {seconds:.1f} s", flush=True)
+        try:
+            yield name
+        finally:
+            scratch.drop_database(self.settings, name)
+
+    @contextlib.contextmanager
+    def alias(self, name: str) -> Iterator[str]:
+        from django.db import connections
+
+        alias = f"bench_{name}"
+        connections.settings[alias] = {**self.settings, "NAME": name}
+        try:
+            yield alias
+        finally:
+            connections[alias].close()
+            del connections[alias]
+            del connections.settings[alias]
+
+    # -- the run --------------------------------------------------------------------------
+
+    def run(self) -> dict[str, Any]:
+        self.build()
+        with self.copy("bench_upgrade") as upgraded:
+            project = self.project_upgrade(upgraded)
+            self.raw_upgrade(project)
+            self.locks_and_writer()
+            if project is not None:
+                self.integrity(upgraded)
+                self.admin(upgraded)
+            else:
+                self.skip_after_failed_upgrade()
+        return self.results
+
+    def build(self) -> None:
+        from bench import copies, generate
+        from database import scratch
+
+        self.step(f"Growing the contract database to {self.users:,} users ({TEMPLATE})")
+        seconds = generate.build(self.settings, TEMPLATE, self.users)
+        with scratch.connect(self.settings, TEMPLATE) as conn:
+            rows = generate.row_counts(conn)
+            planted = generate.planted(conn)
+        self.big_tables = sorted(t for t, n in rows.items() if n >= self.users)
+        self.results["scale"] = {
+            "users": self.users,
+            "rows": rows,
+            "total_rows": sum(rows.values()),
+            "database_mb": round(copies.size(self.settings, TEMPLATE) / 2**20),
+            "big_tables": self.big_tables,
+            "planted_defects": planted,
+        }
+        self.results["generate_seconds"] = round(seconds, 1)
+
+    def project_upgrade(self, name: str):
+        from bench import upgrade
+
+        self.step("Whole upgrade as the project runs it: migrate --fake-initial")
+        try:
+            project = upgrade.project_upgrade(self.server.url(name))
+        except RuntimeError as error:
+            self.results["upgrade_error"] = str(error)[-2000:]
+            print(f"  migrate FAILED:\n{str(error)[-2000:]}")
+            return None
+        print(f"  {len(project.migrations)} migrations in {project.run.seconds:.1f} s")
+        return project
+
+    def raw_upgrade(self, project) -> None:
+        from bench import upgrade
+
+        self.step("Whole upgrade as raw statements (sqlmigrate, substitutions by hand)")
+        with self.copy("bench_raw") as name, self.alias(name) as alias:
+            raw = upgrade.raw_upgrade(alias, self.server.conninfo(name))
+        print(f"  {len(raw.migrations)} migrations, statements took {raw.seconds:.1f} s")
+        self.results["upgrade"] = upgrade_section(project, raw) | {
+            "project_slow_statements": self.slow("bench_upgrade", upgrade.UPGRADE_APP),
+            "raw_slow_statements": self.slow("bench_raw", upgrade.RAW_APP),
+        }
+        self.results["backfill"] = backfill_section(project, raw)
+        self.targets += backfill_targets(self.results["backfill"], self.big_tables)
+
+    def locks_and_writer(self) -> None:
+        from bench import monitor, upgrade
+
+        self.step(f"Upgrade again under watch: lock sampler + writer ({IDLE_SECONDS:.0f} s idle)")
+        with (
+            self.copy("bench_locks") as name,
+            monitor.monitors(self.server.conninfo(name), monitor.MonitorSettings()) as seen,
+        ):
+            time.sleep(IDLE_SECONDS)
+            began = time.time()
+            try:
+                upgrade.project_upgrade(self.server.url(name))
+                failed = ""
+            except RuntimeError as error:
+                failed = str(error)[-500:]
+            ended = time.time()
+        section = locks_section(seen, began, ended, self.big_tables, failed)
+        self.results["locks"] = section
+        self.targets += lock_targets(section)
+
+    def integrity(self, name: str) -> None:
+        from bench import integrity
+
+        self.step("check_integrity vs the raw queries")
+        if not integrity.available():
+            why = "the check_integrity command does not exist yet"
+            self.results["integrity"] = {"not_measured": why}
+            self.targets.append(integrity_target(None, why))
+            return
+        project = integrity.project_integrity(self.server.url(name))
+        raw = integrity.raw_integrity(self.server.conninfo(name))
+        section = integrity_section(project, raw)
+        self.results["integrity"] = section
+        self.targets.append(integrity_target(section["ratio"], ""))
+
+    def admin(self, name: str) -> None:
+        from bench import process
+
+        self.step("Admin changelist latency on content_logs")
+        script = str(Path(__file__).with_name("admin_pages.py"))
+        run = process.python(script, database_url=self.server.url(name))
+        if run.returncode != 0:
+            section = {"not_measured": "the admin probe failed: " + run.stderr[-1500:]}
+        else:
+            section = json.loads(run.stdout.strip().splitlines()[-1])
+        self.results["admin"] = section
+        self.targets.append(admin_target(section))
+
+    def slow(self, name: str, application: str) -> list[dict[str, Any]]:
+        """The ten slowest statements the server logged for ``name`` and ``application``."""
+        found = sorted(self.server.slow_statements(name, application), reverse=True)[:10]
+        return [{"ms": round(ms), "statement": text[:200]} for ms, text in found]
+
+    def skip_after_failed_upgrade(self) -> None:
+        why = "the upgrade (migrate) failed, see upgrade_error"
+        self.results["integrity"] = {"not_measured": why}
+        self.results["admin"] = {"not_measured": why}
+        self.targets += [integrity_target(None, why), admin_target({"not_measured": why})]
+
+
+# -- sections and targets -----------------------------------------------------------------
+
+
+def upgrade_section(project, raw) -> dict[str, Any]:
+    """Whole upgrade: the project's migrate vs the sum of the raw statements."""
+    section: dict[str, Any] = {
+        "raw_seconds": round(raw.seconds, 2),
+        "raw_statements": sum(len(m.statements) for m in raw.migrations),
+        "raw_uncovered": raw.uncovered,
+        "raw_seeds_left_out": sum(m.seeds_left_out for m in raw.migrations),
+        "method": "sqlmigrate statements per migration; batched backfills replaced by one "
+        "UPDATE … WHERE column IS NULL; RunPython by hand-written SQL (seeds left out)",
+    }
+    if project is None:
+        section["not_measured"] = "the project's migrate failed"
+        return section
+    applied = {label: seconds for label, status, seconds in project.migrations if status == "OK"}
+    section |= {
+        "project_seconds": round(project.run.seconds, 2),
+        "project_migrations_seconds": round(sum(applied.values()), 2),
+        "ratio": round(project.run.seconds / max(raw.seconds, 1e-9), 2),
+        "project_max_rss_mb": round(project.run.max_rss_mb, 1),
+        "per_migration": {
+            label: {"project_s": round(seconds, 3), "raw_s": round(raw.per_migration[label], 3)}
+            for label, seconds in applied.items()
+            if label in raw.per_migration
+        },
+    }
+    return section
+
+
+def backfill_section(project, raw) -> dict[str, Any]:
+    names = sorted(
+        set(EXPECTED_BACKFILLS) | set(raw.backfills) | set(project.backfills if project else {})
+    )
+    section: dict[str, Any] = {}
+    for name in names:
+        done = project.backfills.get(name) if project else None
+        single = raw.backfills.get(name)
+        if done is None or single is None:
+            section[name] = {"not_measured": f"no migration backfills {name} yet"}
+            continue
+        section[name] = {
+            "rows": done.rows,
+            "project_rows_per_s": round(done.rows_per_second),
+            "project_seconds": round(done.seconds, 2),
+            "raw_rows_per_s": round(single.rows_per_second),
+            "raw_seconds": round(single.seconds, 2),
+            "ratio": round(done.rows_per_second / max(single.rows_per_second, 1e-9), 3),
+        }
+    return section
+
+
+def backfill_targets(section: dict[str, Any], big: list[str]) -> list[report.Target]:
+    """One target per backfill of a big table (on small ones fixed costs dominate)."""
+    return [
+        report.at_least(
+            f"backfill {name}",
+            f">= {BACKFILL_RATIO}x one UPDATE",
+            figures.get("ratio"),
+            BACKFILL_RATIO,
+            "x",
+            figures.get("not_measured", ""),
+        )
+        for name, figures in section.items()
+        if name.split(".")[0] in big
+    ]
+
+
+def locks_section(seen, began: float, ended: float, big: list[str], failed: str) -> dict:
+    from bench import monitor, upgrade
+
+    holds = monitor.longest_holds(seen.locks, upgrade.UPGRADE_APP, began, ended)
+    return {
+        "upgrade_seconds": round(ended - began, 2),
+        "upgrade_failed": failed,
+        "sampler_mean_interval_ms": round(seen.locks.mean_interval_ms, 2),
+        "sampler_samples": seen.locks.samples,
+        "big_tables": big,
+        "longest_access_exclusive": holds,
+        "writer_waits": monitor.longest_waits(seen.locks, monitor.WRITER_APP),
+        "writer_idle": monitor.latency(seen.writes, 0, began),
+        "writer_during_upgrade": monitor.latency(seen.writes, began, ended),
+    }
+
+
+def lock_targets(section: dict[str, Any]) -> list[report.Target]:
+    holds = section["longest_access_exclusive"]
+    on_big = [holds[t]["at_most_seconds"] for t in section["big_tables"] if t in holds]
+    during = section["writer_during_upgrade"]
+    why = "" if during.get("p99_ms") is not None else "no successful write during the upgrade"
+    return [
+        report.at_most(
+            "ACCESS EXCLUSIVE on a big table", f"<= {LOCK_SECONDS:.0f} s held",
+            max(on_big, default=0.0), LOCK_SECONDS, " s",
+        ),
+        report.below(
+            "writer p99 during upgrade", f"< {WRITER_P99_MS:.0f} ms",
+            during.get("p99_ms"), WRITER_P99_MS, " ms", why,
+        ),
+    ]  # fmt: skip
+
+
+def integrity_section(project, raw) -> dict[str, Any]:
+    return {
+        "project_seconds": round(project.run.seconds, 2),
+        "project_startup_seconds": round(project.startup_seconds, 2),
+        "project_exit_code": project.run.returncode,
+        "project_max_rss_mb": round(project.run.max_rss_mb, 1),
+        "project_findings_per_check": project.findings,
+        "raw_seconds": round(raw.seconds, 2),
+        "raw_per_check_seconds": {k: round(v, 3) for k, v in raw.per_check.items()},
+        "raw_counts": raw.counts,
+        "ratio": round(project.run.seconds / max(raw.seconds, 1e-9), 2),
+        "ratio_without_startup": round(
+            (project.run.seconds - project.startup_seconds) / max(raw.seconds, 1e-9), 2
+        ),
+    }
+
+
+def integrity_target(ratio: float | None, why: str) -> report.Target:
+    return report.at_most(
+        "check_integrity vs raw queries",
+        f"<= {INTEGRITY_RATIO}x",
+        ratio,
+        INTEGRITY_RATIO,
+        "x",
+        why,
+    )
+
+
+def admin_target(section: dict[str, Any]) -> report.Target:
+    first = section.get("pages", {}).get("first page", {})
+    why = section["not_measured"] if isinstance(section.get("not_measured"), str) else ""
+    why = why or first.get("error", "")
+    rows = section.get("rows")
+    name = "admin first page" + (f" ({rows:,} rows)" if rows else "")
+    return report.below(name, f"< {ADMIN_MS:.0f} ms", first.get("median_ms"), ADMIN_MS, " ms", why)
+
+
+# -- output ---------------------------------------------------------------------------------
+
+
+def print_summary(results: dict[str, Any], targets: list[report.Target]) -> None:
+    scale = results["scale"]
+    report.print_rows(
+        f"Scale: {scale['users']:,} users, {scale['total_rows']:,} rows, "
+        f"{scale['database_mb']:,} MB (built in {results['generate_seconds']} s)",
+        [(t, f"{n:,}") for t, n in scale["rows"].items()],
+        ("table", "rows"),
+    )
+    print_backfill(results.get("backfill", {}))
+    print_upgrade(results.get("upgrade", {}))
+    print_locks(results.get("locks", {}))
+    print_integrity(results.get("integrity", {}))
+    print_admin(results.get("admin", {}))
+    report.print_targets(targets)
+
+
+def print_backfill(section: dict[str, Any]) -> None:
+    rows = []
+    for name, f in section.items():
+        if "not_measured" in f:
+            rows.append((name, "", "", "", f"not measured: {f['not_measured']}"))
+        else:
+            rows.append((name, f"{f['rows']:,}", f"{f['project_rows_per_s']:,}",
+                         f"{f['raw_rows_per_s']:,}", f"{f['ratio']:.2f}x"))  # fmt: skip
+    header = ("backfill", "rows", "project rows/s", "one UPDATE rows/s", "ratio")
+    report.print_rows("1. public_id backfill", rows, header)
+
+
+def print_upgrade(section: dict[str, Any]) -> None:
+    rows = [
+        (label, f"{f['project_s']:.2f}", f"{f['raw_s']:.2f}")
+        for label, f in section.get("per_migration", {}).items()
+    ]
+    rows.append(("whole upgrade (migrate process)", _s(section.get("project_seconds")),
+                 _s(section.get("raw_seconds"))))  # fmt: skip
+    report.print_rows("4. whole upgrade", rows, ("migration", "project s", "raw s"))
+    print(f"  ratio {section.get('ratio', 'not measured')}x; method: {section.get('method')}")
+    for missing in section.get("raw_uncovered", []):
+        print(f"  raw side not covered: {missing}")
+    for side in ("project", "raw"):
+        for slow in section.get(f"{side}_slow_statements", [])[:5]:
+            print(f"  {side} slow statement {slow['ms']:>7,} ms  {slow['statement'][:90]}")
+
+
+def print_locks(section: dict[str, Any]) -> None:
+    holds = section.get("longest_access_exclusive", {})
+    rows = [
+        (t, f"{h['seen_seconds']:.3f}", f"{h['at_most_seconds']:.3f}",
+         "big" if t in section.get("big_tables", []) else "", h["statement"][:70])
+        for t, h in holds.items()
+    ]  # fmt: skip
+    title = (
+        f"2. locks: longest ACCESS EXCLUSIVE held by the upgrade (pg_locks sampled every "
+        f"{section.get('sampler_mean_interval_ms', 0):.1f} ms)"
+    )
+    report.print_rows(title, rows, ("table", "seen s", "at most s", "", "statement"))
+    for phase in ("writer_idle", "writer_during_upgrade"):
+        print(f"  {phase}: {section.get(phase)}")
+
+
+def print_integrity(section: dict[str, Any]) -> None:
+    print("\n== 3. check_integrity")
+    if "not_measured" in section:
+        print(f"  not measured: {section['not_measured']}")
+        return
+    print(
+        f"  command {section['project_seconds']} s (start-up {section['project_startup_seconds']}"
+        f" s, peak {section['project_max_rss_mb']} MB, exit {section['project_exit_code']}); "
+        f"raw queries {section['raw_seconds']} s; ratio {section['ratio']}x "
+        f"({section['ratio_without_startup']}x without start-up)"
+    )
+
+
+def print_admin(section: dict[str, Any]) -> None:
+    print("\n== 5. admin changelist")
+    if isinstance(section.get("not_measured"), str):
+        print(f"  not measured: {section['not_measured']}")
+        return
+    for name, page in section.get("pages", {}).items():
+        print(f"  {name}: {page}")
+    for name, why in section.get("not_measured", {}).items():
+        print(f"  {name}: {why}")
+
+
+def _s(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=2000, help="scale (default 2000)")
+    parser.add_argument("--port", type=int, default=pg15.DEFAULT_PORT, help="private port")
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    with pg15.private_server(args.port) as server:
+        os.environ["DATABASE_URL"] = server.url()
+        os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+        import django
+
+        django.setup()
+        bench = Bench(server, args.users)
+        results = bench.run()
+        results |= {
+            "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "postgresql": server.version,
+            "machine": report.machine(),
+            "targets": [t.as_dict() for t in bench.targets],
+        }
+    results["run_seconds"] = round(time.monotonic() - started, 1)
+    print_summary(results, bench.targets)
+    paths = report.write(results)
+    print(f"\nRun took {results['run_seconds']:.0f} s; results in {', '.join(map(str, paths))}")
+
+
+if __name__ == "__main__":
+    main()
