@@ -1,0 +1,343 @@
+"""The project's admin base: safe on tables of millions of rows, and secrets never shown.
+
+``PlatformAdmin`` is the one base ``ModelAdmin`` of every domain model (STYLE.md §8):
+
+- no full ``COUNT(*)``: ``show_full_result_count = False`` and ``EstimatedCountPaginator``,
+  which counts exactly only up to ``EXACT_COUNT_LIMIT`` rows and asks the planner beyond;
+  no facet counts, no date hierarchy;
+- every relation is a raw-id widget (no ``<select>`` of a whole table); each admin spells out
+  ``list_select_related`` for the relations it lists (a test holds them to it);
+- search is equality on indexed columns only (``search_fields`` name columns, not lookups;
+  terms that are not valid values of a column are skipped), sorting only on indexed columns,
+  and list filters that read distinct values through an index (``IndexedValuesFilter``);
+- secrets (``secret_fields``: the encrypted and hash field types, and columns known to hold
+  secrets until the forward migrations swap their field types) are deferred in every query,
+  left out of every form, list, search and filter, and shown on the change page only as a
+  masked hint computed in SQL ("•••• (encrypted, kid default)"); their values never reach
+  Python in the admin. Bulk actions are off (``delete_selected`` would load whole related
+  sets).
+
+``ReadOnlyAdmin`` adds: nobody adds, changes or deletes (legacy-only, audit tables).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cached_property
+
+from django.contrib import admin
+from django.contrib.admin.utils import get_last_value_from_parameters
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import models, router
+from django.db.models import Func, Q
+from django.utils.translation import gettext_lazy as _
+
+from database.fields import EncryptedFieldMixin, TokenHashField
+
+EXACT_COUNT_LIMIT = 10_000
+FILTER_CHOICES_LIMIT = 50
+
+# --------------------------------------------------------------------------------- secrets
+
+# Column names that hold secrets (TARGET_SCHEMA.md S column), recognised before the forward
+# migrations give them their encrypted or hash field types: tokens, secrets, passwords and
+# credentials, the hashes that replace API keys and invitation tokens, 2FA backup codes.
+SECRET_NAME = re.compile(
+    r"(^|_)(password|secret|token|credentials?)$|(^|_)(token|key|secret)_hash$|backup_codes$"
+)
+# Secrets whose names say nothing: (table, column) -> kind.
+SECRET_COLUMNS = {
+    ("registration_keys", "key"): "hash",
+    ("user_settings", "connected_accounts"): "encrypted",
+}
+HASH_NAME = re.compile(r"hash|password|backup_codes")
+TEXT_TYPES = {"CharField", "TextField", "JSONField"}
+
+
+def secret_fields(model) -> dict[str, str]:
+    """``{field name: "encrypted" | "hash"}`` for every concrete field of ``model`` holding a
+    secret. "encrypted" means a value the platform reads back (shown as its key id at most),
+    "hash" a value only ever compared (shown as hidden)."""
+    found = {}
+    for field in model._meta.concrete_fields:
+        if field.is_relation or field.primary_key:
+            continue
+        known = SECRET_COLUMNS.get((model._meta.db_table, field.column))
+        if isinstance(field, EncryptedFieldMixin):
+            found[field.name] = "encrypted"
+        elif isinstance(field, TokenHashField):
+            found[field.name] = "hash"
+        elif known:
+            found[field.name] = known
+        elif SECRET_NAME.search(field.name) and field.get_internal_type() in TEXT_TYPES:
+            found[field.name] = "hash" if HASH_NAME.search(field.name) else "encrypted"
+    return found
+
+
+class SecretState(Func):
+    """What may be said of a secret column's value, computed in SQL: NULL when NULL, '' when
+    empty, else ``kid:<key id>`` of its envelope (``kid:`` when it is not an envelope)."""
+
+    output_field = models.TextField()
+    template = (
+        "CASE WHEN %(expressions)s IS NULL THEN NULL "
+        "WHEN %(expressions)s::text IN ('', '\"\"') THEN '' "
+        "ELSE 'kid:' || coalesce(substring(%(expressions)s::text "
+        'from \'"enc_kid"[[:space:]]*:[[:space:]]*"([^"]{1,64})"\'), \'\') END'
+    )
+
+
+def secret_hint(kind: str, state: str | None) -> str:
+    if state is None:
+        return "—"
+    if state == "":
+        return "(empty)"
+    if kind == "hash":
+        return "•••• (hidden)"
+    kid = state.removeprefix("kid:")
+    return f"•••• (encrypted, kid {kid})" if kid else "•••• (not yet encrypted)"
+
+
+def _state_attribute(name: str) -> str:
+    return f"secret_state_{name}"
+
+
+def _secret_display(name: str, kind: str, label: str):
+    def display(obj):
+        return secret_hint(kind, getattr(obj, _state_attribute(name), None))
+
+    display.short_description = f"{label} (secret)"
+    display.__name__ = f"masked_{name}"
+    return display
+
+
+# ------------------------------------------------------------------------------- counting
+
+
+class EstimatedCountPaginator(Paginator):
+    """Counts exactly up to ``EXACT_COUNT_LIMIT`` rows, then trusts the planner's estimate.
+
+    The exact part reads at most that many index entries; beyond it ``EXPLAIN`` gives the
+    estimated row count of the (filtered) query, which is what a person paging through
+    millions of rows needs. ``estimated`` tells the template to say "about".
+    """
+
+    estimated = False
+
+    @cached_property
+    def count(self) -> int:
+        queryset = self.object_list
+        if not isinstance(queryset, models.QuerySet):
+            return super().count
+        exact = queryset.order_by()[: EXACT_COUNT_LIMIT + 1].count()
+        if exact <= EXACT_COUNT_LIMIT:
+            return exact
+        self.estimated = True
+        try:
+            plan = json.loads(queryset.order_by().explain(format="json"))
+            return max(exact, int(plan[0]["Plan"]["Plan Rows"]))
+        except (ValueError, KeyError, IndexError, TypeError):
+            return exact
+
+
+# -------------------------------------------------------------------------------- filters
+
+
+class IndexedValuesFilter(admin.AllValuesFieldListFilter):
+    """The distinct values of an indexed column, read by skipping through its index.
+
+    ``AllValuesFieldListFilter`` runs ``SELECT DISTINCT`` over the whole table; this walks the
+    index with a recursive query that costs one index probe per distinct value, capped at
+    ``FILTER_CHOICES_LIMIT`` values. Use it only on columns that lead an index.
+    """
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        self.lookup_kwarg = field_path
+        self.lookup_kwarg_isnull = f"{field_path}__isnull"
+        self.lookup_val = params.get(self.lookup_kwarg)
+        self.lookup_val_isnull = get_last_value_from_parameters(params, self.lookup_kwarg_isnull)
+        self.empty_value_display = model_admin.get_empty_value_display()
+        self.lookup_choices = distinct_indexed_values(model, field)
+        admin.FieldListFilter.__init__(
+            self, field, request, params, model, model_admin, field_path
+        )
+
+
+def distinct_indexed_values(model, field, limit: int = FILTER_CHOICES_LIMIT) -> list:
+    from django.db import connections
+
+    connection = connections[router.db_for_read(model)]
+    table = connection.ops.quote_name(model._meta.db_table)
+    column = connection.ops.quote_name(field.column)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH RECURSIVE walk(value) AS (
+                (SELECT {column} FROM {table} WHERE {column} IS NOT NULL
+                 ORDER BY {column} LIMIT 1)
+                UNION ALL
+                SELECT (SELECT {column} FROM {table} WHERE {column} > walk.value
+                        ORDER BY {column} LIMIT 1)
+                FROM walk WHERE walk.value IS NOT NULL
+            )
+            SELECT value FROM walk WHERE value IS NOT NULL LIMIT %s
+            """,
+            [limit],
+        )
+        values = [field.to_python(row[0]) for row in cursor.fetchall()]
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE {column} IS NULL)")
+        if cursor.fetchone()[0]:
+            values.append(None)
+    return values
+
+
+def indexed_columns(model) -> set[str]:
+    """Names of the fields that lead a B-tree index (or are unique / the primary key)."""
+    names = set()
+    for field in model._meta.concrete_fields:
+        if field.primary_key or field.unique or field.db_index:
+            names.add(field.name)
+    for index in model._meta.indexes:
+        plain = type(index) is models.Index and index.condition is None
+        if plain and getattr(index, "fields", None):
+            names.add(index.fields[0].lstrip("-"))
+    for constraint in model._meta.constraints:
+        unique = isinstance(constraint, models.UniqueConstraint) and constraint.condition is None
+        if unique and constraint.fields:
+            names.add(constraint.fields[0])
+    return names
+
+
+# ---------------------------------------------------------------------------- the base
+
+
+class PlatformAdmin(admin.ModelAdmin):
+    """Base admin of every domain model; see the module docstring."""
+
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+    show_facets = admin.ShowFacets.NEVER
+    list_per_page = 50
+    list_max_show_all = 200
+    actions = None
+    list_select_related = ()  # each admin names the relations its list shows
+    # Columns searched by equality; each must lead an index (checked by a test).
+    search_fields = ()
+    search_help_text = _("Exact value of an indexed column (id, public id, email…).")
+
+    def __init__(self, model, admin_site):
+        super().__init__(model, admin_site)
+        self.secrets = secret_fields(model)
+        relations = tuple(
+            field.name
+            for field in [*model._meta.concrete_fields, *model._meta.many_to_many]
+            if field.is_relation and field.editable and not field.primary_key
+        )
+        if not self.raw_id_fields:
+            self.raw_id_fields = relations
+        self.list_display = tuple(name for name in self.list_display if name not in self.secrets)
+
+    # -- queries
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        deferred = list(self.secrets)
+        for relation in self.list_select_related:
+            related = self.model._meta.get_field(relation).related_model
+            deferred += [f"{relation}__{name}" for name in secret_fields(related)]
+        return queryset.defer(*deferred) if deferred else queryset
+
+    def get_object(self, request, object_id, from_field=None):
+        queryset = self.get_queryset(request).annotate(
+            **{_state_attribute(name): SecretState(name) for name in self.secrets}
+        )
+        model = queryset.model
+        field = model._meta.pk if from_field is None else model._meta.get_field(from_field)
+        try:
+            object_id = field.to_python(object_id)
+            return queryset.get(**{field.name: object_id})
+        except (model.DoesNotExist, ValidationError, ValueError):
+            return None
+
+    def get_search_results(self, request, queryset, search_term):
+        """Equality on each search column for which the term is a valid value (index use)."""
+        term = search_term.strip()
+        if not term or not self.search_fields:
+            return queryset, False
+        condition = Q()
+        for name in self.search_fields:
+            field = self.model._meta.get_field(name)
+            try:
+                value = field.to_python(term)
+                field.get_prep_value(value)
+            except (ValidationError, ValueError, TypeError):
+                continue
+            condition |= Q(**{name: value})
+        if not condition:
+            return queryset.none(), False
+        return queryset.filter(condition), False
+
+    def get_sortable_by(self, request):
+        indexed = indexed_columns(self.model) | {"pk"}
+        return [name for name in self.get_list_display(request) if name in indexed]
+
+    # -- forms: secrets are never a form field; the change page shows a masked hint
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        # Legacy columns are nullable without ``blank=True``: NULL is a legal value to keep.
+        if formfield is not None and db_field.null:
+            formfield.required = False
+        return formfield
+
+    def get_exclude(self, request, obj=None):
+        return [*(super().get_exclude(request, obj) or ()), *self.secrets]
+
+    def save_model(self, request, obj, form, change):
+        """On change, write only the columns the person changed (plus ``auto_now`` ones).
+
+        A round trip through the form would otherwise rewrite every column: timestamps lose
+        their microseconds (the admin widgets drop them), and values the running application
+        changed meanwhile would be overwritten with what the form loaded.
+        """
+        if not change:
+            return super().save_model(request, obj, form, change)
+        concrete = {field.name: field for field in obj._meta.concrete_fields}
+        changed = [name for name in form.changed_data if name in concrete]
+        if changed:
+            changed += [
+                name
+                for name, field in concrete.items()
+                if getattr(field, "auto_now", False) and name not in changed
+            ]
+            obj.save(update_fields=changed)
+        return None
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            # The same callables on every call: Django matches readonly fields by identity.
+            readonly += self.masked_secrets
+        return readonly
+
+    @cached_property
+    def masked_secrets(self) -> list:
+        return [
+            _secret_display(name, kind, self.model._meta.get_field(name).verbose_name)
+            for name, kind in self.secrets.items()
+        ]
+
+
+class ReadOnlyAdmin(PlatformAdmin):
+    """Viewable, never written through the admin: legacy-only tables and audit trails."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
