@@ -82,10 +82,10 @@ def sample_locks(conninfo: str, stop, results, interval: float, max_seconds: flo
                 book = open_held if granted else open_waits
                 key = (table, pid, mode, since)
                 seen = book.get(key)
-                if seen is None:
+                if seen is None:  # keep the statement running when the lock was first seen
                     book[key] = Interval(table, pid, app or "", mode, query or "", now, now)
                 else:
-                    seen.last, seen.query = now, query or seen.query
+                    seen.last = now
             found.samples += 1
             time.sleep(max(0.0, interval - (time.monotonic() - tick)))
     found.seconds = time.monotonic() - started

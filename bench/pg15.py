@@ -7,6 +7,7 @@ socket in its own temporary folder on a private port, and is stopped and deleted
 """
 
 import contextlib
+import datetime
 import os
 import re
 import shutil
@@ -17,12 +18,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+import psycopg
+from psycopg import sql
+
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 DEFAULT_PORT = 54399
 OS_USER = "postgres"
 
 SLOW_MS = 250  # statements at least this long are logged, with their database and application
-SLOW = re.compile(r"\[\d+\] (\S+) (\S*): LOG:  duration: ([\d.]+) ms  statement: (.*)")
+LOGGED = re.compile(
+    r"^(\S+ \S+) \S+ \[\d+\] (\S+) (\S*): LOG:  duration: ([\d.]+) ms  "
+    r"(?:statement|execute [^:]*): (.*)"
+)
 
 # A small production-like configuration. fsync and synchronous_commit stay on so that a
 # writer's latency includes its WAL flush, as it would in production.
@@ -35,10 +42,24 @@ SERVER_SETTINGS = {
     "checkpoint_timeout": "15min",
     "log_lock_waits": "on",
     "log_min_duration_statement": f"{SLOW_MS}ms",
-    "log_line_prefix": "%m [%p] %d %a: ",
+    "log_line_prefix": "%m [%p] %d %a: ",  # %m is in log_timezone: UTC below
+    "log_timezone": "UTC",
     "log_min_messages": "warning",
     "timezone": "UTC",
 }
+
+
+@dataclass(frozen=True)
+class Logged:
+    """One statement from the server log: when it ended (epoch seconds), its duration, text."""
+
+    ended: float
+    ms: float
+    text: str
+
+    @property
+    def started(self) -> float:
+        return self.ended - self.ms / 1000
 
 
 @dataclass(frozen=True)
@@ -59,15 +80,30 @@ class Server:
     def conninfo(self, dbname: str = "postgres") -> str:
         return f"host={self.socket_dir} port={self.port} user={self.user} dbname={dbname}"
 
-    def slow_statements(self, dbname: str, application: str) -> list[tuple[float, str]]:
-        """(ms, first line) of each statement logged as slow for ``dbname`` and the app."""
+    def log_every_statement(self, dbname: str) -> None:
+        """Log every statement run in ``dbname`` (with its duration) from now on."""
+        with psycopg.connect(self.conninfo(), autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("ALTER DATABASE {} SET log_min_duration_statement = 0").format(
+                    sql.Identifier(dbname)
+                )
+            )
+
+    def logged(self, dbname: str, application: str) -> list[Logged]:
+        """The statements the server logged for ``dbname`` and ``application``, in order."""
         log = self.socket_dir / "log"
         found = []
         for line in log.read_text(errors="replace").splitlines() if log.exists() else []:
-            match = SLOW.search(line)
-            if match and match[1] == dbname and match[2] == application:
-                found.append((float(match[3]), match[4].strip()))
+            match = LOGGED.match(line)
+            if match and match[2] == dbname and match[3] == application:
+                ended = datetime.datetime.strptime(match[1], "%Y-%m-%d %H:%M:%S.%f")
+                at = ended.replace(tzinfo=datetime.UTC).timestamp()
+                found.append(Logged(at, float(match[4]), match[5].strip()))
         return found
+
+    def slow_statements(self, dbname: str, application: str) -> list[Logged]:
+        """The logged statements that took at least ``SLOW_MS``."""
+        return [s for s in self.logged(dbname, application) if s.ms >= SLOW_MS]
 
 
 def ensure_binaries() -> None:

@@ -53,6 +53,8 @@ class Bench:
         self.results: dict[str, Any] = {}
         self.targets: list[report.Target] = []
         self.big_tables: list[str] = []
+        self.logged: list = []  # the project upgrade's statements, from the server log
+        self.project_backfills: dict = {}  # "table.column" → upgrade.Timed
 
     # -- databases ------------------------------------------------------------------------
 
@@ -124,12 +126,17 @@ class Bench:
         from bench import upgrade
 
         self.step("Whole upgrade as the project runs it: migrate --fake-initial")
+        self.server.log_every_statement(name)
         try:
             project = upgrade.project_upgrade(self.server.url(name))
         except RuntimeError as error:
             self.results["upgrade_error"] = str(error)[-2000:]
             print(f"  migrate FAILED:\n{str(error)[-2000:]}")
             return None
+        self.logged = self.server.logged(name, upgrade.UPGRADE_APP)
+        self.project_backfills = upgrade.logged_backfills(
+            self.logged, project.reported_rows, self.results["scale"]["rows"]
+        )
         print(f"  {len(project.migrations)} migrations in {project.run.seconds:.1f} s")
         return project
 
@@ -140,11 +147,11 @@ class Bench:
         with self.copy("bench_raw") as name, self.alias(name) as alias:
             raw = upgrade.raw_upgrade(alias, self.server.conninfo(name))
         print(f"  {len(raw.migrations)} migrations, statements took {raw.seconds:.1f} s")
-        self.results["upgrade"] = upgrade_section(project, raw) | {
+        self.results["upgrade"] = upgrade_section(project, raw, self.logged) | {
             "project_slow_statements": self.slow("bench_upgrade", upgrade.UPGRADE_APP),
             "raw_slow_statements": self.slow("bench_raw", upgrade.RAW_APP),
         }
-        self.results["backfill"] = backfill_section(project, raw)
+        self.results["backfill"] = backfill_section(self.project_backfills, raw)
         self.targets += backfill_targets(self.results["backfill"], self.big_tables)
 
     def locks_and_writer(self) -> None:
@@ -197,8 +204,8 @@ class Bench:
 
     def slow(self, name: str, application: str) -> list[dict[str, Any]]:
         """The ten slowest statements the server logged for ``name`` and ``application``."""
-        found = sorted(self.server.slow_statements(name, application), reverse=True)[:10]
-        return [{"ms": round(ms), "statement": text[:200]} for ms, text in found]
+        found = sorted(self.server.slow_statements(name, application), key=lambda s: -s.ms)
+        return [{"ms": round(s.ms), "statement": s.text[:200]} for s in found[:10]]
 
     def skip_after_failed_upgrade(self) -> None:
         why = "the upgrade (migrate) failed, see upgrade_error"
@@ -210,7 +217,7 @@ class Bench:
 # -- sections and targets -----------------------------------------------------------------
 
 
-def upgrade_section(project, raw) -> dict[str, Any]:
+def upgrade_section(project, raw, logged: list) -> dict[str, Any]:
     """Whole upgrade: the project's migrate vs the sum of the raw statements."""
     section: dict[str, Any] = {
         "raw_seconds": round(raw.seconds, 2),
@@ -227,6 +234,7 @@ def upgrade_section(project, raw) -> dict[str, Any]:
     section |= {
         "project_seconds": round(project.run.seconds, 2),
         "project_migrations_seconds": round(sum(applied.values()), 2),
+        "project_statements_seconds": round(sum(s.ms for s in logged) / 1000, 2),
         "ratio": round(project.run.seconds / max(raw.seconds, 1e-9), 2),
         "project_max_rss_mb": round(project.run.max_rss_mb, 1),
         "per_migration": {
@@ -238,19 +246,22 @@ def upgrade_section(project, raw) -> dict[str, Any]:
     return section
 
 
-def backfill_section(project, raw) -> dict[str, Any]:
-    names = sorted(
-        set(EXPECTED_BACKFILLS) | set(raw.backfills) | set(project.backfills if project else {})
-    )
+def backfill_section(project: dict, raw) -> dict[str, Any]:
+    """Per backfill: the project's batches (first start to last end) vs one UPDATE."""
+    names = sorted(set(EXPECTED_BACKFILLS) | set(raw.backfills) | set(project))
     section: dict[str, Any] = {}
     for name in names:
-        done = project.backfills.get(name) if project else None
+        done = project.get(name)
         single = raw.backfills.get(name)
         if done is None or single is None:
             section[name] = {"not_measured": f"no migration backfills {name} yet"}
             continue
+        if done.rows == 0:
+            section[name] = {"rows": 0, "not_measured": "no row to write (no ratio)"}
+            continue
         section[name] = {
             "rows": done.rows,
+            "project_batches": done.statements,
             "project_rows_per_s": round(done.rows_per_second),
             "project_seconds": round(done.seconds, 2),
             "raw_rows_per_s": round(single.rows_per_second),
@@ -261,19 +272,35 @@ def backfill_section(project, raw) -> dict[str, Any]:
 
 
 def backfill_targets(section: dict[str, Any], big: list[str]) -> list[report.Target]:
-    """One target per backfill of a big table (on small ones fixed costs dominate)."""
-    return [
+    """One target per public_id backfill of a big table (on small tables fixed costs
+    dominate), and one for the worst of the other backfills of big tables."""
+    goal = f">= {BACKFILL_RATIO}x one UPDATE"
+    on_big = {n: f for n, f in section.items() if n.split(".")[0] in big and f.get("rows", 1)}
+    targets = [
         report.at_least(
             f"backfill {name}",
-            f">= {BACKFILL_RATIO}x one UPDATE",
+            goal,
             figures.get("ratio"),
             BACKFILL_RATIO,
             "x",
             figures.get("not_measured", ""),
-        )
-        for name, figures in section.items()
-        if name.split(".")[0] in big
+        )  # fmt: skip
+        for name, figures in on_big.items()
+        if is_public_id(name)
     ]
+    others = {n: f["ratio"] for n, f in on_big.items() if not is_public_id(n) and "ratio" in f}
+    if others:
+        worst = min(others, key=others.__getitem__)
+        targets.append(
+            report.at_least(
+                f"other backfills, worst: {worst}", goal, others[worst], BACKFILL_RATIO, "x"
+            )  # fmt: skip
+        )
+    return targets
+
+
+def is_public_id(name: str) -> bool:
+    return name.endswith(".public_id")
 
 
 def locks_section(seen, began: float, ended: float, big: list[str], failed: str) -> dict:
@@ -367,15 +394,26 @@ def print_summary(results: dict[str, Any], targets: list[report.Target]) -> None
 
 
 def print_backfill(section: dict[str, Any]) -> None:
+    header = ("backfill", "rows", "batches", "project rows/s", "one UPDATE rows/s", "ratio")
+    public = {n: f for n, f in section.items() if is_public_id(n)}
+    others = {n: f for n, f in section.items() if not is_public_id(n)}
+    report.print_rows("1. public_id backfill", backfill_rows(public), header)
+    if others:
+        title = "1b. other batched backfills of the upgrade (json -> jsonb shadow columns…)"
+        report.print_rows(title, backfill_rows(others), header)
+
+
+def backfill_rows(section: dict[str, Any]) -> list[tuple[str, ...]]:
     rows = []
     for name, f in section.items():
-        if "not_measured" in f:
-            rows.append((name, "", "", "", f"not measured: {f['not_measured']}"))
+        if "ratio" not in f:
+            rows.append((name, f"{f.get('rows', '')}", "", "", "", f"not measured: "
+                         f"{f['not_measured']}"))  # fmt: skip
         else:
-            rows.append((name, f"{f['rows']:,}", f"{f['project_rows_per_s']:,}",
-                         f"{f['raw_rows_per_s']:,}", f"{f['ratio']:.2f}x"))  # fmt: skip
-    header = ("backfill", "rows", "project rows/s", "one UPDATE rows/s", "ratio")
-    report.print_rows("1. public_id backfill", rows, header)
+            rows.append((name, f"{f['rows']:,}", f"{f['project_batches']:,}",
+                         f"{f['project_rows_per_s']:,}", f"{f['raw_rows_per_s']:,}",
+                         f"{f['ratio']:.2f}x"))  # fmt: skip
+    return rows
 
 
 def print_upgrade(section: dict[str, Any]) -> None:

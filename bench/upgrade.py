@@ -1,15 +1,16 @@
 """The whole upgrade, as the project runs it and as raw SQL.
 
 Project side: ``python manage.py migrate --fake-initial -v 2`` on a copy; Django prints each
-migration's time, and ``database.online.backfill`` prints each backfill's rows and rate.
+migration's time, and the server logs every statement of that copy with its duration, which
+times each batched backfill from its first batch to its last (``logged_backfills``).
 
 Raw side: for every migration that ``migrate --fake-initial`` would apply (the legacy
 ``0001_initial`` migrations are faked), the statements ``sqlmigrate`` would print
 (``MigrationLoader.collect_sql``) are executed one by one on another copy, in a transaction
 for an atomic migration. What ``sqlmigrate`` cannot write as SQL is replaced by hand:
 
-- a batched backfill (printed as a template with ``<start>`` placeholders) by its one-statement
-  equivalent ``UPDATE t SET c = <expression> WHERE c IS NULL``;
+- a batched backfill (printed as a template with ``<placeholders>`` for its key bounds) by its
+  one-statement equivalent ``UPDATE t SET c = <expression> WHERE c IS NULL [AND …]``;
 - a ``RunPython`` by the raw statements of ``RAW_PYTHON`` (``SEED``: a few rows of reference
   data, a group or Django's own fix-ups of its still empty tables, left out). A
   ``RunPython`` missing there is reported as not covered.
@@ -26,6 +27,7 @@ import psycopg
 from django.db import connections
 from django.db.migrations.executor import MigrationExecutor
 
+from bench.pg15 import Logged
 from bench.process import Completed, manage
 
 UPGRADE_APP = "bench-upgrade"
@@ -33,8 +35,9 @@ RAW_APP = "bench-raw"
 
 SEED: tuple[str, ...] = ()
 DUPLICATE_SETTINGS = "id NOT IN (SELECT min(id) FROM user_settings GROUP BY user_id)"
-# migration label → one tuple of raw statements per RunPython operation, in order.
-RAW_PYTHON: dict[str, list[tuple[str, ...]]] = {
+# migration label → per RunPython operation, in order: its raw statements, or (a string)
+# the reason it has no raw equivalent.
+RAW_PYTHON: dict[str, list[tuple[str, ...] | str]] = {
     "contenttypes.0002_remove_content_type_name": [SEED],
     "auth.0011_update_proxy_permissions": [SEED],
     "database.0001_inspector_group": [SEED],
@@ -47,17 +50,30 @@ RAW_PYTHON: dict[str, list[tuple[str, ...]]] = {
             f"DELETE FROM user_settings WHERE {DUPLICATE_SETTINGS}",
         )
     ],
+    "accounts.0007_retire_registration_keys": [
+        (
+            "CREATE SCHEMA IF NOT EXISTS archive",
+            "CREATE TABLE archive.registration_keys AS SELECT * FROM registration_keys",
+            "CREATE TABLE archive.users_registration_key_id AS SELECT id, registration_key_id "
+            "FROM users WHERE registration_key_id IS NOT NULL",
+        )
+    ],
     "content.0004_seed_content_categories": [SEED],
     "organizations.0002_seed_roles_and_permissions": [SEED],
 }
 
 CANNOT = "-- THIS OPERATION CANNOT BE WRITTEN AS SQL"
 APPLIED = re.compile(r"Applying (\S+)\.\.\.(.*?) (OK|FAKED)(?: \(([\d.]+)s\))?", re.DOTALL)
-BACKFILL_PROGRESS = re.compile(
-    r"(\w+)\.(\w+): \d+/\d+ ids scanned, (\d+) rows written \(([\d,]+) rows/s\)"
+# The rows a backfill reports at its end ("done, N rows written", or the older
+# "i/n ids scanned, N rows written").
+BACKFILL_ROWS = re.compile(r"(\w+)\.(\w+): (?:done, |\d+/\d+ ids scanned, )(\d+) rows written")
+# One batch of a backfill, as the server logs it: an UPDATE bounded by the primary key.
+BACKFILL_BATCH = re.compile(
+    r'^UPDATE "?(\w+)"? SET "?(\w+)"? = .*?\bWHERE "?id"? >', re.IGNORECASE | re.DOTALL
 )
+# A batched backfill as sqlmigrate prints it: bounds as <placeholders>, then its condition.
 BACKFILL_TEMPLATE = re.compile(
-    r"UPDATE (\S+) SET (\S+) = (.+?) WHERE id >= <start>.*?;", re.DOTALL | re.IGNORECASE
+    r"UPDATE (\S+) SET (\S+) = (.+?) WHERE .*<[^<>]*>\s*(?:AND\s+)?(.*?);\s*$", re.DOTALL
 )
 
 
@@ -67,6 +83,7 @@ class Timed:
 
     rows: int
     seconds: float
+    statements: int = 1
 
     @property
     def rows_per_second(self) -> float:
@@ -77,7 +94,7 @@ class Timed:
 class ProjectUpgrade:
     run: Completed
     migrations: list[tuple[str, str, float]]  # (label, "OK"/"FAKED", seconds)
-    backfills: dict[str, Timed]  # "table.column" → the last progress line
+    reported_rows: dict[str, int]  # "table.column" → rows the backfill said it wrote
 
 
 def project_upgrade(database_url: str) -> ProjectUpgrade:
@@ -86,7 +103,7 @@ def project_upgrade(database_url: str) -> ProjectUpgrade:
         "migrate", "--fake-initial", "--no-input", "-v", "2",
         database_url=database_url, app_name=UPGRADE_APP,
     ).check()  # fmt: skip
-    return ProjectUpgrade(run, parse_applied(run.stdout), parse_backfills(run.stdout))
+    return ProjectUpgrade(run, parse_applied(run.stdout), parse_backfill_rows(run.stdout))
 
 
 def parse_applied(output: str) -> list[tuple[str, str, float]]:
@@ -96,13 +113,31 @@ def parse_applied(output: str) -> list[tuple[str, str, float]]:
     ]
 
 
-def parse_backfills(output: str) -> dict[str, Timed]:
-    """The final figures of each backfill: rows written and the rate printed with them."""
-    found: dict[str, Timed] = {}
-    for table, column, rows, rate in BACKFILL_PROGRESS.findall(output):
-        written, per_second = int(rows), float(rate.replace(",", ""))
-        found[f"{table}.{column}"] = Timed(written, written / max(per_second, 1e-9))
-    return found
+def parse_backfill_rows(output: str) -> dict[str, int]:
+    return {f"{t}.{c}": int(rows) for t, c, rows in BACKFILL_ROWS.findall(output)}
+
+
+def logged_backfills(
+    logged: list[Logged], reported: dict[str, int], table_rows: dict[str, int]
+) -> dict[str, Timed]:
+    """Each backfill's wall time, from its first batch's start to its last batch's end.
+
+    ``logged`` is the server's log of the upgrade's statements; the time therefore includes
+    the commits, pauses and VACUUMs between batches. Rows written: as the backfill reported
+    them (``reported``), else every row of the table (``table_rows``, before the upgrade).
+    """
+    batches: dict[str, list[Logged]] = {}
+    for statement in logged:
+        if match := BACKFILL_BATCH.match(statement.text):
+            batches.setdefault(f"{match[1]}.{match[2]}", []).append(statement)
+    return {
+        name: Timed(
+            reported.get(name, table_rows.get(name.split(".")[0], 0)),
+            max(s.ended for s in seen) - min(s.started for s in seen),
+            len(seen),
+        )
+        for name, seen in batches.items()
+    }
 
 
 @dataclass
@@ -165,23 +200,24 @@ def translate(migration, collected: list[str]) -> RawMigration:
         elif not code.strip():
             if item.strip() not in ("--", "-- (no-op)"):
                 described = item.strip().removeprefix("-- ")
-        elif match := BACKFILL_TEMPLATE.search(item):
-            table, column, expression = match.groups()
+        elif match := BACKFILL_TEMPLATE.search(code):
+            table, column, expression, condition = match.groups()
             raw.backfills[len(raw.statements)] = f"{table}.{column}"
-            raw.statements.append(f"UPDATE {table} SET {column} = {expression} "
-                                  f"WHERE {column} IS NULL")  # fmt: skip
+            where = condition.strip() or f"{column} IS NULL"
+            raw.statements.append(f"UPDATE {table} SET {column} = {expression} WHERE {where}")
         else:
             raw.statements.append(code.strip())
     return raw
 
 
-def _substitute(raw: RawMigration, by_hand: list[tuple[str, ...]], described: str) -> None:
-    if not by_hand:
-        raw.uncovered.append(described or "an operation sqlmigrate cannot write")
+def _substitute(raw: RawMigration, by_hand: list[tuple[str, ...] | str], described: str) -> None:
+    equivalent = by_hand.pop(0) if by_hand else "no raw equivalent written in bench yet"
+    if isinstance(equivalent, str):
+        raw.uncovered.append(f"{described or 'an operation sqlmigrate cannot write'} "
+                             f"({equivalent})")  # fmt: skip
         return
-    statements = by_hand.pop(0)
-    raw.seeds_left_out += statements == SEED
-    raw.statements.extend(statements)
+    raw.seeds_left_out += equivalent == SEED
+    raw.statements.extend(equivalent)
 
 
 def execute(conn: psycopg.Connection, raw: RawMigration) -> tuple[float, list[Timed]]:
