@@ -97,8 +97,10 @@ def estimated_rows(model) -> int:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
-                       [model._meta.db_table])  # fmt: skip
+        cursor.execute(
+            "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
+            [model._meta.db_table],
+        )
         return cursor.fetchone()[0]
 
 

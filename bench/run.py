@@ -284,7 +284,7 @@ def backfill_targets(section: dict[str, Any], big: list[str]) -> list[report.Tar
             BACKFILL_RATIO,
             "x",
             figures.get("not_measured", ""),
-        )  # fmt: skip
+        )
         for name, figures in on_big.items()
         if is_public_id(name)
     ]
@@ -294,7 +294,7 @@ def backfill_targets(section: dict[str, Any], big: list[str]) -> list[report.Tar
         targets.append(
             report.at_least(
                 f"other backfills, worst: {worst}", goal, others[worst], BACKFILL_RATIO, "x"
-            )  # fmt: skip
+            )
         )
     return targets
 
@@ -327,14 +327,21 @@ def lock_targets(section: dict[str, Any]) -> list[report.Target]:
     why = "" if during.get("p99_ms") is not None else "no successful write during the upgrade"
     return [
         report.at_most(
-            "ACCESS EXCLUSIVE on a big table", f"<= {LOCK_SECONDS:.0f} s held",
-            max(on_big, default=0.0), LOCK_SECONDS, " s",
+            "ACCESS EXCLUSIVE on a big table",
+            f"<= {LOCK_SECONDS:.0f} s held",
+            max(on_big, default=0.0),
+            LOCK_SECONDS,
+            " s",
         ),
         report.below(
-            "writer p99 during upgrade", f"< {WRITER_P99_MS:.0f} ms",
-            during.get("p99_ms"), WRITER_P99_MS, " ms", why,
+            "writer p99 during upgrade",
+            f"< {WRITER_P99_MS:.0f} ms",
+            during.get("p99_ms"),
+            WRITER_P99_MS,
+            " ms",
+            why,
         ),
-    ]  # fmt: skip
+    ]
 
 
 def integrity_section(project, raw) -> dict[str, Any]:
@@ -407,12 +414,20 @@ def backfill_rows(section: dict[str, Any]) -> list[tuple[str, ...]]:
     rows = []
     for name, f in section.items():
         if "ratio" not in f:
-            rows.append((name, f"{f.get('rows', '')}", "", "", "", f"not measured: "
-                         f"{f['not_measured']}"))  # fmt: skip
+            rows.append(
+                (name, f"{f.get('rows', '')}", "", "", "", f"not measured: {f['not_measured']}")
+            )
         else:
-            rows.append((name, f"{f['rows']:,}", f"{f['project_batches']:,}",
-                         f"{f['project_rows_per_s']:,}", f"{f['raw_rows_per_s']:,}",
-                         f"{f['ratio']:.2f}x"))  # fmt: skip
+            rows.append(
+                (
+                    name,
+                    f"{f['rows']:,}",
+                    f"{f['project_batches']:,}",
+                    f"{f['project_rows_per_s']:,}",
+                    f"{f['raw_rows_per_s']:,}",
+                    f"{f['ratio']:.2f}x",
+                )
+            )
     return rows
 
 
@@ -421,8 +436,13 @@ def print_upgrade(section: dict[str, Any]) -> None:
         (label, f"{f['project_s']:.2f}", f"{f['raw_s']:.2f}")
         for label, f in section.get("per_migration", {}).items()
     ]
-    rows.append(("whole upgrade (migrate process)", _s(section.get("project_seconds")),
-                 _s(section.get("raw_seconds"))))  # fmt: skip
+    rows.append(
+        (
+            "whole upgrade (migrate process)",
+            _s(section.get("project_seconds")),
+            _s(section.get("raw_seconds")),
+        )
+    )
     report.print_rows("4. whole upgrade", rows, ("migration", "project s", "raw s"))
     print(f"  ratio {section.get('ratio', 'not measured')}x; method: {section.get('method')}")
     for missing in section.get("raw_uncovered", []):
@@ -435,10 +455,15 @@ def print_upgrade(section: dict[str, Any]) -> None:
 def print_locks(section: dict[str, Any]) -> None:
     holds = section.get("longest_access_exclusive", {})
     rows = [
-        (t, f"{h['seen_seconds']:.3f}", f"{h['at_most_seconds']:.3f}",
-         "big" if t in section.get("big_tables", []) else "", h["statement"][:70])
+        (
+            t,
+            f"{h['seen_seconds']:.3f}",
+            f"{h['at_most_seconds']:.3f}",
+            "big" if t in section.get("big_tables", []) else "",
+            h["statement"][:70],
+        )
         for t, h in holds.items()
-    ]  # fmt: skip
+    ]
     title = (
         f"2. locks: longest ACCESS EXCLUSIVE held by the upgrade (pg_locks sampled every "
         f"{section.get('sampler_mean_interval_ms', 0):.1f} ms)"

@@ -100,9 +100,14 @@ class ProjectUpgrade:
 def project_upgrade(database_url: str) -> ProjectUpgrade:
     """``migrate --fake-initial`` on the copy, timed; fails loudly if migrate fails."""
     run = manage(
-        "migrate", "--fake-initial", "--no-input", "-v", "2",
-        database_url=database_url, app_name=UPGRADE_APP,
-    ).check()  # fmt: skip
+        "migrate",
+        "--fake-initial",
+        "--no-input",
+        "-v",
+        "2",
+        database_url=database_url,
+        app_name=UPGRADE_APP,
+    ).check()
     return ProjectUpgrade(run, parse_applied(run.stdout), parse_backfill_rows(run.stdout))
 
 
@@ -213,8 +218,9 @@ def translate(migration, collected: list[str]) -> RawMigration:
 def _substitute(raw: RawMigration, by_hand: list[tuple[str, ...] | str], described: str) -> None:
     equivalent = by_hand.pop(0) if by_hand else "no raw equivalent written in bench yet"
     if isinstance(equivalent, str):
-        raw.uncovered.append(f"{described or 'an operation sqlmigrate cannot write'} "
-                             f"({equivalent})")  # fmt: skip
+        raw.uncovered.append(
+            f"{described or 'an operation sqlmigrate cannot write'} ({equivalent})"
+        )
         return
     raw.seeds_left_out += equivalent == SEED
     raw.statements.extend(equivalent)
