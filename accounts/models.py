@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower, Now
 
-from database.fields import LegacyJSONField, NaiveUTCDateTimeField, PostgresEnumField
+from database.fields import PostgresEnumField
 
 LEGACY = "Legacy table adopted from production (created before Django owned the schema)."
 
@@ -26,8 +26,8 @@ class User(models.Model):
     is_active = models.BooleanField(null=True)
     tier = models.CharField(null=True)
     auth_provider = models.CharField(null=True)
-    created_at = NaiveUTCDateTimeField(null=True)
-    updated_at = NaiveUTCDateTimeField(null=True)
+    created_at = models.DateTimeField(null=True)
+    updated_at = models.DateTimeField(null=True)
     two_factor_enabled = models.BooleanField(null=True)
     two_factor_secret = models.CharField(null=True)
     two_factor_backup_codes = models.TextField(null=True)
@@ -36,10 +36,10 @@ class User(models.Model):
     email_verified = models.BooleanField(null=True, db_default=False)
     subscription_status = models.CharField(max_length=50, null=True, db_default="free")
     email_verification_token = models.CharField(max_length=255, null=True)
-    email_verification_sent_at = NaiveUTCDateTimeField(null=True)
+    email_verification_sent_at = models.DateTimeField(null=True)
     password_reset_token = models.CharField(max_length=255, null=True)
-    password_reset_sent_at = NaiveUTCDateTimeField(null=True)
-    subscription_end_date = NaiveUTCDateTimeField(null=True)
+    password_reset_sent_at = models.DateTimeField(null=True)
+    subscription_end_date = models.DateTimeField(null=True)
     stripe_customer_id = models.CharField(max_length=255, null=True)
     stripe_subscription_id = models.CharField(max_length=255, null=True)
     # Meant for organizations.id; that table does not exist in production yet.
@@ -100,8 +100,8 @@ class AdminUser(models.Model):
     hashed_password = models.CharField()
     role = PostgresEnumField(enum_type="adminrole", choices=Role)
     is_active = models.BooleanField(null=True)
-    created_at = NaiveUTCDateTimeField()
-    last_login = NaiveUTCDateTimeField(null=True)
+    created_at = models.DateTimeField()
+    last_login = models.DateTimeField(null=True)
     # Stable external id for APIs and links, added online (TARGET_SCHEMA.md §4).
     public_id = models.UUIDField(db_default=RandomUUID(), editable=False)
 
@@ -127,8 +127,8 @@ class UserSettings(models.Model):
     primary_color = models.CharField(null=True, db_default="#3b82f6")
     logo_url = models.CharField(null=True)
     content_frequency = models.IntegerField(null=True, db_default=3)
-    preferred_platforms = LegacyJSONField(null=True, db_default=["twitter", "instagram"])
-    posting_times = LegacyJSONField(
+    preferred_platforms = models.JSONField(null=True, db_default=["twitter", "instagram"])
+    posting_times = models.JSONField(
         null=True, db_default={"twitter": "09:00", "instagram": "10:00"}
     )
     creativity_level = models.FloatField(null=True, db_default=0.7)
@@ -136,7 +136,7 @@ class UserSettings(models.Model):
     enable_repurposing = models.BooleanField(null=True, db_default=True)
     enable_autonomous_mode = models.BooleanField(null=True, db_default=False)
     timezone = models.CharField(null=True, db_default="UTC")
-    connected_accounts = LegacyJSONField(null=True)
+    connected_accounts = models.JSONField(null=True)
     default_response_personality = models.CharField(null=True, db_default="professional")
     auto_response_enabled = models.BooleanField(null=True, db_default=False)
     auto_response_confidence_threshold = models.FloatField(null=True, db_default=0.8)
@@ -144,23 +144,23 @@ class UserSettings(models.Model):
     auto_response_delay_minutes = models.IntegerField(null=True, db_default=5)
     business_hours_start = models.CharField(null=True, db_default="09:00")
     business_hours_end = models.CharField(null=True, db_default="17:00")
-    business_days = LegacyJSONField(
+    business_days = models.JSONField(
         null=True, db_default=["monday", "tuesday", "wednesday", "thursday", "friday"]
     )
-    escalation_keywords = LegacyJSONField(
+    escalation_keywords = models.JSONField(
         null=True, db_default=["complaint", "lawsuit", "refund", "angry", "terrible"]
     )
-    excluded_response_keywords = LegacyJSONField(null=True, db_default=["spam", "bot", "fake"])
+    excluded_response_keywords = models.JSONField(null=True, db_default=["spam", "bot", "fake"])
     created_at = models.DateTimeField(null=True, db_default=Now())
     updated_at = models.DateTimeField(null=True)
     secondary_color = models.CharField(max_length=50, null=True, db_default="#10b981")
     industry_type = models.CharField(max_length=100, null=True, db_default="general")
     visual_style = models.CharField(max_length=100, null=True, db_default="modern")
-    image_mood = LegacyJSONField(null=True, db_default=["professional", "clean"])
-    brand_keywords = LegacyJSONField(null=True, db_default=[])
-    avoid_list = LegacyJSONField(null=True, db_default=[])
+    image_mood = models.JSONField(null=True, db_default=["professional", "clean"])
+    brand_keywords = models.JSONField(null=True, db_default=[])
+    avoid_list = models.JSONField(null=True, db_default=[])
     enable_auto_image_generation = models.BooleanField(null=True, db_default=True)
-    preferred_image_style = LegacyJSONField(
+    preferred_image_style = models.JSONField(
         null=True,
         db_default={
             "lighting": "natural",
@@ -168,7 +168,7 @@ class UserSettings(models.Model):
             "color_temperature": "neutral",
         },
     )
-    custom_image_prompts = LegacyJSONField(null=True, db_default={})
+    custom_image_prompts = models.JSONField(null=True, db_default={})
     image_quality = models.CharField(max_length=50, null=True, db_default="high")
     image_aspect_ratio = models.CharField(max_length=20, null=True, db_default="1:1")
 
@@ -198,12 +198,12 @@ class Notification(models.Model):
     workflow_id = models.IntegerField(null=True)
     is_read = models.BooleanField(null=True, db_default=False)
     is_dismissed = models.BooleanField(null=True, db_default=False)
-    read_at = NaiveUTCDateTimeField(null=True)
+    read_at = models.DateTimeField(null=True)
     action_url = models.CharField(max_length=500, null=True)
     action_label = models.CharField(max_length=100, null=True)
-    notification_metadata = LegacyJSONField(null=True)
-    created_at = NaiveUTCDateTimeField(null=True, db_default=Now())
-    expires_at = NaiveUTCDateTimeField(null=True)
+    notification_metadata = models.JSONField(null=True)
+    created_at = models.DateTimeField(null=True, db_default=Now())
+    expires_at = models.DateTimeField(null=True)
     # Stable external id for APIs and links, added online (TARGET_SCHEMA.md §4).
     public_id = models.UUIDField(db_default=RandomUUID(), editable=False)
 

@@ -27,11 +27,11 @@ class ContentLog(models.Model):
     # Legacy columns the application no longer maps (QUIRKS.md §12).
     metadata = LegacyJSONField(null=True)
     scheduled_time = NaiveUTCDateTimeField(null=True)
-    published_at = NaiveUTCDateTimeField(null=True)
+    published_at = models.DateTimeField(null=True)
     status = models.CharField(null=True, db_default="draft")
     engagement_score = models.FloatField(null=True, db_default=0.0)
-    created_at = NaiveUTCDateTimeField(null=True, db_default=Now())
-    updated_at = NaiveUTCDateTimeField(null=True)
+    created_at = models.DateTimeField(null=True, db_default=Now())
+    updated_at = models.DateTimeField(null=True)
     engagement_data = models.JSONField(null=True, db_default={})
     scheduled_for = models.DateTimeField(null=True)
     platform_post_id = models.CharField(null=True)
@@ -73,11 +73,11 @@ class Content(models.Model):
     status = models.CharField(null=True, db_default="draft")
     scheduled_at = models.DateTimeField(null=True)
     published_at = models.DateTimeField(null=True)
-    engagement_data = LegacyJSONField(null=True, db_default={})
+    engagement_data = models.JSONField(null=True, db_default={})
     performance_score = models.FloatField(null=True, db_default=0.0)
     ai_model = models.CharField(null=True)
     prompt_used = models.TextField(null=True)
-    generation_params = LegacyJSONField(null=True, db_default={})
+    generation_params = models.JSONField(null=True, db_default={})
     # NO ACTION in production: a memory used by content cannot be deleted.
     memory = models.ForeignKey(
         "research.Memory",

@@ -55,6 +55,11 @@ def ensure_schema(connection) -> None:
     _execute(connection, _MANIFEST)
 
 
+def _canonical(columns: list[str]) -> sql.Composable:
+    """Columns in name order, so that a checksum does not depend on column positions."""
+    return sql.SQL(", ").join(map(sql.Identifier, sorted(columns)))
+
+
 def _checksum_query(relation: sql.Composable, columns: sql.Composable, where: sql.Composable):
     return sql.SQL(
         "SELECT count(*), md5(coalesce(string_agg(r, E'\\n' ORDER BY r), '')) "
@@ -89,7 +94,7 @@ def archive_rows(
         ).format(target=target, columns=column_list, source=source),
     )
     ((row_count, checksum),) = _execute(
-        connection, _checksum_query(source, column_list, condition)
+        connection, _checksum_query(source, _canonical(columns), condition)
     )
     ((manifest_id,),) = _execute(
         connection,
@@ -107,13 +112,14 @@ def archive_rows(
     )
     _execute(
         connection,
-        sql.SQL("INSERT INTO {target} SELECT {columns}, %s FROM {source} WHERE {where}").format(
-            target=target, columns=column_list, source=source, where=condition
-        ),
+        sql.SQL(
+            "INSERT INTO {target} ({columns}, _manifest_id) "
+            "SELECT {columns}, %s FROM {source} WHERE {where}"
+        ).format(target=target, columns=column_list, source=source, where=condition),
         [manifest_id],
     )
     archived = _checksum_query(
-        target, column_list, sql.SQL("_manifest_id = {}").format(sql.Literal(manifest_id))
+        target, _canonical(columns), sql.SQL("_manifest_id = {}").format(sql.Literal(manifest_id))
     )
     if tuple(_execute(connection, archived)[0]) != (row_count, checksum):
         raise ChecksumMismatch(f"archive.{archive_table} does not match {source_table}")
@@ -130,52 +136,65 @@ def latest_archive(connection, archive_table: str) -> Archive | None:
     return Archive(*rows[0]) if rows else None
 
 
+def unrestored_archives(connection, archive_table: str) -> list[Archive]:
+    """Every archiving run into ``archive_table`` not restored yet, oldest first.
+
+    A migration interrupted after archiving and re-run archives again (finding nothing the
+    second time), so a restore must take every run, not only the last.
+    """
+    rows = _execute(
+        connection,
+        "SELECT id, row_count, checksum FROM archive.manifest "
+        "WHERE archive_table = %s AND restored_at IS NULL ORDER BY id",
+        [f"archive.{archive_table}"],
+    )
+    if not rows:
+        raise ChecksumMismatch(f"Nothing archived in archive.{archive_table} to restore.")
+    return [Archive(*row) for row in rows]
+
+
 def restore_rows(
     connection, *, archive_table: str, target_table: str, columns: list[str]
-) -> Archive:
-    """Insert the latest archived rows back into ``public.target_table`` and verify them."""
-    archive = latest_archive(connection, archive_table)
-    if archive is None:
-        raise ChecksumMismatch(f"Nothing archived in archive.{archive_table} to restore.")
+) -> list[Archive]:
+    """Insert the archived rows back into ``public.target_table`` and verify them."""
     column_list = sql.SQL(", ").join(map(sql.Identifier, columns))
     source = sql.SQL("archive.{}").format(sql.Identifier(archive_table))
     target = sql.SQL("public.{}").format(sql.Identifier(target_table))
-    _execute(
-        connection,
-        sql.SQL(
-            "INSERT INTO {target} ({columns}) SELECT {columns} FROM {source} "
-            "WHERE _manifest_id = %s"
-        ).format(target=target, columns=column_list, source=source),
-        [archive.manifest_id],
-    )
-    _verify_and_mark_restored(connection, archive, archive_table, target, column_list)
-    return archive
+    archives = unrestored_archives(connection, archive_table)
+    for archive in archives:
+        _execute(
+            connection,
+            sql.SQL(
+                "INSERT INTO {target} ({columns}) SELECT {columns} FROM {source} "
+                "WHERE _manifest_id = %s"
+            ).format(target=target, columns=column_list, source=source),
+            [archive.manifest_id],
+        )
+        _verify_and_mark_restored(connection, archive, archive_table, target, _canonical(columns))
+    return archives
 
 
 def restore_column(
     connection, *, archive_table: str, target_table: str, key: str, column: str
-) -> Archive:
+) -> list[Archive]:
     """Put archived ``column`` values back into the rows of ``target_table`` by ``key``."""
-    archive = latest_archive(connection, archive_table)
-    if archive is None:
-        raise ChecksumMismatch(f"Nothing archived in archive.{archive_table} to restore.")
-    _execute(
-        connection,
-        sql.SQL(
-            "UPDATE public.{target} AS t SET {column} = a.{column} FROM archive.{source} AS a "
-            "WHERE t.{key} = a.{key} AND a._manifest_id = %s"
-        ).format(
-            target=sql.Identifier(target_table),
-            column=sql.Identifier(column),
-            source=sql.Identifier(archive_table),
-            key=sql.Identifier(key),
-        ),
-        [archive.manifest_id],
+    update = sql.SQL(
+        "UPDATE public.{target} AS t SET {column} = a.{column} FROM archive.{source} AS a "
+        "WHERE t.{key} = a.{key} AND a._manifest_id = %s"
+    ).format(
+        target=sql.Identifier(target_table),
+        column=sql.Identifier(column),
+        source=sql.Identifier(archive_table),
+        key=sql.Identifier(key),
     )
-    columns = sql.SQL(", ").join(map(sql.Identifier, [key, column]))
     target = sql.SQL("public.{}").format(sql.Identifier(target_table))
-    _verify_and_mark_restored(connection, archive, archive_table, target, columns)
-    return archive
+    archives = unrestored_archives(connection, archive_table)
+    for archive in archives:
+        _execute(connection, update, [archive.manifest_id])
+        _verify_and_mark_restored(
+            connection, archive, archive_table, target, _canonical([key, column])
+        )
+    return archives
 
 
 def _verify_and_mark_restored(connection, archive, archive_table, relation, columns) -> None:

@@ -176,50 +176,87 @@ def backfill(
     column: str,
     expression: str,
     *,
+    only: str | None = None,
     batch_size: int = BATCH_SIZE,
     pause: float = 0.0,
     vacuum_every: int = VACUUM_EVERY,
     progress: Callable[[str], None] | None = None,
 ) -> int:
-    """Set ``column = expression`` where it is NULL, in primary-key ranges, one commit each.
+    """Set ``column = expression`` where it is NULL, in primary-key order, one commit a batch.
 
-    Resumable and idempotent: only NULLs are written, so a re-run after an interruption
-    continues where it stopped and a finished backfill does nothing. Rows inserted while it
-    runs take the column's database default. Returns the number of rows written.
+    Resumable and idempotent: only NULLs are written (and only rows matching the SQL
+    condition ``only``, when given), so a re-run after an interruption continues where it
+    stopped and a finished backfill does nothing. Rows inserted while it runs take the
+    column's database default (or a trigger's value). Returns the number of rows written.
     """
     if connection.in_atomic_block:
         raise NeedsNonAtomicMigration(f"Backfilling {table}.{column} needs atomic = False.")
     progress = progress or _print_progress
-    bounds = sql.SQL("SELECT min(id), max(id) FROM {}").format(sql.Identifier(table))
-    low, high = _fetch_one(connection, _render(bounds, connection))
-    if low is None:
-        return 0
-    update = sql.SQL("UPDATE {t} SET {c} = {e} WHERE id >= %s AND id < %s AND {c} IS NULL").format(
-        t=sql.Identifier(table), c=sql.Identifier(column), e=sql.SQL(expression)
+    condition = sql.SQL("{} IS NULL").format(sql.Identifier(column))
+    if only:
+        condition = sql.SQL("{} AND ({})").format(condition, sql.SQL(only))
+    update = _render(
+        sql.SQL("UPDATE {t} SET {c} = {e} WHERE id > %s AND id <= %s AND {where}").format(
+            t=sql.Identifier(table),
+            c=sql.Identifier(column),
+            e=sql.SQL(expression),
+            where=condition,
+        ),
+        connection,
     )
-    update_text = _render(update, connection)
-    written = since_vacuum = 0
+    written = since_vacuum = batches = 0
     started = last_report = time.monotonic()
-    for start in range(low, high + 1, batch_size):
+    for after, upto in _key_batches(connection, table, batch_size):
         with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-            cursor.execute(update_text, [start, start + batch_size])
+            cursor.execute(update, [after, upto])
             written += cursor.rowcount
             since_vacuum += cursor.rowcount
+        batches += 1
         if vacuum_every and since_vacuum >= vacuum_every:
             _vacuum(connection, table)
             since_vacuum = 0
         now = time.monotonic()
-        if now - last_report >= 5 or start + batch_size > high:
-            done = min(start + batch_size - low, high - low + 1)
+        if now - last_report >= 5:
             rate = written / max(now - started, 1e-9)
-            progress(
-                f"  {table}.{column}: {done}/{high - low + 1} ids scanned, "
-                f"{written} rows written ({rate:,.0f} rows/s)"
-            )
+            progress(f"  {table}.{column}: {batches} batches, {written} rows ({rate:,.0f}/s)")
             last_report = now
         if pause:
             time.sleep(pause)
+    progress(f"  {table}.{column}: done, {written} rows written in {batches} batches")
     return written
+
+
+def _key_batches(connection, table: str, batch_size: int):
+    """``(after, upto]`` primary-key bounds that cover the table, ``batch_size`` keys each.
+
+    Integer keys are cut into arithmetic ranges (cheap index range scans, no lookups);
+    other keys (the legacy text UUIDs) are walked with a keyset query per batch.
+    """
+    key_type = _fetch_one(
+        connection,
+        "SELECT format_type(atttypid, NULL) FROM pg_catalog.pg_attribute "
+        "WHERE attrelid = to_regclass(%s) AND attname = 'id'",
+        [f"public.{table}"],
+    )[0]
+    name = sql.Identifier(table)
+    if key_type in ("integer", "bigint", "smallint"):
+        bounds = _render(sql.SQL("SELECT min(id), max(id) FROM {}").format(name), connection)
+        low, high = _fetch_one(connection, bounds)
+        if low is None:
+            return
+        for after in range(low - 1, high, batch_size):
+            yield after, min(after + batch_size, high)
+        return
+    step = _render(
+        sql.SQL(
+            "SELECT max(id) FROM (SELECT id FROM {} WHERE id > %s ORDER BY id LIMIT %s) b"
+        ).format(name),
+        connection,
+    )
+    after = ""
+    while (upto := _fetch_one(connection, step, [after, batch_size])[0]) is not None:
+        yield after, upto
+        after = upto
 
 
 def _print_progress(message: str) -> None:
@@ -239,17 +276,25 @@ class Backfill(DatabaseOnlyOperation):
 
     reduces_to_sql = False
 
-    def __init__(self, table: str, column: str, expression: str, batch_size: int = BATCH_SIZE):
-        self.table, self.column = table, column
-        self.expression, self.batch_size = expression, batch_size
+    def __init__(
+        self,
+        table: str,
+        column: str,
+        expression: str,
+        only: str | None = None,
+        batch_size: int = BATCH_SIZE,
+    ):
+        self.table, self.column, self.expression = table, column, expression
+        self.only, self.batch_size = only, batch_size
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         if schema_editor.collect_sql:
+            extra = f" AND ({self.only})" if self.only else ""
             schema_editor.collected_sql.append(
-                f"-- in batches of {self.batch_size} ids, one transaction each, resumable:\n"
+                f"-- in batches of {self.batch_size} keys, one transaction each, resumable:\n"
                 f"UPDATE {self.table} SET {self.column} = {self.expression} "
-                f"WHERE id >= <start> AND id < <start + {self.batch_size}> "
-                f"AND {self.column} IS NULL;"
+                f"WHERE id > <previous batch end> AND id <= <batch end> "
+                f"AND {self.column} IS NULL{extra};"
             )
             return
         backfill(
@@ -257,6 +302,7 @@ class Backfill(DatabaseOnlyOperation):
             self.table,
             self.column,
             self.expression,
+            only=self.only,
             batch_size=self.batch_size,
         )
 

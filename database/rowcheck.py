@@ -50,15 +50,15 @@ def by_meaning(value: Any) -> Any:
 def archived_rows(conn) -> Rows:
     """What the archive holds, by source table and key (the first archived column).
 
-    Only archives not restored since are read; column archives (a key plus the retired
+    Every archiving run not restored since is read; column archives (a key plus the retired
     column) merge into the rows of their source table.
     """
     exists = conn.execute("SELECT to_regclass('archive.manifest') IS NOT NULL").fetchone()[0]
     if not exists:
         return {}
     manifests = conn.execute(
-        "SELECT DISTINCT ON (archive_table) id, source, archive_table FROM archive.manifest "
-        "WHERE restored_at IS NULL ORDER BY archive_table, id DESC"
+        "SELECT id, source, archive_table FROM archive.manifest "
+        "WHERE restored_at IS NULL ORDER BY id"
     ).fetchall()
     rows: Rows = {}
     for manifest_id, source, archive_table in manifests:

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.db.models.functions import Now
 
 from accounts.models import LEGACY
-from database.fields import LegacyJSONField, NaiveUTCDateTimeField
+from database.fields import NaiveUTCDateTimeField
 
 
 class CompanyKnowledge(models.Model):
@@ -24,11 +24,11 @@ class CompanyKnowledge(models.Model):
     topic = models.CharField()
     content = models.TextField()
     summary = models.CharField(null=True)
-    keywords = LegacyJSONField(null=True, db_default=[])
-    tags = LegacyJSONField(null=True, db_default=[])
-    embedding_vector = LegacyJSONField(null=True)
+    keywords = models.JSONField(null=True, db_default=[])
+    tags = models.JSONField(null=True, db_default=[])
+    embedding_vector = models.JSONField(null=True)
     context_type = models.CharField(null=True, db_default="general")
-    platforms = LegacyJSONField(null=True, db_default=["facebook", "instagram", "twitter"])
+    platforms = models.JSONField(null=True, db_default=["facebook", "instagram", "twitter"])
     usage_count = models.IntegerField(null=True, db_default=0)
     effectiveness_score = models.FloatField(null=True, db_default=0.0)
     is_active = models.BooleanField(null=True, db_default=True)
@@ -65,8 +65,8 @@ class Memory(models.Model):
     memory_type = models.CharField()
     vector_id = models.CharField(null=True)
     relevance_score = models.FloatField(null=True, db_default=1.0)
-    memory_metadata = LegacyJSONField(null=True, db_default={})
-    tags = LegacyJSONField(null=True, db_default=[])
+    memory_metadata = models.JSONField(null=True, db_default={})
+    tags = models.JSONField(null=True, db_default=[])
     created_at = models.DateTimeField(null=True, db_default=Now())
     updated_at = models.DateTimeField(null=True)
     access_count = models.IntegerField(null=True, db_default=0)

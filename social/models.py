@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.db.models.functions import Now
 
 from accounts.models import LEGACY
-from database.fields import LegacyJSONField, NaiveUTCDateTimeField, TextUUIDPrimaryKey
+from database.fields import NaiveUTCDateTimeField, TextUUIDPrimaryKey
 
 
 class SocialPlatformConnection(models.Model):
@@ -36,7 +36,7 @@ class SocialPlatformConnection(models.Model):
     is_active = models.BooleanField(null=True, db_default=True)
     is_verified = models.BooleanField(null=True, db_default=False)
     connection_status = models.CharField(null=True, db_default="connected")
-    platform_metadata = LegacyJSONField(null=True, db_default={})
+    platform_metadata = models.JSONField(null=True, db_default={})
     rate_limit_remaining = models.IntegerField(null=True)
     rate_limit_reset = models.DateTimeField(null=True)
     daily_post_count = models.IntegerField(null=True, db_default=0)
@@ -45,8 +45,8 @@ class SocialPlatformConnection(models.Model):
     error_count = models.IntegerField(null=True, db_default=0)
     last_error_at = models.DateTimeField(null=True)
     auto_post_enabled = models.BooleanField(null=True, db_default=True)
-    preferred_posting_times = LegacyJSONField(null=True, db_default={})
-    content_filters = LegacyJSONField(null=True, db_default={})
+    preferred_posting_times = models.JSONField(null=True, db_default={})
+    content_filters = models.JSONField(null=True, db_default={})
     connected_at = models.DateTimeField(null=True, db_default=Now())
     last_used_at = models.DateTimeField(null=True)
     last_refreshed_at = models.DateTimeField(null=True)
@@ -103,9 +103,9 @@ class SocialInteraction(models.Model):
     author_profile_image = models.CharField(null=True)
     author_verified = models.BooleanField(null=True, db_default=False)
     content = models.TextField()
-    media_urls = LegacyJSONField(null=True, db_default=[])
-    hashtags = LegacyJSONField(null=True, db_default=[])
-    mentions = LegacyJSONField(null=True, db_default=[])
+    media_urls = models.JSONField(null=True, db_default=[])
+    hashtags = models.JSONField(null=True, db_default=[])
+    mentions = models.JSONField(null=True, db_default=[])
     sentiment = models.CharField(null=True, db_default="neutral")
     intent = models.CharField(null=True)
     priority_score = models.FloatField(null=True, db_default=0.0)
@@ -120,7 +120,7 @@ class SocialInteraction(models.Model):
         related_name="assigned_interactions",
     )
     response_strategy = models.CharField(null=True, db_default="auto")
-    platform_metadata = LegacyJSONField(null=True, db_default={})
+    platform_metadata = models.JSONField(null=True, db_default={})
     platform_created_at = models.DateTimeField()
     received_at = models.DateTimeField(null=True, db_default=Now())
     last_updated_at = models.DateTimeField(null=True)
@@ -159,11 +159,11 @@ class ResponseTemplate(models.Model):
     name = models.CharField()
     description = models.TextField(null=True)
     trigger_type = models.CharField()
-    trigger_conditions = LegacyJSONField(null=True, db_default={})
-    keywords = LegacyJSONField(null=True, db_default=[])
-    platforms = LegacyJSONField(null=True, db_default=[])
+    trigger_conditions = models.JSONField(null=True, db_default={})
+    keywords = models.JSONField(null=True, db_default=[])
+    platforms = models.JSONField(null=True, db_default=[])
     response_text = models.TextField()
-    variables = LegacyJSONField(null=True, db_default=[])
+    variables = models.JSONField(null=True, db_default=[])
     personality_style = models.CharField(null=True, db_default="professional")
     tone = models.CharField(null=True, db_default="helpful")
     auto_approve = models.BooleanField(null=True, db_default=False)
@@ -197,7 +197,7 @@ class InteractionResponse(models.Model):
         "accounts.User", models.CASCADE, db_index=False, related_name="interaction_responses"
     )
     response_text = models.TextField()
-    media_urls = LegacyJSONField(null=True, db_default=[])
+    media_urls = models.JSONField(null=True, db_default=[])
     response_type = models.CharField(null=True, db_default="manual")
     # NO ACTION in production: a template in use cannot be deleted.
     template = models.ForeignKey(

@@ -185,7 +185,7 @@ def test_archived_rows_restore_byte_for_byte(big_table):
         connection, archive_table="items", target_table="items", columns=columns
     )
 
-    assert saved == restored
+    assert restored == [saved]
     assert saved.row_count == len(before)
     assert (
         fetch(big_table, "SELECT id, name FROM items WHERE mod(id, 7) = 0 ORDER BY id") == before
