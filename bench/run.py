@@ -87,6 +87,14 @@ class Bench:
             del connections[alias]
             del connections.settings[alias]
 
+    @contextlib.contextmanager
+    def watched(self, name: str) -> Iterator:
+        """The lock sampler and the writer on database ``name`` for the block."""
+        from bench import monitor
+
+        with monitor.monitors(self.server.conninfo(name), monitor.MonitorSettings()) as seen:
+            yield seen
+
     # -- the run --------------------------------------------------------------------------
 
     def run(self) -> dict[str, Any]:
@@ -94,12 +102,13 @@ class Bench:
         with self.copy("bench_upgrade") as upgraded:
             project = self.project_upgrade(upgraded)
             self.raw_upgrade(project)
-            self.locks_and_writer()
             if project is not None:
                 self.integrity(upgraded)
                 self.admin(upgraded)
             else:
-                self.skip_after_failed_upgrade()
+                why = "the upgrade (migrate) failed, see upgrade_error"
+                self.results["integrity"] = self.results["admin"] = {"not_measured": why}
+        self.targets = all_targets(self.results, self.big_tables)
         return self.results
 
     def build(self) -> None:
@@ -123,15 +132,27 @@ class Bench:
         self.results["generate_seconds"] = round(seconds, 1)
 
     def project_upgrade(self, name: str):
+        """migrate --fake-initial under watch, after an idle period with the same watch."""
         from bench import upgrade
 
-        self.step("Whole upgrade as the project runs it: migrate --fake-initial")
+        self.step(
+            f"Whole upgrade as the project runs it (migrate --fake-initial), under the lock "
+            f"sampler and the writer, after {IDLE_SECONDS:.0f} s of them alone"
+        )
         self.server.log_every_statement(name)
-        try:
-            project = upgrade.project_upgrade(self.server.url(name))
-        except RuntimeError as error:
-            self.results["upgrade_error"] = str(error)[-2000:]
-            print(f"  migrate FAILED:\n{str(error)[-2000:]}")
+        project, failed = None, ""
+        with self.watched(name) as seen:
+            time.sleep(IDLE_SECONDS)
+            began = time.time()
+            try:
+                project = upgrade.project_upgrade(self.server.url(name))
+            except RuntimeError as error:
+                failed = str(error)[-2000:]
+            ended = time.time()
+        self.results["locks"] = locks_section(seen, began, ended, self.big_tables, failed)
+        if project is None:
+            self.results["upgrade_error"] = failed
+            print(f"  migrate FAILED:\n{failed}")
             return None
         self.logged = self.server.logged(name, upgrade.UPGRADE_APP)
         self.project_backfills = upgrade.logged_backfills(
@@ -141,53 +162,39 @@ class Bench:
         return project
 
     def raw_upgrade(self, project) -> None:
-        from bench import upgrade
+        """The raw statements of the upgrade on another copy, under the same watch."""
+        from bench import monitor, upgrade
 
-        self.step("Whole upgrade as raw statements (sqlmigrate, substitutions by hand)")
-        with self.copy("bench_raw") as name, self.alias(name) as alias:
+        self.step("Whole upgrade as raw statements (sqlmigrate + substitutions), same watch")
+        with self.copy("bench_raw") as name, self.alias(name) as alias, self.watched(name) as seen:
+            began = time.time()
             raw = upgrade.raw_upgrade(alias, self.server.conninfo(name))
+            ended = time.time()
         print(f"  {len(raw.migrations)} migrations, statements took {raw.seconds:.1f} s")
         self.results["upgrade"] = upgrade_section(project, raw, self.logged) | {
             "project_slow_statements": self.slow("bench_upgrade", upgrade.UPGRADE_APP),
             "raw_slow_statements": self.slow("bench_raw", upgrade.RAW_APP),
         }
         self.results["backfill"] = backfill_section(self.project_backfills, raw)
-        self.targets += backfill_targets(self.results["backfill"], self.big_tables)
-
-    def locks_and_writer(self) -> None:
-        from bench import monitor, upgrade
-
-        self.step(f"Upgrade again under watch: lock sampler + writer ({IDLE_SECONDS:.0f} s idle)")
-        with (
-            self.copy("bench_locks") as name,
-            monitor.monitors(self.server.conninfo(name), monitor.MonitorSettings()) as seen,
-        ):
-            time.sleep(IDLE_SECONDS)
-            began = time.time()
-            try:
-                upgrade.project_upgrade(self.server.url(name))
-                failed = ""
-            except RuntimeError as error:
-                failed = str(error)[-500:]
-            ended = time.time()
-        section = locks_section(seen, began, ended, self.big_tables, failed)
-        self.results["locks"] = section
-        self.targets += lock_targets(section)
+        self.results["locks"] |= {
+            "raw_longest_access_exclusive": monitor.longest_holds(
+                seen.locks, upgrade.RAW_APP, began, ended
+            ),
+            "writer_during_raw_upgrade": monitor.latency(seen.writes, began, ended),
+        }
 
     def integrity(self, name: str) -> None:
         from bench import integrity
 
         self.step("check_integrity vs the raw queries")
         if not integrity.available():
-            why = "the check_integrity command does not exist yet"
-            self.results["integrity"] = {"not_measured": why}
-            self.targets.append(integrity_target(None, why))
+            self.results["integrity"] = {
+                "not_measured": "the check_integrity command does not exist yet"
+            }
             return
         project = integrity.project_integrity(self.server.url(name))
         raw = integrity.raw_integrity(self.server.conninfo(name))
-        section = integrity_section(project, raw)
-        self.results["integrity"] = section
-        self.targets.append(integrity_target(section["ratio"], ""))
+        self.results["integrity"] = integrity_section(project, raw)
 
     def admin(self, name: str) -> None:
         from bench import process
@@ -200,18 +207,11 @@ class Bench:
         else:
             section = json.loads(run.stdout.strip().splitlines()[-1])
         self.results["admin"] = section
-        self.targets.append(admin_target(section))
 
     def slow(self, name: str, application: str) -> list[dict[str, Any]]:
         """The ten slowest statements the server logged for ``name`` and ``application``."""
         found = sorted(self.server.slow_statements(name, application), key=lambda s: -s.ms)
         return [{"ms": round(s.ms), "statement": s.text[:200]} for s in found[:10]]
-
-    def skip_after_failed_upgrade(self) -> None:
-        why = "the upgrade (migrate) failed, see upgrade_error"
-        self.results["integrity"] = {"not_measured": why}
-        self.results["admin"] = {"not_measured": why}
-        self.targets += [integrity_target(None, why), admin_target({"not_measured": why})]
 
 
 # -- sections and targets -----------------------------------------------------------------
@@ -223,6 +223,7 @@ def upgrade_section(project, raw, logged: list) -> dict[str, Any]:
         "raw_seconds": round(raw.seconds, 2),
         "raw_statements": sum(len(m.statements) for m in raw.migrations),
         "raw_uncovered": raw.uncovered,
+        "raw_failed": raw.failed,
         "raw_seeds_left_out": sum(m.seeds_left_out for m in raw.migrations),
         "method": "sqlmigrate statements per migration; batched backfills replaced by one "
         "UPDATE … WHERE column IS NULL; RunPython by hand-written SQL (seeds left out)",
@@ -269,6 +270,16 @@ def backfill_section(project: dict, raw) -> dict[str, Any]:
             "ratio": round(done.rows_per_second / max(single.rows_per_second, 1e-9), 3),
         }
     return section
+
+
+def all_targets(results: dict[str, Any], big: list[str]) -> list[report.Target]:
+    integrity = results.get("integrity", {})
+    return [
+        *backfill_targets(results.get("backfill", {}), big),
+        *lock_targets(results["locks"]),
+        integrity_target(integrity.get("ratio"), integrity.get("not_measured", "")),
+        admin_target(results.get("admin", {})),
+    ]
 
 
 def backfill_targets(section: dict[str, Any], big: list[str]) -> list[report.Target]:
@@ -447,6 +458,8 @@ def print_upgrade(section: dict[str, Any]) -> None:
     print(f"  ratio {section.get('ratio', 'not measured')}x; method: {section.get('method')}")
     for missing in section.get("raw_uncovered", []):
         print(f"  raw side not covered: {missing}")
+    for failed in section.get("raw_failed", []):
+        print(f"  raw side failed, left out: {failed}")
     for side in ("project", "raw"):
         for slow in section.get(f"{side}_slow_statements", [])[:5]:
             print(f"  {side} slow statement {slow['ms']:>7,} ms  {slow['statement'][:90]}")
@@ -454,23 +467,28 @@ def print_upgrade(section: dict[str, Any]) -> None:
 
 def print_locks(section: dict[str, Any]) -> None:
     holds = section.get("longest_access_exclusive", {})
+    raw = section.get("raw_longest_access_exclusive", {})
+    big = section.get("big_tables", [])
     rows = [
         (
-            t,
-            f"{h['seen_seconds']:.3f}",
-            f"{h['at_most_seconds']:.3f}",
-            "big" if t in section.get("big_tables", []) else "",
-            h["statement"][:70],
+            table,
+            "big" if table in big else "",
+            f"{holds[table]['at_most_seconds']:.3f}" if table in holds else "-",
+            f"{raw[table]['at_most_seconds']:.3f}" if table in raw else "-",
+            holds[table]["statement"][:60] if table in holds else raw[table]["statement"][:60],
         )
-        for t, h in holds.items()
+        for table in sorted(set(holds) | set(raw))
     ]
     title = (
-        f"2. locks: longest ACCESS EXCLUSIVE held by the upgrade (pg_locks sampled every "
+        "2. locks: longest ACCESS EXCLUSIVE held, at most (pg_locks sampled every "
         f"{section.get('sampler_mean_interval_ms', 0):.1f} ms)"
     )
-    report.print_rows(title, rows, ("table", "seen s", "at most s", "", "statement"))
-    for phase in ("writer_idle", "writer_during_upgrade"):
+    header = ("table", "", "project s", "raw s", "statement (project)")
+    report.print_rows(title, rows, header)
+    for phase in ("writer_idle", "writer_during_upgrade", "writer_during_raw_upgrade"):
         print(f"  {phase}: {section.get(phase)}")
+    if section.get("writer_waits"):
+        print(f"  writer waited for locks (longest): {section['writer_waits']}")
 
 
 def print_integrity(section: dict[str, Any]) -> None:

@@ -153,6 +153,7 @@ class RawMigration:
     backfills: dict[int, str] = field(default_factory=dict)  # statement index → table.column
     uncovered: list[str] = field(default_factory=list)
     seeds_left_out: int = 0
+    failed: str = ""  # the error that stopped its statements (they are left out)
 
 
 @dataclass
@@ -165,6 +166,10 @@ class RawUpgrade:
     @property
     def uncovered(self) -> list[str]:
         return [f"{m.label}: {what}" for m in self.migrations for what in m.uncovered]
+
+    @property
+    def failed(self) -> list[str]:
+        return [f"{m.label}: {m.failed}" for m in self.migrations if m.failed]
 
 
 def raw_upgrade(alias: str, conninfo: str) -> RawUpgrade:
@@ -181,10 +186,12 @@ def raw_upgrade(alias: str, conninfo: str) -> RawUpgrade:
             raw = translate(migration, executor.loader.collect_sql([(migration, False)]))
             connection.close()  # no idle session of ours holds a lock during the DDL
             seconds, timings = execute(conn, raw)
+            done.append(raw)
+            if raw.failed:
+                continue
             per_migration[raw.label] = seconds
             for index, name in raw.backfills.items():
                 backfills[name] = timings[index]
-            done.append(raw)
     return RawUpgrade(done, sum(per_migration.values()), per_migration, backfills)
 
 
@@ -227,13 +234,21 @@ def _substitute(raw: RawMigration, by_hand: list[tuple[str, ...] | str], describ
 
 
 def execute(conn: psycopg.Connection, raw: RawMigration) -> tuple[float, list[Timed]]:
-    """Run the statements (one transaction if the migration is atomic); their total time."""
-    timings: list[Timed] = []
-    if raw.atomic:
-        with conn.transaction():
+    """Run the statements (one transaction if the migration is atomic); their total time.
+
+    A statement that fails (``sqlmigrate`` prints the SQL of operations the project skips on
+    this server, such as the pgvector tables without the extension) stops its migration,
+    which is then left out of the raw total and reported.
+    """
+    try:
+        if raw.atomic:
+            with conn.transaction():
+                timings = [_timed(conn, statement) for statement in raw.statements]
+        else:
             timings = [_timed(conn, statement) for statement in raw.statements]
-    else:
-        timings = [_timed(conn, statement) for statement in raw.statements]
+    except psycopg.Error as error:
+        raw.failed = f"{type(error).__name__}: {str(error).strip().splitlines()[0][:200]}"
+        return 0.0, []
     return sum(t.seconds for t in timings), timings
 
 
