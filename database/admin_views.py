@@ -41,15 +41,18 @@ def inspection_alias() -> str:
 
 
 def archive_tables(alias: str) -> list[dict[str, Any]] | None:
-    """Tables of the archive schema with estimated rows; None when the schema is absent."""
+    """Tables of the archive schema with their row counts; None when the schema is absent.
+
+    Counts are the planner's estimate, or an exact count capped at ``ARCHIVE_MAX_OFFSET`` for
+    a table never analysed yet (archives are written once and are usually small).
+    """
     with connections[alias].cursor() as cursor:
         cursor.execute("SELECT to_regnamespace(%s) IS NOT NULL", [ARCHIVE_SCHEMA])
         if not cursor.fetchone()[0]:
             return None
         cursor.execute(
             """
-            SELECT c.relname, greatest(c.reltuples, 0)::bigint,
-                   obj_description(c.oid, 'pg_class'),
+            SELECT c.relname, c.reltuples::bigint, obj_description(c.oid, 'pg_class'),
                    pg_total_relation_size(c.oid)
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE n.nspname = %s AND c.relkind IN ('r', 'p')
@@ -57,10 +60,54 @@ def archive_tables(alias: str) -> list[dict[str, Any]] | None:
             """,
             [ARCHIVE_SCHEMA],
         )
+        tables = []
+        for name, rows, comment, size in cursor.fetchall():
+            estimated = rows >= 0
+            if not estimated:
+                cursor.execute(
+                    sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {}.{} LIMIT %s) AS t")
+                    .format(sql.Identifier(ARCHIVE_SCHEMA), sql.Identifier(name))
+                    .as_string(cursor.connection),
+                    [ARCHIVE_MAX_OFFSET + 1],
+                )
+                rows = cursor.fetchone()[0]
+            tables.append(
+                {
+                    "name": name,
+                    "rows": rows,
+                    "estimated": estimated or rows > ARCHIVE_MAX_OFFSET,
+                    "comment": comment or "",
+                    "bytes": size,
+                }
+            )
+        return tables
+
+
+def archive_manifest(alias: str, tables: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The newest manifest rows (source, migration, row count, checksum, times), if any."""
+    if not any(table["name"] == "manifest" for table in tables):
+        return []
+    with connections[alias].cursor() as cursor:
+        cursor.execute(
+            sql.SQL("SELECT * FROM {}.manifest ORDER BY 1 DESC LIMIT %s")
+            .format(sql.Identifier(ARCHIVE_SCHEMA))
+            .as_string(cursor.connection),
+            [ARCHIVE_PAGE * 4],
+        )
+        columns = [description.name for description in cursor.description]
         return [
-            {"name": name, "estimated_rows": rows, "comment": comment or "", "bytes": size}
-            for name, rows, comment, size in cursor.fetchall()
+            {column: _display(value) for column, value in zip(columns, row, strict=True)}
+            for row in cursor.fetchall()
         ]
+
+
+def _secret_archive(table: str) -> bool:
+    """An archive of a secret column (``<table>__<column>__…``): only its key is shown."""
+    parts = table.split("__")
+    return any(SECRET_NAME.search(part) for part in parts[1:]) or any(
+        f"{secret_table}__{secret_column}" in table
+        for secret_table, secret_column in SECRET_COLUMNS
+    )
 
 
 def _is_secret_column(table: str, column: str) -> bool:
@@ -88,6 +135,12 @@ def masked_value(value: Any) -> Any:
             return crypto.masked(value)
         if _SECRET_SHAPES.search(value):
             return MASK
+        if value[:1] in ("{", "["):  # JSON kept as text (raw json archives)
+            try:
+                decoded = json.loads(value)
+            except ValueError:
+                return value
+            return json.dumps(masked_value(decoded), ensure_ascii=False)
     return value
 
 
@@ -110,16 +163,20 @@ def archive_rows(alias: str, table: str, offset: int) -> tuple[list[str], list[l
         )
         cursor.execute(query.as_string(cursor.connection), [ARCHIVE_PAGE, offset])
         columns = [description.name for description in cursor.description]
-        rows = []
-        for row in cursor.fetchall():
-            rows.append(
-                [
-                    MASK
-                    if _is_secret_column(table, column) and value is not None
-                    else _display(masked_value(value))
-                    for column, value in zip(columns, row, strict=True)
-                ]
-            )
+        whole = _secret_archive(table)
+        hidden = {
+            column
+            for index, column in enumerate(columns)
+            if _is_secret_column(table, column)
+            or (whole and index > 0 and column != "_manifest_id")
+        }
+        rows = [
+            [
+                MASK if column in hidden and value is not None else _display(masked_value(value))
+                for column, value in zip(columns, row, strict=True)
+            ]
+            for row in cursor.fetchall()
+        ]
     return columns, rows
 
 
@@ -130,6 +187,7 @@ def archive_index_view(request):
         **admin.site.each_context(request),
         "title": "Archive",
         "tables": tables,
+        "manifest": archive_manifest(alias, tables or []),
         "schema": ARCHIVE_SCHEMA,
     }
     return TemplateResponse(request, "admin/database/archive_index.html", context)
