@@ -17,7 +17,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from database import crypto
-from database.catalog import diff_catalogs, read_catalog
+from database.catalog import Catalog, diff_catalogs, read_catalog
 from database.integrity import declarations, schema
 from database.integrity.findings import SAMPLE_SIZE, Finding, Severity
 from database.integrity.scan import (
@@ -38,6 +38,8 @@ class Context:
 
     state: schema.MigrationState
     columns: dict[str, dict[str, str]]  # {table: {column: type}} of the live schema
+    # The catalog the schema should have and the live tables to compare (None: unknown).
+    expected: tuple[Catalog, set[str]] | None
     foreign: set[str] = field(default_factory=set)  # tables of apps the project does not own
 
     def has(self, table: str, *columns: str) -> bool:
@@ -79,8 +81,7 @@ _DRIFT_COLUMN_KINDS = {"missing column", "extra column"}
 
 def drift(scan: Scan, context: Context) -> Iterator[Finding]:
     """Differences between the live schema and the one the migrations build."""
-    expected = schema.expected_catalog(context.state)
-    if expected is None:
+    if context.expected is None:
         yield Finding(
             "drift",
             Severity.INFO,
@@ -90,7 +91,7 @@ def drift(scan: Scan, context: Context) -> Iterator[Finding]:
             object="schema",
         )
         return
-    catalog, tables = expected
+    catalog, tables = context.expected
     with scan.connection.cursor() as cursor:
         found = read_catalog(cursor, tables, SCHEMA)
     for difference in diff_catalogs(catalog, found):

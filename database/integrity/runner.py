@@ -44,12 +44,15 @@ def run_checks(
         scan.begin()
         version = scan.rows("SHOW server_version")[0][0]
         tables = estimated_rows(scan)
+        state = schema.migration_state(connection, set(tables))
+        with connection.cursor() as cursor:
+            expected = schema.expected_catalog(state, cursor)
         context = Context(
-            state=schema.migration_state(connection, set(tables)),
+            state=state,
             columns=public_columns(scan),
+            expected=expected,
             foreign=declarations.foreign_tables(),
         )
-    expected = schema.expected_catalog(context.state)
     report = Report(
         database=connection.settings_dict["NAME"],
         server_version=version,

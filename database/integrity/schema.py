@@ -79,12 +79,47 @@ def migration_state(connection, tables: set[str]) -> MigrationState:
     return MigrationState(recorded, applied, unapplied, unknown, tables)
 
 
-def expected_catalog(state: MigrationState) -> tuple[Catalog, set[str]] | None:
-    """The catalog the database should have, and the present tables to compare with it."""
+def expected_catalog(state: MigrationState, cursor) -> tuple[Catalog, set[str]] | None:
+    """The catalog the database should have, and the present tables to compare with it.
+
+    A table whose columns need a type this server lacks (``public.vector`` where the optional
+    pgvector extension is not installed, TARGET_SCHEMA.md D2) is not expected unless present:
+    its migration skips it there.
+    """
     if state.basis == "migrations":
-        return load_snapshot(), set(state.tables)
+        return available_part(load_snapshot(), cursor, state.tables), set(state.tables)
     if state.basis == "baseline":
         # Django's own apps may or may not be migrated yet; only the project is compared.
         ignored = baseline.DJANGO_BOOKKEEPING | declarations.foreign_tables()
         return baseline.load_snapshot(), state.tables - ignored
     return None
+
+
+def available_part(catalog: Catalog, cursor, present: set[str] = frozenset()) -> Catalog:
+    """``catalog`` without the tables that need a type this server lacks (unless present)."""
+    lacking = unavailable_types(cursor, catalog)
+    tables = {
+        name: table
+        for name, table in catalog["tables"].items()
+        if name in present or not {column["type"] for column in table["columns"]} & lacking
+    }
+    return {**catalog, "tables": tables}
+
+
+def unavailable_types(cursor, catalog: Catalog) -> set[str]:
+    """Column types of ``catalog`` outside pg_catalog that the live server does not know."""
+    enums = {f"public.{name}" for name in catalog["enums"]}
+    candidates = sorted(
+        {
+            column["type"]
+            for table in catalog["tables"].values()
+            for column in table["columns"]
+            if "." in column["type"] and column["type"] not in enums
+        }
+    )
+    cursor.execute(
+        "SELECT name FROM pg_catalog.unnest(%s::text[]) name "
+        "WHERE pg_catalog.to_regtype(name) IS NULL",
+        [candidates],
+    )
+    return {name for (name,) in cursor.fetchall()}
