@@ -618,8 +618,7 @@ def unique_values(scan: Scan, context: Context) -> Iterator[Finding]:
             "unique_values",
             Severity.WARNING,
             f"{row_count} rows of {table} share their {expectation.compared} with another "
-            f"row ({group_count} group(s)), although the domain expects it unique; sample: "
-            "the ids in each group.",
+            f"row ({group_count} group(s)), although the domain expects it unique.",
             count=row_count,
             sample=tuple(sample),
             **where,
@@ -633,7 +632,7 @@ def _duplicates(groups, keys: list[str]) -> tuple[int, int, list[str]]:
     return (
         totals["groups"],
         totals["rows"] or 0,
-        [", ".join(map(str, group["_ids"])) for group in sample[:SAMPLE_SIZE]],
+        ["ids " + ", ".join(map(str, group["_ids"])) for group in sample[:SAMPLE_SIZE]],
     )
 
 
@@ -741,7 +740,7 @@ def secrets(scan: Scan, context: Context) -> Iterator[Finding]:
                 "secrets",
                 Severity.WARNING,
                 f"{plaintext} value(s) of {table}.{column} are not encrypted (not in the "
-                "envelope format); sample: their primary keys.",
+                "envelope format).",
                 count=plaintext,
                 sample=tuple(plaintext_keys),
                 **where,
@@ -751,8 +750,8 @@ def secrets(scan: Scan, context: Context) -> Iterator[Finding]:
                 "secrets",
                 Severity.ERROR,
                 f"{unknown} value(s) of {table}.{column} are encrypted under key ids no key "
-                f"is configured for (configured: {', '.join(kids) or 'none'}); sample: the "
-                "key ids.",
+                f"is configured for (configured: {', '.join(kids) or 'none'}); the sample "
+                "lists those key ids.",
                 count=unknown,
                 sample=tuple(unknown_kids),
                 **where,
@@ -784,7 +783,7 @@ def _undecryptable(scan, model, column, kid, key_id, where) -> Iterator[Finding]
             Severity.ERROR,
             f"The key configured for key id '{key_id}' does not decrypt {len(failed)} of "
             f"{len(rows)} sampled value(s) of {model._meta.db_table}.{column}: wrong key, or "
-            "altered ciphertext; sample: their primary keys.",
+            "altered ciphertext.",
             count=len(failed),
             sample=tuple(failed),
             **where,
