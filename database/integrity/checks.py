@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.conf import settings
 from django.contrib.postgres.aggregates import ArrayAgg
-from django.db.models import Count, Sum
+from django.db import connections
+from django.db.models import Count
 from django.utils import timezone
 
 from database import crypto
@@ -566,8 +567,18 @@ def _rows_finding(scan, check, severity, rows, entry, predicate) -> Iterator[Fin
 
 
 def _count_and_keys(rows) -> tuple[int, list[str]]:
-    keys = rows.order_by("pk").values_list("pk", flat=True)[:SAMPLE_SIZE]
-    return rows.count(), [str(key) for key in keys]
+    """How many rows a queryset matches and the first primary keys, in one statement."""
+    pks = rows.values_list("pk").order_by()
+    query, params = pks.query.get_compiler(using=rows.db).as_sql()
+    with connections[rows.db].cursor() as cursor:
+        cursor.execute(
+            f"WITH matching(key) AS MATERIALIZED ({query}) "
+            "SELECT (SELECT pg_catalog.count(*) FROM matching), "
+            f"ARRAY(SELECT key::text FROM matching ORDER BY key LIMIT {SAMPLE_SIZE})",
+            params,
+        )
+        count, keys = cursor.fetchone()
+    return count, list(keys)
 
 
 _UNIQUE_INDEXES = f"""
@@ -626,14 +637,21 @@ def unique_values(scan: Scan, context: Context) -> Iterator[Finding]:
 
 
 def _duplicates(groups, keys: list[str]) -> tuple[int, int, list[str]]:
-    # Count the groups through _rows: Count("pk") here would regroup by id.
-    totals = groups.aggregate(groups=Count("_rows"), rows=Sum("_rows"))
-    sample = groups.annotate(_ids=ArrayAgg("pk", order_by="pk")).order_by(*keys)
-    return (
-        totals["groups"],
-        totals["rows"] or 0,
-        ["ids " + ", ".join(map(str, group["_ids"])) for group in sample[:SAMPLE_SIZE]],
-    )
+    """Duplicate groups, rows in them, and the ids of the first groups, in one statement."""
+    groups = groups.annotate(_ids=ArrayAgg("pk", order_by="pk")).order_by()
+    columns = groups.values_list("_rows", "_ids", *keys)
+    query, params = columns.query.get_compiler(using=groups.db).as_sql()
+    with connections[groups.db].cursor() as cursor:
+        cursor.execute(
+            f"WITH duplicate AS MATERIALIZED ({query}) "
+            "SELECT (SELECT pg_catalog.count(*) FROM duplicate), "
+            "(SELECT coalesce(pg_catalog.sum(_rows), 0)::bigint FROM duplicate), "
+            "ARRAY(SELECT pg_catalog.array_to_string(_ids, ', ') FROM duplicate "
+            f"ORDER BY _ids LIMIT {SAMPLE_SIZE})",
+            params,
+        )
+        group_count, row_count, samples = cursor.fetchone()
+    return group_count, row_count, [f"ids {ids}" for ids in samples]
 
 
 def expired_tokens(scan: Scan, context: Context) -> Iterator[Finding]:
