@@ -12,8 +12,6 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower, Now
 
-from database.fields import PostgresEnumField
-
 LEGACY = "Legacy table adopted from production (created before Django owned the schema)."
 
 
@@ -23,12 +21,12 @@ class User(models.Model):
     username = models.CharField()
     full_name = models.CharField(null=True)
     hashed_password = models.CharField(null=True)
-    is_active = models.BooleanField(null=True)
-    tier = models.CharField(null=True)
-    auth_provider = models.CharField(null=True)
-    created_at = models.DateTimeField(null=True)
+    is_active = models.BooleanField(null=True, db_default=True)
+    tier = models.CharField(null=True, db_default="base")
+    auth_provider = models.CharField(null=True, db_default="local")
+    created_at = models.DateTimeField(null=True, db_default=Now())
     updated_at = models.DateTimeField(null=True)
-    two_factor_enabled = models.BooleanField(null=True)
+    two_factor_enabled = models.BooleanField(null=True, db_default=False)
     two_factor_secret = models.CharField(null=True)
     two_factor_backup_codes = models.TextField(null=True)
     is_superuser = models.BooleanField(null=True, db_default=False)
@@ -93,22 +91,57 @@ class AdminUser(models.Model):
         SUPER_ADMIN = "SUPER_ADMIN", "Super admin"
         ADMIN = "ADMIN", "Admin"
         MODERATOR = "MODERATOR", "Moderator"
+        SUPPORT = "SUPPORT", "Support"
 
     id = models.AutoField(primary_key=True)
     username = models.CharField()
     email = models.CharField()
     hashed_password = models.CharField()
-    role = PostgresEnumField(enum_type="adminrole", choices=Role)
-    is_active = models.BooleanField(null=True)
-    created_at = models.DateTimeField()
+    # Was the PostgreSQL enum adminrole; a checked varchar since R-7.
+    role = models.CharField(max_length=20, choices=Role, db_default=Role.ADMIN)
+    is_active = models.BooleanField(null=True, db_default=True)
+    created_at = models.DateTimeField(db_default=Now())
     last_login = models.DateTimeField(null=True)
     # Stable external id for APIs and links, added online (TARGET_SCHEMA.md §4).
     public_id = models.UUIDField(db_default=RandomUUID(), editable=False)
+    full_name = models.CharField(null=True)
+    is_superuser = models.BooleanField(db_default=False)
+    failed_login_attempts = models.IntegerField(db_default=0)
+    locked_until = models.DateTimeField(null=True)
+    password_changed_at = models.DateTimeField(null=True, db_default=Now())
+    two_factor_enabled = models.BooleanField(db_default=False)
+    two_factor_secret = models.CharField(null=True)
+    updated_at = models.DateTimeField(null=True, auto_now=True, db_default=Now())
+    # Informational: deleting an admin keeps the admins it created or updated.
+    created_by = models.ForeignKey(
+        "self",
+        models.SET_NULL,
+        db_column="created_by",
+        db_index=False,
+        null=True,
+        related_name="+",
+    )
+    updated_by = models.ForeignKey(
+        "self",
+        models.SET_NULL,
+        db_column="updated_by",
+        db_index=False,
+        null=True,
+        related_name="+",
+    )
 
     class Meta:
         db_table = "admin_users"
         db_table_comment = LEGACY
+        indexes = [
+            models.Index(fields=["created_by"], name="admin_users_created_by_idx"),
+            models.Index(fields=["updated_by"], name="admin_users_updated_by_idx"),
+        ]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(role__in=["SUPER_ADMIN", "ADMIN", "MODERATOR", "SUPPORT"]),
+                name="admin_users_role_valid",
+            ),
             models.UniqueConstraint(fields=["email"], name="ix_admin_users_email"),
             models.UniqueConstraint(fields=["username"], name="ix_admin_users_username"),
             models.UniqueConstraint(fields=["public_id"], name="admin_users_public_id_key"),
@@ -120,8 +153,7 @@ class AdminUser(models.Model):
 
 class UserSettings(models.Model):
     id = models.AutoField(primary_key=True)
-    # NO ACTION in production.
-    user = models.ForeignKey(User, models.PROTECT, db_index=False, related_name="settings_rows")
+    user = models.ForeignKey(User, models.CASCADE, db_index=False, related_name="settings_rows")
     brand_name = models.CharField(null=True)
     brand_voice = models.CharField(null=True, db_default="professional")
     primary_color = models.CharField(null=True, db_default="#3b82f6")
@@ -136,7 +168,7 @@ class UserSettings(models.Model):
     enable_repurposing = models.BooleanField(null=True, db_default=True)
     enable_autonomous_mode = models.BooleanField(null=True, db_default=False)
     timezone = models.CharField(null=True, db_default="UTC")
-    connected_accounts = models.JSONField(null=True)
+    connected_accounts = models.JSONField(null=True, db_default={})
     default_response_personality = models.CharField(null=True, db_default="professional")
     auto_response_enabled = models.BooleanField(null=True, db_default=False)
     auto_response_confidence_threshold = models.FloatField(null=True, db_default=0.8)
@@ -201,7 +233,7 @@ class Notification(models.Model):
     read_at = models.DateTimeField(null=True)
     action_url = models.CharField(max_length=500, null=True)
     action_label = models.CharField(max_length=100, null=True)
-    notification_metadata = models.JSONField(null=True)
+    notification_metadata = models.JSONField(null=True, db_default={})
     created_at = models.DateTimeField(null=True, db_default=Now())
     expires_at = models.DateTimeField(null=True)
     # Stable external id for APIs and links, added online (TARGET_SCHEMA.md §4).

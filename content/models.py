@@ -63,9 +63,8 @@ class ContentLog(models.Model):
 
 class Content(models.Model):
     id = models.AutoField(primary_key=True)
-    # NO ACTION in production: a user with content cannot be deleted.
     user = models.ForeignKey(
-        "accounts.User", models.PROTECT, db_index=False, related_name="content_items_legacy"
+        "accounts.User", models.CASCADE, db_index=False, related_name="content_items_legacy"
     )
     title = models.CharField(null=True)
     content = models.TextField()
@@ -78,10 +77,10 @@ class Content(models.Model):
     ai_model = models.CharField(null=True)
     prompt_used = models.TextField(null=True)
     generation_params = models.JSONField(null=True, db_default={})
-    # NO ACTION in production: a memory used by content cannot be deleted.
+    # SET NULL: content outlives the memory it was generated from.
     memory = models.ForeignKey(
         "research.Memory",
-        models.PROTECT,
+        models.SET_NULL,
         db_index=False,
         null=True,
         related_name="generated_content",

@@ -485,3 +485,68 @@ class RunDDL(DatabaseOnlyOperation):
 
     def describe(self):
         return f"Run {len(self.statements)} DDL statement(s) under a lock timeout"
+
+
+_DELETE_RULES = {"NO ACTION": "a", "RESTRICT": "r", "CASCADE": "c", "SET NULL": "n"}
+
+
+class SetForeignKeyRule(DatabaseOnlyOperation):
+    """Change a foreign key's ``ON DELETE`` rule without a scan under a strong lock.
+
+    A twin constraint with the new rule is added ``NOT VALID``, validated while writes go
+    on, and renamed into place in one short transaction; the constraint keeps its name.
+    """
+
+    def __init__(self, table: str, name: str, column: str, target: str, rule: str, previous: str):
+        self.table, self.name, self.column, self.target = table, name, column, target
+        self.rule, self.previous = rule, previous
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        self.replace(schema_editor, self.rule)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        self.replace(schema_editor, self.previous)
+
+    def replace(self, schema_editor, rule: str) -> None:
+        connection = schema_editor.connection
+        twin = f"{self.name[:58]}_next"
+        if not schema_editor.collect_sql and self.current_rule(connection) == _DELETE_RULES[rule]:
+            return
+        table, twin_name = sql.Identifier(self.table), sql.Identifier(twin)
+        if schema_editor.collect_sql or not constraint_exists(connection, self.table, twin):
+            run_ddl(
+                schema_editor,
+                sql.SQL(
+                    "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {}(id) "
+                    "ON DELETE {} NOT VALID"
+                ).format(
+                    table,
+                    twin_name,
+                    sql.Identifier(self.column),
+                    sql.Identifier(self.target),
+                    sql.SQL(rule),
+                ),
+            )
+        run_ddl(
+            schema_editor,
+            sql.SQL("ALTER TABLE {} VALIDATE CONSTRAINT {}").format(table, twin_name),
+        )
+        run_ddl(
+            schema_editor,
+            sql.SQL(
+                "ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {old}; "
+                "ALTER TABLE {t} RENAME CONSTRAINT {twin} TO {old}"
+            ).format(t=table, old=sql.Identifier(self.name), twin=twin_name),
+        )
+
+    def current_rule(self, connection) -> str | None:
+        row = _fetch_one(
+            connection,
+            "SELECT confdeltype FROM pg_catalog.pg_constraint "
+            "WHERE conrelid = to_regclass(%s) AND conname = %s",
+            [f"public.{self.table}", self.name],
+        )
+        return row[0] if row else None
+
+    def describe(self):
+        return f"Set ON DELETE {self.rule} on {self.table}.{self.name}"

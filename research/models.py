@@ -36,6 +36,10 @@ class CompanyKnowledge(models.Model):
     updated_at = models.DateTimeField(null=True)
     # Stable external id for APIs and links, added online (TARGET_SCHEMA.md §4).
     public_id = models.UUIDField(db_default=RandomUUID(), editable=False)
+    source = models.CharField(null=True)
+    confidence_score = models.FloatField(db_default=1.0)
+    last_used_at = models.DateTimeField(null=True)
+    requires_approval = models.BooleanField(db_default=False)
 
     class Meta:
         db_table = "company_knowledge"
@@ -57,9 +61,8 @@ class CompanyKnowledge(models.Model):
 
 class Memory(models.Model):
     id = models.AutoField(primary_key=True)
-    # NO ACTION in production: a user with memories cannot be deleted.
     user = models.ForeignKey(
-        "accounts.User", models.PROTECT, db_index=False, related_name="memories"
+        "accounts.User", models.CASCADE, db_index=False, related_name="memories"
     )
     content = models.TextField()
     memory_type = models.CharField()

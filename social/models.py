@@ -84,10 +84,10 @@ class SocialInteraction(models.Model):
     user = models.ForeignKey(
         "accounts.User", models.CASCADE, db_index=False, related_name="social_interactions"
     )
-    # NO ACTION in production: a connection with interactions cannot be deleted.
+    # SET NULL: an interaction outlives the channel it came through.
     connection = models.ForeignKey(
         SocialPlatformConnection,
-        models.PROTECT,
+        models.SET_NULL,
         db_index=False,
         null=True,
         related_name="interactions",
@@ -110,10 +110,10 @@ class SocialInteraction(models.Model):
     intent = models.CharField(null=True)
     priority_score = models.FloatField(null=True, db_default=0.0)
     status = models.CharField(null=True, db_default="unread")
-    # NO ACTION in production: an assignee cannot be deleted.
+    # SET NULL: deleting the assignee leaves the interaction unassigned.
     assigned_to = models.ForeignKey(
         "accounts.User",
-        models.PROTECT,
+        models.SET_NULL,
         db_column="assigned_to",
         db_index=False,
         null=True,
@@ -168,11 +168,15 @@ class ResponseTemplate(models.Model):
     tone = models.CharField(null=True, db_default="helpful")
     auto_approve = models.BooleanField(null=True, db_default=False)
     is_active = models.BooleanField(null=True, db_default=True)
-    priority = models.IntegerField(null=True, db_default=1)
+    priority = models.IntegerField(null=True, db_default=50)
     usage_count = models.IntegerField(null=True, db_default=0)
     avg_satisfaction = models.FloatField(null=True, db_default=0.0)
     created_at = models.DateTimeField(null=True, db_default=Now())
     updated_at = models.DateTimeField(null=True)
+    formality_level = models.IntegerField(db_default=5)
+    platform_adaptations = models.JSONField(db_default={})
+    success_rate = models.FloatField(db_default=0.0)
+    avg_response_time = models.FloatField(db_default=0.0)
 
     class Meta:
         db_table = "response_templates"
@@ -199,19 +203,20 @@ class InteractionResponse(models.Model):
     response_text = models.TextField()
     media_urls = models.JSONField(null=True, db_default=[])
     response_type = models.CharField(null=True, db_default="manual")
-    # NO ACTION in production: a template in use cannot be deleted.
+    # SET NULL: a sent response outlives its template.
     template = models.ForeignKey(
-        ResponseTemplate, models.PROTECT, db_index=False, null=True, related_name="responses"
+        ResponseTemplate, models.SET_NULL, db_index=False, null=True, related_name="responses"
     )
     ai_confidence_score = models.FloatField(null=True, db_default=0.0)
     platform = models.CharField()
     platform_response_id = models.CharField(null=True)
     platform_url = models.CharField(null=True)
-    status = models.CharField(null=True, db_default="draft")
+    status = models.CharField(null=True, db_default="pending")
     sent_at = models.DateTimeField(null=True)
     failure_reason = models.TextField(null=True)
     created_at = models.DateTimeField(null=True, db_default=Now())
-    updated_at = models.DateTimeField(null=True)
+    updated_at = models.DateTimeField(null=True, auto_now=True)
+    retry_count = models.IntegerField(db_default=0)
 
     class Meta:
         db_table = "interaction_responses"

@@ -16,23 +16,28 @@ LEGACY_MODELS = sorted(
 )
 
 
-def raw_rows(alias: str, table: str) -> list[str]:
+def raw_rows(alias: str, model) -> list[str]:
+    """The rows as PostgreSQL prints them, less the columns refreshed on every save."""
+    columns = ", ".join(
+        connections[alias].ops.quote_name(field.column)
+        for field in model._meta.concrete_fields
+        if not getattr(field, "auto_now", False)
+    )
     with connections[alias].cursor() as cursor:
-        cursor.execute(f"SELECT t::text FROM {table} t ORDER BY 1")
+        cursor.execute(f"SELECT ROW({columns})::text FROM {model._meta.db_table} ORDER BY 1")
         return [text for (text,) in cursor.fetchall()]
 
 
 @pytest.mark.parametrize("model", LEGACY_MODELS, ids=lambda model: model._meta.db_table)
 def test_every_sample_row_saves_back_unchanged(adopted_alias, model):
-    table = model._meta.db_table
-    before = raw_rows(adopted_alias, table)
+    before = raw_rows(adopted_alias, model)
 
     instances = list(model.objects.using(adopted_alias).all())
     for instance in instances:
         instance.save(using=adopted_alias)
 
     assert len(instances) == len(before) > 0
-    assert raw_rows(adopted_alias, table) == before
+    assert raw_rows(adopted_alias, model) == before
 
 
 def test_legacy_values_arrive_as_python_values(adopted_alias):
@@ -85,4 +90,4 @@ def test_orm_inserts_take_the_database_defaults(adopted_alias):
         cursor.execute(
             "SELECT role::text, created_at::text FROM admin_users WHERE id = %s", [admin.pk]
         )
-        assert cursor.fetchone() == ("MODERATOR", "2026-01-01 00:00:00")
+        assert cursor.fetchone() == ("MODERATOR", "2026-01-01 00:00:00+00")

@@ -1,0 +1,81 @@
+"""research: company_knowledge gains the code's columns; memories cascade with their user.
+
+The new columns have constant defaults, so adding them is a catalog change. The memories
+foreign key is switched through a validated twin constraint (R-31).
+"""
+
+import django.db.models.deletion
+from django.db import migrations, models
+
+import database.online
+
+
+class Migration(migrations.Migration):
+    atomic = False
+
+    dependencies = [
+        ("accounts", "0009_target_defaults_columns_and_rules"),
+        ("research", "0005_research_json_to_jsonb_and_timestamptz"),
+    ]
+
+    operations = [
+        migrations.SeparateDatabaseAndState(
+            database_operations=[
+                database.online.RunDDL(
+                    [
+                        "ALTER TABLE company_knowledge "
+                        "ADD COLUMN IF NOT EXISTS source character varying, "
+                        "ADD COLUMN IF NOT EXISTS confidence_score double precision "
+                        "NOT NULL DEFAULT 1.0, "
+                        "ADD COLUMN IF NOT EXISTS last_used_at timestamp with time zone, "
+                        "ADD COLUMN IF NOT EXISTS requires_approval boolean NOT NULL DEFAULT false",
+                    ],
+                    reverse_statements=[
+                        "ALTER TABLE company_knowledge DROP COLUMN IF EXISTS requires_approval, "
+                        "DROP COLUMN IF EXISTS last_used_at, "
+                        "DROP COLUMN IF EXISTS confidence_score, DROP COLUMN IF EXISTS source",
+                    ],
+                ),
+                database.online.SetForeignKeyRule(
+                    "memories",
+                    "memories_user_id_fkey",
+                    "user_id",
+                    "users",
+                    rule="CASCADE",
+                    previous="NO ACTION",
+                ),
+            ],
+            state_operations=[
+                migrations.AddField(
+                    model_name="companyknowledge",
+                    name="confidence_score",
+                    field=models.FloatField(db_default=1.0),
+                ),
+                migrations.AddField(
+                    model_name="companyknowledge",
+                    name="last_used_at",
+                    field=models.DateTimeField(null=True),
+                ),
+                migrations.AddField(
+                    model_name="companyknowledge",
+                    name="requires_approval",
+                    field=models.BooleanField(db_default=False),
+                ),
+                migrations.AddField(
+                    model_name="companyknowledge",
+                    name="source",
+                    field=models.CharField(null=True),
+                ),
+                migrations.AlterField(
+                    model_name="memory",
+                    name="user",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memories",
+                        to="accounts.user",
+                    ),
+                ),
+            ],
+        ),
+    ]
