@@ -23,15 +23,43 @@ def available() -> bool:
 class ProjectIntegrity:
     run: Completed
     startup_seconds: float  # the same command with --help: Python, Django, settings, apps
-    findings: dict[str, int] = field(default_factory=dict)  # check → findings
+    output_format: str  # "json", or "text" when the JSON output failed
+    findings: dict[str, int] = field(default_factory=dict)  # check → findings (JSON only)
+    problems: list[str] = field(default_factory=list)  # failed attempts, for the report
+
+
+class IntegrityFailed(RuntimeError):
+    pass
 
 
 def project_integrity(database_url: str) -> ProjectIntegrity:
-    run = manage(COMMAND, "--format", "json", database_url=database_url)
-    if run.returncode not in (0, FINDINGS_EXIT):
-        run.check()
-    startup = manage(COMMAND, "--help", database_url=database_url).check()
-    return ProjectIntegrity(run, startup.seconds, _findings_per_check(run.stdout))
+    """Time ``check_integrity --format json`` (or the text format, if JSON fails).
+
+    Exit code 1 means findings, but a crash exits 1 too: a run only counts when it printed
+    no traceback and, for JSON, its output parses.
+    """
+    problems: list[str] = []
+    for output_format in ("json", "text"):
+        run = manage(COMMAND, "--format", output_format, database_url=database_url)
+        problem = _problem(run, output_format)
+        if not problem:
+            startup = manage(COMMAND, "--help", database_url=database_url).check()
+            findings = _findings_per_check(run.stdout) if output_format == "json" else {}
+            return ProjectIntegrity(run, startup.seconds, output_format, findings, problems)
+        problems.append(f"--format {output_format}: {problem}")
+    raise IntegrityFailed("; ".join(problems))
+
+
+def _problem(run: Completed, output_format: str) -> str:
+    if run.returncode not in (0, FINDINGS_EXIT) or "Traceback" in run.stderr:
+        lines = (run.stderr or run.stdout).strip().splitlines()
+        return f"exit {run.returncode}: {lines[-1][:300] if lines else 'no output'}"
+    if output_format == "json":
+        try:
+            json.loads(run.stdout)
+        except ValueError:
+            return "the output is not JSON"
+    return ""
 
 
 def _findings_per_check(output: str) -> dict[str, int]:

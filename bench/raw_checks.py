@@ -45,17 +45,17 @@ OTHER_CHECKS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("users.created_at",),
     ),
     "case-duplicate users.email": (
-        "SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM users "
+        "SELECT coalesce(sum(n), 0)::bigint FROM (SELECT count(*) AS n FROM users "
         "GROUP BY lower(email) HAVING count(*) > 1) AS d",
         ("users.email",),
     ),
     "case-duplicate users.username": (
-        "SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM users "
+        "SELECT coalesce(sum(n), 0)::bigint FROM (SELECT count(*) AS n FROM users "
         "GROUP BY lower(username) HAVING count(*) > 1) AS d",
         ("users.username",),
     ),
     "duplicate user_settings.user_id": (
-        "SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM user_settings "
+        "SELECT coalesce(sum(n - 1), 0)::bigint FROM (SELECT count(*) AS n FROM user_settings "
         "GROUP BY user_id HAVING count(*) > 1) AS d",
         ("user_settings.user_id",),
     ),

@@ -192,8 +192,15 @@ class Bench:
                 "not_measured": "the check_integrity command does not exist yet"
             }
             return
-        project = integrity.project_integrity(self.server.url(name))
         raw = integrity.raw_integrity(self.server.conninfo(name))
+        try:
+            project = integrity.project_integrity(self.server.url(name))
+        except integrity.IntegrityFailed as error:
+            self.results["integrity"] = {
+                "not_measured": f"check_integrity failed: {error}",
+                "raw_seconds": round(raw.seconds, 2),
+            }
+            return
         self.results["integrity"] = integrity_section(project, raw)
 
     def admin(self, name: str) -> None:
@@ -361,6 +368,8 @@ def integrity_section(project, raw) -> dict[str, Any]:
         "project_startup_seconds": round(project.startup_seconds, 2),
         "project_exit_code": project.run.returncode,
         "project_max_rss_mb": round(project.run.max_rss_mb, 1),
+        "project_output_format": project.output_format,
+        "project_failed_attempts": project.problems,
         "project_findings_per_check": project.findings,
         "raw_seconds": round(raw.seconds, 2),
         "raw_per_check_seconds": {k: round(v, 3) for k, v in raw.per_check.items()},
@@ -496,8 +505,11 @@ def print_integrity(section: dict[str, Any]) -> None:
     if "not_measured" in section:
         print(f"  not measured: {section['not_measured']}")
         return
+    for attempt in section["project_failed_attempts"]:
+        print(f"  check_integrity failed first: {attempt}")
     print(
-        f"  command {section['project_seconds']} s (start-up {section['project_startup_seconds']}"
+        f"  command --format {section['project_output_format']}: {section['project_seconds']} s"
+        f" (start-up {section['project_startup_seconds']}"
         f" s, peak {section['project_max_rss_mb']} MB, exit {section['project_exit_code']}); "
         f"raw queries {section['raw_seconds']} s; ratio {section['ratio']}x "
         f"({section['ratio_without_startup']}x without start-up)"
