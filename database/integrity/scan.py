@@ -20,10 +20,6 @@ SCHEMA = "public"
 TYPE_MAX = {"smallint": 32_767, "integer": 2_147_483_647, "bigint": 9_223_372_036_854_775_807}
 
 
-class Interrupted(Exception):
-    """A statement hit the statement or lock timeout (its savepoint was rolled back)."""
-
-
 @dataclass
 class Scan:
     connection: Any  # a Django database connection, inside the check's transaction
