@@ -11,6 +11,8 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 from django.apps import apps
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connections
 
 from database import scratch
@@ -592,3 +594,10 @@ def test_a_bad_flag_exits_3_without_touching_the_database(flags):
     assert result.returncode == 3, result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
+
+
+def test_a_bad_flag_through_call_command_is_a_usage_error():
+    with pytest.raises(CommandError) as raised:
+        call_command("check_integrity", "--format", "xml")
+
+    assert raised.value.returncode == 3
