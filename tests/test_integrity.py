@@ -309,6 +309,10 @@ INJECTED = {
         USER,
         {("sequences_behind", "users", "id")},
     ),
+    "identity sequence behind max(id)": (
+        "INSERT INTO content_categories (id, name, slug) VALUES (5000, 'x', 'integrity-probe');",
+        {("sequences_behind", "content_categories", "id")},
+    ),
     "sequence near int4 exhaustion": (
         "SELECT setval('users_id_seq', 2000000000);",
         {("key_capacity", "users", "id")},
