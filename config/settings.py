@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "social",
     "workflows",
     "research",
+    "embeddings",
 ]
 
 MIDDLEWARE = [
