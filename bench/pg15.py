@@ -18,9 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-import psycopg
-from psycopg import sql
-
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 DEFAULT_PORT = 54399
 OS_USER = "postgres"
@@ -79,15 +76,6 @@ class Server:
 
     def conninfo(self, dbname: str = "postgres") -> str:
         return f"host={self.socket_dir} port={self.port} user={self.user} dbname={dbname}"
-
-    def log_every_statement(self, dbname: str) -> None:
-        """Log every statement run in ``dbname`` (with its duration) from now on."""
-        with psycopg.connect(self.conninfo(), autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("ALTER DATABASE {} SET log_min_duration_statement = 0").format(
-                    sql.Identifier(dbname)
-                )
-            )
 
     def logged(self, dbname: str, application: str) -> list[Logged]:
         """The statements the server logged for ``dbname`` and ``application``, in order."""

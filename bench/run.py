@@ -41,6 +41,27 @@ INTEGRITY_RATIO = 1.2
 ADMIN_MS = 300.0
 
 
+METHODS = {
+    "copies": "CREATE DATABASE … TEMPLATE bench_template STRATEGY FILE_COPY, one per upgrade",
+    "backfill": "project: the server's statement log of the upgrade, first batch start to last "
+    "batch end (commits, pauses and VACUUMs between batches included); raw: one UPDATE t SET "
+    "c = <expression> WHERE c IS NULL, from the raw upgrade",
+    "upgrade": "project: wall time of `manage.py migrate --fake-initial -v 2`; raw: the sum of "
+    "the statements' own times, run one by one over psycopg (a transaction per atomic "
+    "migration)",
+    "watch": "both upgrades run under the lock sampler (pg_locks + pg_stat_activity every "
+    "~5 ms) and the writer (an INSERT and an UPDATE of one content_logs row, then 10 ms "
+    "pause, autocommit, unix socket); idle figures: the same watch for 15 s before",
+    "locks": "per table, the longest ACCESS EXCLUSIVE seen held by one transaction of the "
+    "upgrade's sessions (PGAPPNAME), plus two sampling intervals",
+    "integrity": "wall time and peak RSS (wait4) of `manage.py check_integrity --format json`"
+    " vs the raw anti-joins (every foreign key and implied reference) and NULL/duplicate/"
+    "sequence queries of bench/raw_checks.py, run alone in one session",
+    "admin": "Django test Client in-process, force_login of a superuser; median of 5 warm "
+    "GETs after one cold",
+}
+
+
 class Bench:
     """One run: the server, the template, and the results gathered so far."""
 
@@ -139,7 +160,6 @@ class Bench:
             f"Whole upgrade as the project runs it (migrate --fake-initial), under the lock "
             f"sampler and the writer, after {IDLE_SECONDS:.0f} s of them alone"
         )
-        self.server.log_every_statement(name)
         project, failed = None, ""
         with self.watched(name) as seen:
             time.sleep(IDLE_SECONDS)
@@ -546,6 +566,8 @@ def main(argv: list[str] | None = None) -> None:
         bench = Bench(server, args.users)
         results = bench.run()
         results |= {
+            "command": f"python bench/run.py --users {args.users}",
+            "methods": METHODS,
             "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "postgresql": server.version,
             "machine": report.machine(),

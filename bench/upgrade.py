@@ -31,6 +31,8 @@ from bench.pg15 import Logged
 from bench.process import Completed, manage
 
 UPGRADE_APP = "bench-upgrade"
+# The server logs every statement of the upgrade's sessions, with its duration.
+LOG_EVERY_STATEMENT = "-c log_min_duration_statement=0"
 RAW_APP = "bench-raw"
 
 SEED: tuple[str, ...] = ()
@@ -100,14 +102,9 @@ class ProjectUpgrade:
 def project_upgrade(database_url: str) -> ProjectUpgrade:
     """``migrate --fake-initial`` on the copy, timed; fails loudly if migrate fails."""
     run = manage(
-        "migrate",
-        "--fake-initial",
-        "--no-input",
-        "-v",
-        "2",
-        database_url=database_url,
-        app_name=UPGRADE_APP,
-    ).check()
+        "migrate", "--fake-initial", "--no-input", "-v", "2",
+        database_url=database_url, app_name=UPGRADE_APP, options=LOG_EVERY_STATEMENT,
+    ).check()  # fmt: skip
     return ProjectUpgrade(run, parse_applied(run.stdout), parse_backfill_rows(run.stdout))
 
 
