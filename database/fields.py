@@ -8,10 +8,12 @@ Secrets at rest use the encrypted and hash field types at the end (TARGET_SCHEMA
 import datetime
 import json
 import uuid
+from functools import cached_property
 from typing import Any
 
 from django.contrib.postgres.functions import RandomUUID
 from django.db import models
+from django.db.models import Value
 from django.db.models.functions import Cast
 from psycopg.types.json import Json
 
@@ -124,9 +126,19 @@ class EncryptedFieldMixin:
     """What every encrypted field shares; ``isinstance(field, EncryptedFieldMixin)`` finds them."""
 
     encrypted = True
+    plain_class: type[models.Field] = models.TextField  # the same column, unencrypted
 
     def get_lookup(self, lookup_name):
         return super().get_lookup(lookup_name) if lookup_name == "isnull" else None
+
+    @cached_property
+    def _db_default_expression(self):
+        # A database default is DDL, not a secret: it stays plain (e.g. '{}'), instead of an
+        # envelope under whichever key the migration happened to run with.
+        expression = super()._db_default_expression
+        if isinstance(expression, Value) and expression.output_field is self:
+            return Value(expression.value, output_field=self.plain_class())
+        return expression
 
     def get_transform(self, lookup_name):
         return None
@@ -170,6 +182,7 @@ class EncryptedCharField(_EncryptedStringMixin, models.CharField):
     """
 
     description = "Varchar encrypted at rest (platform envelope)"
+    plain_class = models.CharField
 
     def check(self, **kwargs):
         errors = super().check(**kwargs)
@@ -232,6 +245,7 @@ class EncryptedJSONField(_EncryptedJSONMixin, models.JSONField):
     """A ``jsonb`` column holding a whole encrypted JSON value; Python sees the decrypted value."""
 
     description = "JSON encrypted at rest as a whole (platform envelope), jsonb column"
+    plain_class = models.JSONField
 
 
 class EncryptedLegacyJSONField(_EncryptedJSONMixin, LegacyJSONField):
@@ -239,6 +253,7 @@ class EncryptedLegacyJSONField(_EncryptedJSONMixin, LegacyJSONField):
     until it is converted to jsonb)."""
 
     description = "JSON encrypted at rest as a whole (platform envelope), json column"
+    plain_class = LegacyJSONField
     _arrives_as_text = False
 
 

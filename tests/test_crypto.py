@@ -371,3 +371,26 @@ def test_check_deploy_fails_when_production_settings_are_incomplete(server, over
     result = run_check_deploy(override, server)
     assert result.returncode != 0
     assert expected in result.stderr + result.stdout
+
+
+def test_a_database_default_of_an_encrypted_field_stays_plain(db):
+    from django.db import connection, models
+    from django.test.utils import isolate_apps
+
+    with isolate_apps("database"):
+
+        class Defaults(models.Model):
+            accounts = EncryptedJSONField(null=True, db_default={})
+            note = EncryptedTextField(null=True, db_default="")
+
+            class Meta:
+                app_label = "database"
+
+            def __str__(self) -> str:
+                return str(self.pk)
+
+        with keys(), connection.schema_editor(collect_sql=True) as editor:
+            editor.create_model(Defaults)
+    ddl = " ".join(editor.collected_sql)
+    assert "DEFAULT '{}'" in ddl
+    assert "enc_version" not in ddl
