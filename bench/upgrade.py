@@ -36,6 +36,7 @@ LOG_EVERY_STATEMENT = "-c log_min_duration_statement=0"
 RAW_APP = "bench-raw"
 
 SEED: tuple[str, ...] = ()
+ENCRYPTION = "values are encrypted in Python (Fernet envelopes); SQL has no equivalent"
 DUPLICATE_SETTINGS = "id NOT IN (SELECT min(id) FROM user_settings GROUP BY user_id)"
 # migration label → per RunPython operation, in order: its raw statements, or (a string)
 # the reason it has no raw equivalent.
@@ -61,6 +62,8 @@ RAW_PYTHON: dict[str, list[tuple[str, ...] | str]] = {
         )
     ],
     "content.0004_seed_content_categories": [SEED],
+    "accounts.0010_encrypt_secrets": [ENCRYPTION],
+    "social.0007_encrypt_tokens": [ENCRYPTION],
     "organizations.0002_seed_roles_and_permissions": [SEED],
 }
 
@@ -86,6 +89,7 @@ class Timed:
     rows: int
     seconds: float
     statements: int = 1
+    busy: float = 0.0  # seconds spent inside the statements themselves
 
     @property
     def rows_per_second(self) -> float:
@@ -137,6 +141,7 @@ def logged_backfills(
             reported.get(name, table_rows.get(name.split(".")[0], 0)),
             max(s.ended for s in seen) - min(s.started for s in seen),
             len(seen),
+            sum(s.ms for s in seen) / 1000,
         )
         for name, seen in batches.items()
     }
@@ -169,12 +174,21 @@ class RawUpgrade:
         return [f"{m.label}: {m.failed}" for m in self.migrations if m.failed]
 
 
-def raw_upgrade(alias: str, conninfo: str) -> RawUpgrade:
-    """Collect and run, migration by migration, the raw statements of the whole upgrade."""
+def raw_upgrade(alias: str, conninfo: str, only: set[str] | None = None) -> RawUpgrade:
+    """Collect and run, migration by migration, the raw statements of the whole upgrade.
+
+    ``only``: the labels to run (those the project's run applied), so that both sides run
+    the same migrations even if the checkout gains one in between.
+    """
     connection = connections[alias]
     executor = MigrationExecutor(connection)
     targets = executor.loader.graph.leaf_nodes()
-    plan = [m for m, _ in executor.migration_plan(targets) if not _faked(executor, m)]
+    plan = [
+        migration
+        for migration, _ in executor.migration_plan(targets)
+        if not _faked(executor, migration)
+        and (only is None or f"{migration.app_label}.{migration.name}" in only)
+    ]
     done: list[RawMigration] = []
     per_migration: dict[str, float] = {}
     backfills: dict[str, Timed] = {}
@@ -252,4 +266,5 @@ def execute(conn: psycopg.Connection, raw: RawMigration) -> tuple[float, list[Ti
 def _timed(conn: psycopg.Connection, statement: str) -> Timed:
     started = time.perf_counter()
     cursor = conn.execute(statement)
-    return Timed(max(cursor.rowcount, 0), time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    return Timed(max(cursor.rowcount, 0), seconds, busy=seconds)
