@@ -66,7 +66,8 @@ class NotificationFactory(DjangoModelFactory):
 class UserCredentialFactory(DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     platform = "twitter"
-    encrypted_credentials = '{"enc_version": 1, "enc_kid": "default", "ciphertext": "gAAAA"}'
+    # The field encrypts on save: the factory gives the plaintext credential bundle.
+    encrypted_credentials = '{"api_key": "factory-api-key"}'
     credential_type = models.UserCredential.CredentialType.API_KEY
 
     class Meta:

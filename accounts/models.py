@@ -12,6 +12,13 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower, Now
 
+from database.fields import (
+    EncryptedCharField,
+    EncryptedJSONField,
+    EncryptedTextField,
+    TokenHashField,
+)
+
 LEGACY = "Legacy table adopted from production (created before Django owned the schema)."
 
 
@@ -27,7 +34,7 @@ class User(models.Model):
     created_at = models.DateTimeField(null=True, db_default=Now())
     updated_at = models.DateTimeField(null=True)
     two_factor_enabled = models.BooleanField(null=True, db_default=False)
-    two_factor_secret = models.CharField(null=True)
+    two_factor_secret = EncryptedCharField(null=True)
     two_factor_backup_codes = models.TextField(null=True)
     is_superuser = models.BooleanField(null=True, db_default=False)
     is_verified = models.BooleanField(null=True, db_default=False)
@@ -110,7 +117,7 @@ class AdminUser(models.Model):
     locked_until = models.DateTimeField(null=True)
     password_changed_at = models.DateTimeField(null=True, db_default=Now())
     two_factor_enabled = models.BooleanField(db_default=False)
-    two_factor_secret = models.CharField(null=True)
+    two_factor_secret = EncryptedCharField(null=True)
     updated_at = models.DateTimeField(null=True, auto_now=True, db_default=Now())
     # Informational: deleting an admin keeps the admins it created or updated.
     created_by = models.ForeignKey(
@@ -168,7 +175,7 @@ class UserSettings(models.Model):
     enable_repurposing = models.BooleanField(null=True, db_default=True)
     enable_autonomous_mode = models.BooleanField(null=True, db_default=False)
     timezone = models.CharField(null=True, db_default="UTC")
-    connected_accounts = models.JSONField(null=True, db_default={})
+    connected_accounts = EncryptedJSONField(null=True, db_default={})
     default_response_personality = models.CharField(null=True, db_default="professional")
     auto_response_enabled = models.BooleanField(null=True, db_default=False)
     auto_response_confidence_threshold = models.FloatField(null=True, db_default=0.8)
@@ -285,7 +292,7 @@ class UserCredential(models.Model):
     platform = models.CharField()
     platform_user_id = models.CharField(null=True)
     platform_username = models.CharField(null=True)
-    encrypted_credentials = models.TextField()  # Encrypted at rest (E)
+    encrypted_credentials = EncryptedTextField()
     credential_type = models.CharField(choices=CredentialType)
     is_active = models.BooleanField(db_default=True)
     last_verified = models.DateTimeField(null=True)
@@ -381,8 +388,8 @@ class AdminSession(models.Model):
     admin_user = models.ForeignKey(
         AdminUser, models.CASCADE, db_index=False, related_name="sessions"
     )
-    session_token = models.CharField()  # Hash only (H)
-    refresh_token = models.CharField()  # Hash only (H)
+    session_token = TokenHashField()
+    refresh_token = TokenHashField()
     ip_address = models.CharField(null=True)
     user_agent = models.TextField(null=True)
     location = models.CharField(null=True)
@@ -414,9 +421,9 @@ class AdminSession(models.Model):
 class UserManagement(models.Model):
     # One-to-one: PostgreSQL names the unique constraint user_management_user_id_key.
     user = models.OneToOneField(User, models.CASCADE, related_name="management")
-    api_key_hash = models.CharField(null=True)  # Hash only (H)
+    api_key_hash = TokenHashField(null=True)
     api_key_prefix = models.CharField(max_length=16, null=True)
-    api_secret_hash = models.CharField(null=True)  # Hash only (H)
+    api_secret_hash = TokenHashField(null=True)
     api_key_created_at = models.DateTimeField(null=True)
     api_key_last_used = models.DateTimeField(null=True)
     api_key_usage_count = models.IntegerField(db_default=0)
@@ -543,7 +550,7 @@ class SystemSetting(models.Model):
 
 
 class ApiKeyRevocation(models.Model):
-    api_key_hash = models.CharField()  # Hash only (H)
+    api_key_hash = TokenHashField()
     user = models.ForeignKey(
         User, models.CASCADE, db_index=False, related_name="api_key_revocations"
     )

@@ -2,15 +2,17 @@
 
 Only the production columns are read, so columns added later do not count; naive
 timestamps are read as UTC and JSON is decoded, so a value whose type was modernised
-(json to jsonb, timestamp to timestamptz) compares equal to its old self (TARGET_SCHEMA.md D10).
+(json to jsonb, timestamp to timestamptz) or that was encrypted in place compares equal to its
+old self (TARGET_SCHEMA.md D10, D12).
 """
 
 import datetime
+import json
 from typing import Any
 
 from psycopg import sql
 
-from database import baseline
+from database import baseline, crypto
 
 Rows = dict[str, dict[Any, dict[str, Any]]]
 
@@ -42,8 +44,13 @@ def legacy_rows(conn) -> Rows:
 
 
 def by_meaning(value: Any) -> Any:
+    """Naive timestamps as UTC; values sealed in the platform's envelope as their plaintext."""
     if isinstance(value, datetime.datetime) and value.tzinfo is None:
         return value.replace(tzinfo=datetime.UTC)
+    envelope = crypto.parse_envelope(value) if isinstance(value, str | dict) else None
+    if envelope is not None:
+        plaintext = crypto.decrypt(envelope)
+        return json.loads(plaintext) if isinstance(value, dict) else plaintext
     return value
 
 

@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
 
+from database.fields import TokenHashField
+
 DEFAULT_FEATURES = ["basic_posting", "scheduling", "analytics"]
 
 
@@ -278,7 +280,7 @@ class OrganizationInvitation(models.Model):
     email = models.CharField()
     role = models.CharField(db_default="member")  # A role name to grant, not a foreign key.
     # Hash only (H): the raw token goes only into the emailed link.
-    token_hash = models.CharField()
+    token_hash = TokenHashField()
     status = models.CharField(choices=InvitationStatus, db_default=InvitationStatus.PENDING)
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True)

@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.db.models.functions import Now
 
 from accounts.models import LEGACY
-from database.fields import NaiveUTCDateTimeField, TextUUIDPrimaryKey
+from database.fields import EncryptedTextField, NaiveUTCDateTimeField, TextUUIDPrimaryKey
 
 
 class SocialPlatformConnection(models.Model):
@@ -28,8 +28,8 @@ class SocialPlatformConnection(models.Model):
     platform_display_name = models.CharField(null=True)
     profile_image_url = models.CharField(null=True)
     profile_url = models.CharField(null=True)
-    access_token = models.TextField()
-    refresh_token = models.TextField(null=True)
+    access_token = EncryptedTextField()
+    refresh_token = EncryptedTextField(null=True)
     token_expires_at = models.DateTimeField(null=True)
     token_type = models.CharField(null=True, db_default="Bearer")
     scope = models.CharField(null=True)
@@ -383,16 +383,16 @@ class SocialConnection(models.Model):
     connection_name = models.CharField(max_length=255, null=True)
     platform_account_id = models.CharField(max_length=255, null=True)
     platform_username = models.CharField(max_length=255, null=True)
-    access_token = models.TextField(null=True)  # Encrypted at rest (E)
-    refresh_token = models.TextField(null=True)  # Encrypted at rest (E)
-    page_access_token = models.TextField(null=True)  # Encrypted at rest (E); Meta Pages only.
+    access_token = EncryptedTextField(null=True)
+    refresh_token = EncryptedTextField(null=True)
+    page_access_token = EncryptedTextField(null=True)  # Meta Pages only.
     enc_version = models.IntegerField(db_default=1)  # Envelope version.
     enc_kid = models.CharField(max_length=50, db_default="default")  # Key id, for rotation.
     token_expires_at = models.DateTimeField(null=True)
     scopes = models.JSONField(null=True)
     platform_metadata = models.JSONField(db_default={})  # page_id, ig_business_id, since_id.
     webhook_subscribed = models.BooleanField(db_default=False)
-    webhook_secret = models.TextField(null=True)  # Encrypted at rest (E); text, not 255.
+    webhook_secret = EncryptedTextField(null=True)  # text, not varchar(255)
     is_active = models.BooleanField(db_default=True)
     revoked_at = models.DateTimeField(null=True)  # Soft disconnect.
     last_checked_at = models.DateTimeField(null=True)

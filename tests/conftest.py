@@ -51,8 +51,10 @@ class ScratchDatabase:
         return self.execute("SELECT app, name FROM django_migrations ORDER BY id")
 
 
-def run_manage(*args: str, database_url: str, timeout: int = 300) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DATABASE_URL": database_url}
+def run_manage(
+    *args: str, database_url: str, timeout: int = 300, env: dict | None = None
+) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DATABASE_URL": database_url, **(env or {})}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=settings.BASE_DIR,

@@ -189,3 +189,23 @@ def test_bad_connection_settings_give_one_paragraph_and_exit_2(production_db, ca
     assert result.returncode == 2, result.stderr
     assert says in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_an_upgrade_without_the_encryption_key_stops_with_one_paragraph(production_db):
+    from tests.conftest import run_manage
+
+    result = run_manage(
+        "migrate",
+        "--fake-initial",
+        "--no-input",
+        database_url=production_db.url,
+        env={"DJANGO_DEVELOPMENT_KEYS": "0", "TOKEN_ENCRYPTION_KEY": ""},
+    )
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Set TOKEN_ENCRYPTION_KEY" in result.stderr
+    assert "Traceback" not in result.stderr
+    ((plaintext,),) = production_db.execute(
+        "SELECT count(*) FROM social_platform_connections WHERE access_token LIKE 'DUMMY-%'"
+    )
+    assert plaintext == 2  # nothing was half-encrypted with a wrong key

@@ -13,7 +13,7 @@ from django.core.management.base import CommandError
 from django.core.management.commands import migrate
 from django.db import DatabaseError, connections
 
-from database import baseline, errors
+from database import baseline, crypto, errors
 from database.locks import LockUnavailable, advisory_lock
 
 DRIFT_REFUSED = 4
@@ -38,6 +38,13 @@ class Command(migrate.Command):
                 f"{settings.MIGRATE_ADVISORY_LOCK_KEY}). Nothing was applied or recorded; "
                 "run again once it has finished.",
                 returncode=ANOTHER_MIGRATOR,
+            ) from None
+        except crypto.EncryptionError as error:
+            raise CommandError(
+                f"Cannot encrypt or decrypt secrets: {error}. Set TOKEN_ENCRYPTION_KEY (and "
+                "TOKEN_ENCRYPTION_KEYS for older key ids) to the platform's keys; the batches "
+                "already done are kept and a re-run resumes.",
+                returncode=errors.CANNOT_RUN,
             ) from None
         except DatabaseError as error:
             if errors.is_setup_error(error):
