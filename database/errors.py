@@ -1,6 +1,10 @@
 """Turn database errors caused by the user's setup into one readable paragraph."""
 
+import contextlib
+from collections.abc import Iterator
+
 import psycopg
+from django.core.management.base import CommandError
 from django.db import DatabaseError
 
 CANNOT_RUN = 2
@@ -21,6 +25,8 @@ _HINTS = [
 def is_setup_error(error: BaseException) -> bool:
     """True when the error is about reaching or being allowed into the database."""
     cause = error.__cause__ if isinstance(error, DatabaseError) else error
+    if isinstance(cause, psycopg.errors.QueryCanceled | psycopg.errors.LockNotAvailable):
+        return False  # a statement or lock timeout: the database was reached and answered
     return isinstance(cause, psycopg.OperationalError | psycopg.errors.InsufficientPrivilege)
 
 
@@ -40,3 +46,16 @@ def _describe_target(settings: dict) -> str:
     host = settings.get("HOST") or "local socket"
     port = f":{settings['PORT']}" if settings.get("PORT") else ""
     return f"'{settings.get('NAME')}' at {host}{port} as user '{settings.get('USER') or ''}'"
+
+
+@contextlib.contextmanager
+def reported_as_cannot_run(connection) -> Iterator[None]:
+    """Turn an unreachable or forbidden database into a one-paragraph CommandError (exit 2)."""
+    try:
+        yield
+    except DatabaseError as error:
+        if is_setup_error(error):
+            raise CommandError(
+                describe(error, connection.settings_dict), returncode=CANNOT_RUN
+            ) from None
+        raise

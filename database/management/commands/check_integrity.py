@@ -97,24 +97,20 @@ class Command(BaseCommand):
                 returncode=USAGE,
             ) from None
         try:
-            report = run_checks(
-                alias,
-                only=options["only"],
-                skip=options["skip"],
-                timeout=options["statement_timeout"],
-                progress=self.progress if self.stderr.isatty() else None,
-            )
+            with errors.reported_as_cannot_run(connection):
+                report = run_checks(
+                    alias,
+                    only=options["only"],
+                    skip=options["skip"],
+                    timeout=options["statement_timeout"],
+                    progress=self.progress if self.stderr.isatty() else None,
+                )
         except DatabaseError as error:
             if isinstance(error.__cause__, psycopg.errors.QueryCanceled):
                 raise CommandError(
                     "The catalog could not be read within --statement-timeout "
                     f"({options['statement_timeout']:g}s): {error}. Nothing was checked; "
                     "raise the timeout, or run when the server is less busy.",
-                    returncode=errors.CANNOT_RUN,
-                ) from None
-            if errors.is_setup_error(error):
-                raise CommandError(
-                    errors.describe(error, connection.settings_dict),
                     returncode=errors.CANNOT_RUN,
                 ) from None
             raise

@@ -11,7 +11,7 @@ On top of Django's command it
 from django.conf import settings
 from django.core.management.base import CommandError
 from django.core.management.commands import migrate
-from django.db import DatabaseError, connections
+from django.db import connections
 
 from database import baseline, crypto, errors
 from database.locks import LockUnavailable, advisory_lock
@@ -29,7 +29,10 @@ class Command(migrate.Command):
     def handle(self, *args, **options):
         connection = connections[options["database"]]
         try:
-            with advisory_lock(connection, settings.MIGRATE_ADVISORY_LOCK_KEY):
+            with (
+                errors.reported_as_cannot_run(connection),
+                advisory_lock(connection, settings.MIGRATE_ADVISORY_LOCK_KEY),
+            ):
                 self.check_adoption(connection, fake_initial=options["fake_initial"])
                 super().handle(*args, **options)
         except LockUnavailable:
@@ -46,13 +49,6 @@ class Command(migrate.Command):
                 "already done are kept and a re-run resumes.",
                 returncode=errors.CANNOT_RUN,
             ) from None
-        except DatabaseError as error:
-            if errors.is_setup_error(error):
-                raise CommandError(
-                    errors.describe(error, connection.settings_dict),
-                    returncode=errors.CANNOT_RUN,
-                ) from None
-            raise
 
     def check_adoption(self, connection, *, fake_initial: bool) -> None:
         differences = baseline.adoption_differences(connection)
