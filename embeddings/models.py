@@ -17,8 +17,10 @@ OPTIONAL = "Needs the pgvector extension: exists only where the server offers it
 
 class ContentEmbedding(models.Model):
     # CASCADE: the embeddings belong to the user, like the content they were made from.
+    # The database cascades (ON DELETE CASCADE, migration 0002): Django must not collect
+    # these rows itself, because the table exists only where the server offers pgvector.
     user = models.ForeignKey(
-        "accounts.User", models.CASCADE, db_index=False, related_name="content_embeddings"
+        "accounts.User", models.DO_NOTHING, db_index=False, related_name="content_embeddings"
     )
     # Soft reference (R-27): the id the client sent; the table it points at is ambiguous.
     content_id = models.IntegerField()
@@ -51,8 +53,10 @@ class ContentEmbedding(models.Model):
 class MemoryEmbedding(models.Model):
     public_id = models.UUIDField(db_default=RandomUUID(), editable=False)
     # CASCADE: the memories belong to the user.
+    # The database cascades (ON DELETE CASCADE, migration 0002): Django must not collect
+    # these rows itself, because the table exists only where the server offers pgvector.
     user = models.ForeignKey(
-        "accounts.User", models.CASCADE, db_index=False, related_name="memory_embeddings"
+        "accounts.User", models.DO_NOTHING, db_index=False, related_name="memory_embeddings"
     )
     title = models.CharField(max_length=500)
     content = models.TextField()

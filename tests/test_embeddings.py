@@ -151,9 +151,10 @@ def test_the_migration_creates_both_tables_as_the_spec_says(pgvector, server):
         indexes = {name: index_shape(table, name, d) for name, d in shape["indexes"].items()}
         assert indexes == EXPECTED_INDEXES[table], table
         foreign_keys = [d for d in shape["constraints"].values() if d.startswith("FOREIGN KEY")]
-        # CASCADE is Django's on_delete, as for every table of the project.
+        # The database cascades (migration 0002): Django never queries these tables when a
+        # user is deleted, so deletion works where they do not exist.
         assert foreign_keys == [
-            "FOREIGN KEY (user_id) REFERENCES public.users(id) DEFERRABLE INITIALLY DEFERRED"
+            "FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE"
         ], table
     assert catalog["memory_embeddings"]["constraints"]["memory_embeddings_public_id_key"] == (
         "UNIQUE (public_id)"
