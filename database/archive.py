@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from psycopg import sql
 
+from database import crypto
+
 SCHEMA = "archive"
 
 _MANIFEST = """
@@ -75,11 +77,14 @@ def archive_rows(
     columns: list[str],
     migration: str,
     where: str = "true",
+    sealed: tuple[str, ...] = (),
 ) -> Archive:
     """Copy ``columns`` of the matching rows of ``public.source_table`` into the archive.
 
     Run it in the same transaction as the statement that drops or clears the data, so that
-    an interruption leaves either both or neither.
+    an interruption leaves either both or neither. ``sealed`` columns hold secrets: they are
+    stored encrypted in the archive (the platform's envelope), while the manifest checksum
+    stays that of the plaintext rows, which a restore proves again.
     """
     ensure_schema(connection)
     source = sql.SQL("public.{}").format(sql.Identifier(source_table))
@@ -123,7 +128,28 @@ def archive_rows(
     )
     if tuple(_execute(connection, archived)[0]) != (row_count, checksum):
         raise ChecksumMismatch(f"archive.{archive_table} does not match {source_table}")
+    for column in sealed:
+        _rewrite_secrets(connection, target, column, crypto.ensure_encrypted, manifest_id)
     return Archive(manifest_id, row_count, checksum)
+
+
+def _rewrite_secrets(connection, relation, column: str, transform, manifest_id=None) -> None:
+    """Apply ``transform`` to every non-NULL value of ``column`` (small tables: row by row)."""
+    condition = sql.SQL("{} IS NOT NULL").format(sql.Identifier(column))
+    if manifest_id is not None:
+        condition += sql.SQL(" AND _manifest_id = {}").format(sql.Literal(manifest_id))
+    select = sql.SQL("SELECT ctid, {} FROM {} WHERE {}").format(
+        sql.Identifier(column), relation, condition
+    )
+    update = sql.SQL("UPDATE {} SET {} = %s WHERE ctid = %s").format(
+        relation, sql.Identifier(column)
+    )
+    for ctid, value in _execute(connection, select):
+        _execute(connection, update, [transform(value), ctid])
+
+
+def _unseal(value: str) -> str:
+    return crypto.decrypt(value) if crypto.is_envelope(value) else value
 
 
 def latest_archive(connection, archive_table: str) -> Archive | None:
@@ -154,9 +180,18 @@ def unrestored_archives(connection, archive_table: str) -> list[Archive]:
 
 
 def restore_rows(
-    connection, *, archive_table: str, target_table: str, columns: list[str]
+    connection,
+    *,
+    archive_table: str,
+    target_table: str,
+    columns: list[str],
+    sealed: tuple[str, ...] = (),
 ) -> list[Archive]:
-    """Insert the archived rows back into ``public.target_table`` and verify them."""
+    """Insert the archived rows back into ``public.target_table`` and verify them.
+
+    ``sealed`` columns, encrypted in the archive, are decrypted back into the target before
+    the rows are checked against the manifest.
+    """
     column_list = sql.SQL(", ").join(map(sql.Identifier, columns))
     source = sql.SQL("archive.{}").format(sql.Identifier(archive_table))
     target = sql.SQL("public.{}").format(sql.Identifier(target_table))
@@ -170,7 +205,12 @@ def restore_rows(
             ).format(target=target, columns=column_list, source=source),
             [archive.manifest_id],
         )
-        _verify_and_mark_restored(connection, archive, archive_table, target, _canonical(columns))
+        for column in sealed:
+            _rewrite_secrets(connection, target, column, _unseal)
+        matched_by = _canonical([column for column in columns if column not in sealed])
+        _verify_and_mark_restored(
+            connection, archive, archive_table, target, _canonical(columns), matched_by
+        )
     return archives
 
 
@@ -191,19 +231,24 @@ def restore_column(
     archives = unrestored_archives(connection, archive_table)
     for archive in archives:
         _execute(connection, update, [archive.manifest_id])
-        _verify_and_mark_restored(
-            connection, archive, archive_table, target, _canonical([key, column])
-        )
+        columns = _canonical([key, column])
+        _verify_and_mark_restored(connection, archive, archive_table, target, columns, columns)
     return archives
 
 
-def _verify_and_mark_restored(connection, archive, archive_table, relation, columns) -> None:
-    """The rows of ``relation`` equal to an archived row, by text form, match the manifest."""
+def _verify_and_mark_restored(
+    connection, archive, archive_table, relation, columns, matched_by
+) -> None:
+    """The restored rows of ``relation`` match the manifest's count and checksum.
+
+    Restored rows are those equal to an archived row in the ``matched_by`` columns (every
+    column but the sealed ones, which the archive holds encrypted); the checksum covers all.
+    """
     restored_rows = sql.SQL(
-        "ROW({columns})::text IN (SELECT ROW({columns})::text FROM archive.{source} "
+        "ROW({matched})::text IN (SELECT ROW({matched})::text FROM archive.{source} "
         "WHERE _manifest_id = {manifest})"
     ).format(
-        columns=columns,
+        matched=matched_by,
         source=sql.Identifier(archive_table),
         manifest=sql.Literal(archive.manifest_id),
     )

@@ -1,8 +1,9 @@
 """Retire the deprecated registration keys (TARGET_SCHEMA.md D1), losing no data.
 
 Every ``registration_keys`` row and every non-NULL ``users.registration_key_id`` is copied to
-the ``archive`` schema with a manifest (source, migration, row count, checksum, time); then
-the foreign key, the column and the table are dropped, all in one transaction, so an
+the ``archive`` schema with a manifest (source, migration, row count, checksum, time), the
+keys themselves encrypted with the platform's key; then the foreign key, the column and
+the table are dropped, all in one transaction, so an
 interruption leaves either everything or nothing done. The running application no longer
 reads them. Reversing recreates the table and the column with their production DDL and
 restores every archived value byte for byte (verified against the manifest checksum).
@@ -26,6 +27,8 @@ KEY_COLUMNS = [
     "created_at",
     "created_by",
 ]
+# The keys are credentials: the archive keeps them encrypted (the platform's envelope).
+SECRETS = ("key",)
 
 
 def archive_registration_keys(apps, schema_editor):
@@ -36,6 +39,7 @@ def archive_registration_keys(apps, schema_editor):
         archive_table="registration_keys",
         columns=KEY_COLUMNS,
         migration=MIGRATION,
+        sealed=SECRETS,
     )
     archive.archive_rows(
         connection,
@@ -54,6 +58,7 @@ def restore_registration_keys(apps, schema_editor):
         archive_table="registration_keys",
         target_table="registration_keys",
         columns=KEY_COLUMNS,
+        sealed=SECRETS,
     )
     archive.restore_column(
         connection,
