@@ -586,3 +586,49 @@ def test_deleting_a_user_cascades_as_in_production(app):
     for table in ("users", "content_logs", "notifications", "social_platform_connections"):
         column = "id" if table == "users" else "user_id"
         assert app.run(f"SELECT 1 FROM {table} WHERE {column} = %s", [user_id]) == [], table
+
+
+def test_the_old_app_can_delete_a_user_who_has_rows_in_the_new_tables(
+    make_database, adopted_template
+):
+    """The platform deletes users in SQL: the new tables' keys cascade in the database."""
+    database = make_database("delete_user", template=adopted_template)
+    ((user_id,),) = database.execute(
+        "INSERT INTO users (email, username) VALUES ('gone@example.com', 'gone') RETURNING id"
+    )
+    ((goal_id,),) = database.execute(
+        "INSERT INTO goals (user_id, title, goal_type, target_value, target_date) "
+        "VALUES (%s, 'Grow', 'follower_growth', 100, now()) RETURNING id",
+        [user_id],
+    )
+    database.execute(
+        "INSERT INTO milestones (goal_id, title, target_value) VALUES (%s, 'Half', 50)",
+        [goal_id],
+    )
+    database.execute(
+        "INSERT INTO content_templates (user_id, name, template_content, platform, "
+        "content_type) VALUES (%s, 'T', 'Hello {name}', 'twitter', 'text')",
+        [user_id],
+    )
+    ((organization_id,),) = database.execute(
+        "INSERT INTO organizations (name, slug, owner_id) VALUES ('Org', 'org-gone', 1) "
+        "RETURNING id"
+    )
+    database.execute(
+        "INSERT INTO teams (organization_id, name, created_by_id) VALUES (%s, 'Team', %s)",
+        [organization_id, user_id],
+    )
+
+    database.execute("DELETE FROM users WHERE id = %s", [user_id])
+
+    assert database.execute("SELECT count(*) FROM goals WHERE id = %s", [goal_id]) == [(0,)]
+    assert database.execute("SELECT count(*) FROM milestones WHERE goal_id = %s", [goal_id]) == [
+        (0,)
+    ]
+    assert database.execute(
+        "SELECT count(*) FROM content_templates WHERE user_id = %s", [user_id]
+    ) == [(0,)]
+    # SET NULL: the team outlives its creator.
+    assert database.execute(
+        "SELECT created_by_id FROM teams WHERE organization_id = %s", [organization_id]
+    ) == [(None,)]

@@ -1,0 +1,95 @@
+"""Write the new tables' ON DELETE rules into the database, as the models declare them.
+
+Django 5.2 enforces ``on_delete`` in Python only: its foreign keys are NO ACTION in the
+database. The running platform deletes users with plain SQL, which such a key would refuse
+once the user has rows in a new table. Every foreign key of the tables created by the
+forward migrations (not the 16 legacy ones, whose rules their own migrations set) is
+re-created with the rule its field declares: CASCADE or SET NULL; PROTECT and RESTRICT stay
+NO ACTION, DO_NOTHING is left alone. The tables are new, so re-creating a key is instant.
+"""
+
+from django.db import migrations, models
+
+from database import baseline
+
+DOMAIN_APPS = [
+    "accounts",
+    "organizations",
+    "goals",
+    "content",
+    "social",
+    "workflows",
+    "research",
+]
+# RESTRICT stays NO ACTION in the database: PostgreSQL checks RESTRICT before the other
+# cascades of the same DELETE, NO ACTION after them, which is what R-20 means (a user's
+# deletion removes their connections and posts together).
+RULES = {models.CASCADE: "CASCADE", models.SET_NULL: "SET NULL"}
+
+
+def foreign_keys(apps):
+    """(table, column, target table, target column, rule) for every new table's FK."""
+    legacy = set(baseline.load_snapshot()["tables"])
+    for app_label in DOMAIN_APPS:
+        for model in apps.get_app_config(app_label).get_models():
+            if model._meta.db_table in legacy:
+                continue
+            for field in model._meta.concrete_fields:
+                if (
+                    field.is_relation
+                    and field.db_constraint
+                    and field.remote_field.on_delete in RULES
+                ):
+                    target = field.target_field
+                    yield (
+                        model._meta.db_table,
+                        field.column,
+                        target.model._meta.db_table,
+                        target.column,
+                        RULES[field.remote_field.on_delete],
+                    )
+
+
+def set_rules(schema_editor, apps, *, reset: bool) -> None:
+    connection = schema_editor.connection
+    quote = schema_editor.quote_name
+    with connection.cursor() as cursor:
+        for table, column, target, target_column, rule in foreign_keys(apps):
+            cursor.execute(
+                "SELECT con.conname FROM pg_catalog.pg_constraint con "
+                "JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid "
+                "AND a.attnum = con.conkey[1] "
+                "WHERE con.conrelid = to_regclass(%s) AND con.contype = 'f' AND a.attname = %s",
+                [f"public.{table}", column],
+            )
+            for (name,) in cursor.fetchall():
+                on_delete = "" if reset else f" ON DELETE {rule}"
+                cursor.execute(
+                    f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}, "
+                    f"ADD CONSTRAINT {quote(name)} FOREIGN KEY ({quote(column)}) "
+                    f"REFERENCES {quote(target)} ({quote(target_column)}){on_delete} "
+                    "DEFERRABLE INITIALLY DEFERRED"
+                )
+
+
+def forwards(apps, schema_editor):
+    set_rules(schema_editor, apps, reset=False)
+
+
+def backwards(apps, schema_editor):
+    set_rules(schema_editor, apps, reset=True)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("database", "0001_inspector_group"),
+        ("accounts", "0010_encrypt_secrets"),
+        ("organizations", "0003_token_hash_field_refuses_raw_tokens"),
+        ("goals", "0001_initial"),
+        ("content", "0008_target_defaults_columns_and_rules"),
+        ("social", "0007_encrypt_tokens"),
+        ("workflows", "0001_initial"),
+        ("research", "0006_target_defaults_columns_and_rules"),
+    ]
+
+    operations = [migrations.RunPython(forwards, backwards)]
