@@ -102,18 +102,10 @@ class Bench:
         finally:
             scratch.drop_database(self.settings, name)
 
-    @contextlib.contextmanager
-    def alias(self, name: str) -> Iterator[str]:
-        from django.db import connections
+    def alias(self, name: str):
+        from database import scratch
 
-        alias = f"bench_{name}"
-        connections.settings[alias] = {**self.settings, "NAME": name}
-        try:
-            yield alias
-        finally:
-            connections[alias].close()
-            del connections[alias]
-            del connections.settings[alias]
+        return scratch.database_alias(self.settings, name)
 
     @contextlib.contextmanager
     def watched(self, name: str) -> Iterator:

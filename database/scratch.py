@@ -70,18 +70,28 @@ def database_url(settings: dict, dbname: str) -> str:
 
 
 @contextlib.contextmanager
+def database_alias(settings: dict, name: str) -> Iterator[str]:
+    """Register database ``name`` on the server of ``settings`` as a Django connection alias
+    for the block; its connection is closed and the alias forgotten afterwards."""
+    alias = f"db_{name}"
+    connections.settings[alias] = {**settings, "NAME": name}
+    try:
+        yield alias
+    finally:
+        connections[alias].close()
+        del connections[alias]
+        del connections.settings[alias]
+
+
+@contextlib.contextmanager
 def scratch_database(prefix: str, alias: str = "default", keep: bool = False) -> Iterator[str]:
     """Create an empty database, register it as a Django connection alias, yield the alias."""
     settings = server_settings(alias)
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     create_database(settings, name)
-    scratch_alias = f"scratch_{name}"
-    connections.settings[scratch_alias] = {**settings, "NAME": name}
     try:
-        yield scratch_alias
+        with database_alias(settings, name) as scratch_alias:
+            yield scratch_alias
     finally:
-        connections[scratch_alias].close()
-        del connections[scratch_alias]
-        del connections.settings[scratch_alias]
         if not keep:
             drop_database(settings, name)

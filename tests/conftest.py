@@ -125,10 +125,8 @@ def adopted_template(server, production_template) -> Iterator[str]:
 def adopted_alias(make_database, adopted_template, django_db_blocker) -> Iterator[str]:
     """A Django connection alias on a fresh copy of the adopted production database."""
     database = make_database("adopted", template=adopted_template)
-    alias = f"adopted_{database.name}"
-    connections.settings[alias] = {**connections.settings["default"], "NAME": database.name}
-    with django_db_blocker.unblock():
+    with (
+        django_db_blocker.unblock(),
+        scratch.database_alias(connections.settings["default"], database.name) as alias,
+    ):
         yield alias
-        connections[alias].close()
-    del connections[alias]
-    del connections.settings[alias]

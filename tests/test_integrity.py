@@ -5,6 +5,7 @@ adopted by ``conftest.adopted_template``), so no test migrates from scratch.
 """
 
 import base64
+import contextlib
 import json
 from collections.abc import Iterator
 
@@ -49,34 +50,24 @@ def adopted_db(make_database, adopted_template) -> ScratchDatabase:
 @pytest.fixture
 def alias_of(django_db_blocker) -> Iterator:
     """Factory: a Django connection alias on a scratch database (closed afterwards)."""
-    aliases: list[str] = []
+    with django_db_blocker.unblock(), contextlib.ExitStack() as stack:
 
-    def register(database: ScratchDatabase) -> str:
-        alias = f"integrity_{database.name}"
-        connections.settings[alias] = {**connections.settings["default"], "NAME": database.name}
-        aliases.append(alias)
-        return alias
+        def register(database: ScratchDatabase) -> str:
+            return stack.enter_context(
+                scratch.database_alias(connections.settings["default"], database.name)
+            )
 
-    with django_db_blocker.unblock():
         yield register
-        for alias in aliases:
-            connections[alias].close()
-            del connections[alias]
-            del connections.settings[alias]
 
 
 @pytest.fixture(scope="session")
 def fresh_findings(migrated_template, server, django_db_blocker) -> set[tuple]:
     """What a freshly migrated database reports (read once; the template is never changed)."""
-    alias = f"integrity_{migrated_template}"
-    connections.settings[alias] = {**connections.settings["default"], "NAME": migrated_template}
-    try:
-        with django_db_blocker.unblock():
-            return keys(run_checks(alias).findings)
-    finally:
-        connections[alias].close()
-        del connections[alias]
-        del connections.settings[alias]
+    with (
+        django_db_blocker.unblock(),
+        scratch.database_alias(connections.settings["default"], migrated_template) as alias,
+    ):
+        return keys(run_checks(alias).findings)
 
 
 def keys(findings) -> set[tuple]:

@@ -8,7 +8,7 @@ happened: which migrations were faked or applied, and that every row kept its va
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS
 
 from database import rowcheck, scratch
 
@@ -33,13 +33,8 @@ class Command(BaseCommand):
         self.build_production_copy(server, name)
         with scratch.connect(server, name) as conn:
             before = rowcheck.legacy_rows(conn)
-        alias = f"rehearsal_{name}"
-        connections.settings[alias] = {**server, "NAME": name}
-        try:
+        with scratch.database_alias(server, name) as alias:
             call_command("migrate", fake_initial=True, database=alias, interactive=False)
-        finally:
-            connections[alias].close()
-            del connections.settings[alias]
         with scratch.connect(server, name) as conn:
             after = rowcheck.legacy_rows(conn)
             archived = rowcheck.archived_rows(conn)
