@@ -35,7 +35,8 @@ class User(models.Model):
     updated_at = models.DateTimeField(null=True)
     two_factor_enabled = models.BooleanField(null=True, db_default=False)
     two_factor_secret = EncryptedCharField(null=True)
-    two_factor_backup_codes = models.TextField(null=True)
+    # SHA-256 hashes of the codes, as the platform checks them (accounts.backup_codes).
+    two_factor_backup_codes = models.JSONField(null=True)
     is_superuser = models.BooleanField(null=True, db_default=False)
     is_verified = models.BooleanField(null=True, db_default=False)
     email_verified = models.BooleanField(null=True, db_default=False)
@@ -47,14 +48,17 @@ class User(models.Model):
     subscription_end_date = models.DateTimeField(null=True)
     stripe_customer_id = models.CharField(max_length=255, null=True)
     stripe_subscription_id = models.CharField(max_length=255, null=True)
-    # Meant for organizations.id; that table does not exist in production yet.
-    default_organization_id = models.CharField(max_length=255, null=True)
+    # Production's varchar values could point at nothing: archived, then a real FK.
+    default_organization = models.ForeignKey(
+        "organizations.Organization",
+        models.SET_NULL,
+        db_index=False,
+        null=True,
+        related_name="+",
+    )
     # Stable external id for APIs and links, added online (TARGET_SCHEMA.md §4).
     public_id = models.UUIDField(db_default=RandomUUID(), editable=False)
 
-    implied_references: ClassVar[dict[str, tuple[str, str]]] = {
-        "default_organization_id": ("organizations", "id"),
-    }
     # Checked by check_integrity (database/integrity/declarations.py). The application always
     # sets created_at; legacy NULLs stay and are listed (TARGET_SCHEMA.md D7).
     required_values: ClassVar[dict[str, Q]] = {"created_at": Q()}
@@ -80,6 +84,9 @@ class User(models.Model):
             models.Index(fields=["password_reset_token"], name="ix_users_password_reset_token"),
             models.Index(fields=["stripe_customer_id"], name="ix_users_stripe_customer_id"),
             models.Index(fields=["tier", "subscription_status"], name="ix_users_tier_status"),
+            models.Index(
+                fields=["default_organization"], name="users_default_organization_id_idx"
+            ),
         ]
         constraints = [
             # Unique indexes in production, not constraints; case-sensitive (QUIRKS.md §10).
@@ -106,7 +113,7 @@ class AdminUser(models.Model):
     hashed_password = models.CharField()
     # Was the PostgreSQL enum adminrole; a checked varchar since R-7.
     role = models.CharField(max_length=20, choices=Role, db_default=Role.ADMIN)
-    is_active = models.BooleanField(null=True, db_default=True)
+    is_active = models.BooleanField(db_default=True)
     created_at = models.DateTimeField(db_default=Now())
     last_login = models.DateTimeField(null=True)
     # Stable external id for APIs and links, added online (TARGET_SCHEMA.md §4).
@@ -215,6 +222,12 @@ class UserSettings(models.Model):
         db_table = "user_settings"
         db_table_comment = LEGACY
         verbose_name_plural = "user settings"
+        indexes = [
+            models.Index(
+                fields=["brand_voice", "industry_type"],
+                name="user_settings_brand_voice_industry_type_idx",
+            ),
+        ]
         constraints = [
             # One settings row per user, as the application assumes.
             models.UniqueConstraint(fields=["user"], name="user_settings_user_id_key"),
@@ -228,13 +241,26 @@ class Notification(models.Model):
     id = models.AutoField(primary_key=True)
     user = models.ForeignKey(User, models.CASCADE, db_index=False, related_name="notifications")
     title = models.CharField(max_length=255)
-    message = models.TextField(null=True)
-    notification_type = models.CharField(max_length=50, null=True, db_default="info")
+    message = models.TextField()
+    notification_type = models.CharField(max_length=50, db_default="info")
     priority = models.CharField(max_length=20, null=True, db_default="medium")
-    # Soft references: goals and workflows do not exist in production yet.
-    goal_id = models.IntegerField(null=True)
-    content_id = models.IntegerField(null=True)
-    workflow_id = models.IntegerField(null=True)
+    # The legacy integers pointed at tables production never had; archived.
+    goal = models.ForeignKey(
+        "goals.Goal",
+        models.SET_NULL,
+        db_index=False,
+        null=True,
+        related_name="notifications",
+    )
+    # A soft reference: post ids and UUID strings, target ambiguous.
+    content_id = models.CharField(null=True)
+    workflow = models.ForeignKey(
+        "workflows.WorkflowExecution",
+        models.SET_NULL,
+        db_index=False,
+        null=True,
+        related_name="notifications",
+    )
     is_read = models.BooleanField(null=True, db_default=False)
     is_dismissed = models.BooleanField(null=True, db_default=False)
     read_at = models.DateTimeField(null=True)
@@ -246,11 +272,9 @@ class Notification(models.Model):
     # Stable external id for APIs and links, added online (TARGET_SCHEMA.md §4).
     public_id = models.UUIDField(db_default=RandomUUID(), editable=False)
 
-    # Columns that point at another table without a constraint: (table, column) targets.
+    # Points at another table without a constraint; compared as text.
     implied_references: ClassVar[dict[str, tuple[str, str]]] = {
-        "goal_id": ("goals", "id"),
         "content_id": ("content", "id"),
-        "workflow_id": ("workflow_executions", "id"),
     }
 
     class Meta:
@@ -259,7 +283,13 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["created_at"], name="ix_notifications_created_at"),
             models.Index(fields=["is_read"], name="ix_notifications_is_read"),
-            models.Index(fields=["user"], name="ix_notifications_user_id"),
+            models.Index(fields=["user", "is_read"], name="notifications_user_id_is_read_idx"),
+            models.Index(
+                fields=["user", "notification_type"],
+                name="notifications_user_id_notification_type_idx",
+            ),
+            models.Index(fields=["goal"], name="notifications_goal_id_idx"),
+            models.Index(fields=["workflow"], name="notifications_workflow_id_idx"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["public_id"], name="notifications_public_id_key"),

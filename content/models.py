@@ -49,9 +49,13 @@ class ContentLog(models.Model):
         indexes = [
             models.Index(fields=["created_at"], name="ix_content_logs_created_at"),
             models.Index(fields=["external_post_id"], name="ix_content_logs_external_post_id"),
-            models.Index(fields=["platform"], name="ix_content_logs_platform"),
             models.Index(fields=["status"], name="ix_content_logs_status"),
-            models.Index(fields=["user"], name="ix_content_logs_user_id"),
+            # Also serves platform alone.
+            models.Index(fields=["platform", "status"], name="content_logs_platform_status_idx"),
+            # Also serves user_id alone.
+            models.Index(
+                fields=["user", "created_at"], name="content_logs_user_id_created_at_idx"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["public_id"], name="content_logs_public_id_key"),

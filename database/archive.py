@@ -162,11 +162,12 @@ def latest_archive(connection, archive_table: str) -> Archive | None:
     return Archive(*rows[0]) if rows else None
 
 
-def unrestored_archives(connection, archive_table: str) -> list[Archive]:
+def unrestored_archives(connection, archive_table: str, *, required: bool = True) -> list[Archive]:
     """Every archiving run into ``archive_table`` not restored yet, oldest first.
 
     A migration interrupted after archiving and re-run archives again (finding nothing the
-    second time), so a restore must take every run, not only the last.
+    second time), so a restore must take every run, not only the last. With ``required``,
+    finding none is an error.
     """
     rows = _execute(
         connection,
@@ -174,7 +175,7 @@ def unrestored_archives(connection, archive_table: str) -> list[Archive]:
         "WHERE archive_table = %s AND restored_at IS NULL ORDER BY id",
         [f"archive.{archive_table}"],
     )
-    if not rows:
+    if not rows and required:
         raise ChecksumMismatch(f"Nothing archived in archive.{archive_table} to restore.")
     return [Archive(*row) for row in rows]
 
@@ -215,15 +216,26 @@ def restore_rows(
 
 
 def restore_column(
-    connection, *, archive_table: str, target_table: str, key: str, column: str
+    connection,
+    *,
+    archive_table: str,
+    target_table: str,
+    key: str,
+    columns: list[str],
+    sealed: tuple[str, ...] = (),
 ) -> list[Archive]:
-    """Put archived ``column`` values back into the rows of ``target_table`` by ``key``."""
+    """Put archived ``columns`` values back into the rows of ``target_table`` by ``key``.
+
+    ``sealed`` columns, encrypted in the archive, are decrypted back in the target rows.
+    """
     update = sql.SQL(
-        "UPDATE public.{target} AS t SET {column} = a.{column} FROM archive.{source} AS a "
+        "UPDATE public.{target} AS t SET {assignments} FROM archive.{source} AS a "
         "WHERE t.{key} = a.{key} AND a._manifest_id = %s"
     ).format(
         target=sql.Identifier(target_table),
-        column=sql.Identifier(column),
+        assignments=sql.SQL(", ").join(
+            sql.SQL("{0} = a.{0}").format(sql.Identifier(column)) for column in columns
+        ),
         source=sql.Identifier(archive_table),
         key=sql.Identifier(key),
     )
@@ -231,8 +243,12 @@ def restore_column(
     archives = unrestored_archives(connection, archive_table)
     for archive in archives:
         _execute(connection, update, [archive.manifest_id])
-        columns = _canonical([key, column])
-        _verify_and_mark_restored(connection, archive, archive_table, target, columns, columns)
+        for column in sealed:
+            _rewrite_secrets(connection, target, column, _unseal)
+        matched_by = _canonical([key, *(column for column in columns if column not in sealed)])
+        _verify_and_mark_restored(
+            connection, archive, archive_table, target, _canonical([key, *columns]), matched_by
+        )
     return archives
 
 

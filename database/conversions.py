@@ -1,9 +1,9 @@
-"""Online column type modernisation: json to jsonb, timestamp to timestamptz (R-8, R-9, D10).
+"""Online column type changes: json to jsonb, timestamp to timestamptz (R-8, R-9, D10) and more.
 
-``ALTER COLUMN ... TYPE jsonb`` rewrites the whole table under an ACCESS EXCLUSIVE lock. The
-online path fills a shadow ``jsonb`` column (kept current by a trigger, backfilled in
-batches) and swaps it in with catalog-only statements. Rows whose JSON has duplicate keys,
-which jsonb would collapse, are archived raw first (D10).
+``ALTER COLUMN ... TYPE`` mostly rewrites the whole table under an ACCESS EXCLUSIVE lock. The
+online path fills a shadow column of the new type (kept current by a trigger, backfilled in
+batches) and swaps it in with catalog-only statements. For json to jsonb, rows whose JSON has
+duplicate keys, which jsonb would collapse, are archived raw first (D10).
 
 ``timestamp`` to ``timestamptz`` needs no rewrite when the session time zone is UTC (the
 stored values are read as UTC, D10), but PostgreSQL still rebuilds the column's indexes
@@ -19,9 +19,10 @@ from database import archive
 from database.online import (
     CreateIndex,
     DatabaseOnlyOperation,
-    _fetch_one,
     backfill,
+    constraint_exists,
     drop_index,
+    fetch_one,
     run_ddl,
 )
 
@@ -44,7 +45,7 @@ $$
 
 
 def column_type(connection, table: str, column: str) -> str | None:
-    row = _fetch_one(
+    row = fetch_one(
         connection,
         "SELECT format_type(atttypid, atttypmod) FROM pg_catalog.pg_attribute "
         "WHERE attrelid = to_regclass(%s) AND attname = %s AND NOT attisdropped",
@@ -53,41 +54,70 @@ def column_type(connection, table: str, column: str) -> str | None:
     return row[0] if row else None
 
 
-class ConvertJsonToJsonb(DatabaseOnlyOperation):
-    """Turn a ``json`` column into ``jsonb`` without rewriting the table under a lock."""
+class ChangeColumnType(DatabaseOnlyOperation):
+    """Change a column's type without rewriting the table under a lock.
+
+    A shadow column of the new type is kept current by a trigger, backfilled in batches and
+    swapped in with catalog-only statements. ``using`` is the conversion, an SQL expression
+    in which ``{value}`` stands for the old value; ``reverse_type`` and ``reverse_using``
+    convert back in place when migrating backwards. The column's indexes and constraints go
+    with the old column: use it for columns that have none.
+    """
 
     reduces_to_sql = False
 
-    def __init__(self, table: str, column: str, default: str | None = None):
-        self.table, self.column, self.default = table, column, default
+    def __init__(
+        self,
+        table: str,
+        column: str,
+        type: str,
+        reverse_type: str,
+        using: str = "{value}::{type}",
+        reverse_using: str = "{value}::{type}",
+        default: str | None = None,
+    ):
+        self.table, self.column, self.type, self.reverse_type = table, column, type, reverse_type
+        self.using, self.reverse_using, self.default = using, reverse_using, default
 
     @property
     def shadow(self) -> str:
-        return f"{self.column}__jsonb"
+        return f"{self.column}__new"[:63]
 
     @property
     def sync_function(self) -> str:
-        return f"{self.table}__{self.column}__to_jsonb"[:63]
+        return f"{self.table}__{self.column}__retype"[:63]
+
+    def converted(self, value: str, *, backwards: bool = False) -> sql.Composable:
+        using, type = (
+            (self.reverse_using, self.reverse_type) if backwards else (self.using, self.type)
+        )
+        return sql.SQL(using.format(value=value, type=type))
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         connection = schema_editor.connection
         collecting = schema_editor.collect_sql
-        if not collecting and column_type(connection, self.table, self.column) == "jsonb":
+        if not collecting and column_type(connection, self.table, self.column) == self.type:
             return
-        self.archive_duplicate_keys(schema_editor, app_label)
+        self.before_conversion(schema_editor, app_label)
         table, shadow = sql.Identifier(self.table), sql.Identifier(self.shadow)
         column, function = sql.Identifier(self.column), sql.Identifier(self.sync_function)
         run_ddl(
             schema_editor,
-            sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} jsonb").format(table, shadow),
+            sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
+                table, shadow, sql.SQL(self.type)
+            ),
         )
         run_ddl(
             schema_editor,
             sql.SQL(
                 "CREATE OR REPLACE FUNCTION public.{function}() RETURNS trigger "
-                "LANGUAGE plpgsql AS $$ BEGIN NEW.{shadow} := NEW.{column}::jsonb; "
+                "LANGUAGE plpgsql AS $$ BEGIN NEW.{shadow} := {expression}; "
                 "RETURN NEW; END $$"
-            ).format(function=function, shadow=shadow, column=column),
+            ).format(
+                function=function,
+                shadow=shadow,
+                expression=self.converted(f"NEW.{column.as_string(connection.connection)}"),
+            ),
         )
         run_ddl(
             schema_editor,
@@ -96,7 +126,7 @@ class ConvertJsonToJsonb(DatabaseOnlyOperation):
                 "FOR EACH ROW EXECUTE FUNCTION public.{function}()"
             ).format(function=function, table=table),
         )
-        expression = f"{self.column}::jsonb"
+        expression = self.converted(self.column).as_string(connection.connection)
         only = f"{self.column} IS NOT NULL"
         if collecting:
             schema_editor.collected_sql.append(
@@ -114,15 +144,75 @@ class ConvertJsonToJsonb(DatabaseOnlyOperation):
             sql.SQL("ALTER TABLE {} RENAME COLUMN {} TO {}").format(table, shadow, column),
         ]
         if self.default is not None:
-            swap.append(
-                sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}").format(
-                    table, column, sql.Literal(self.default)
-                )
-                + sql.SQL("::jsonb")
-            )
+            swap.append(self.set_default(self.type))
         run_ddl(schema_editor, sql.SQL("; ").join(swap))
 
-    def archive_duplicate_keys(self, schema_editor, app_label: str) -> None:
+    def before_conversion(self, schema_editor, app_label: str) -> None:
+        """A hook for what must be kept before values are converted (see the subclasses)."""
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        table, column = sql.Identifier(self.table), sql.Identifier(self.column)
+        reverse = self.converted(
+            column.as_string(schema_editor.connection.connection), backwards=True
+        )
+        self.archive_unconvertible(schema_editor, app_label, reverse)
+        statements = [
+            sql.SQL("ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT").format(table, column),
+            sql.SQL("ALTER TABLE {} ALTER COLUMN {} TYPE {} USING {}").format(
+                table, column, sql.SQL(self.reverse_type), reverse
+            ),
+        ]
+        if self.default is not None:
+            statements.append(self.set_default(self.reverse_type))
+        run_ddl(schema_editor, sql.SQL("; ").join(statements))
+
+    def archive_unconvertible(self, schema_editor, app_label: str, reverse: sql.Composable):
+        """Archive the values that converting back would turn into NULL, if there are any."""
+        connection = schema_editor.connection
+        if (
+            schema_editor.collect_sql
+            or column_type(connection, self.table, self.column) != self.type
+        ):
+            return
+        where = (
+            sql.SQL("{} IS NOT NULL AND ({}) IS NULL")
+            .format(sql.Identifier(self.column), reverse)
+            .as_string(connection.connection)
+        )
+        exists = sql.SQL("SELECT EXISTS (SELECT FROM {} WHERE {})").format(
+            sql.Identifier(self.table), sql.SQL(where)
+        )
+        if not fetch_one(connection, exists)[0]:
+            return
+        with transaction.atomic(using=connection.alias):
+            archive.archive_rows(
+                connection,
+                source_table=self.table,
+                archive_table=f"{self.table}__{self.column}__unconvertible"[:63],
+                columns=["id", self.column],
+                migration=f"{app_label}: {self.table}.{self.column} back to {self.reverse_type}",
+                where=where,
+            )
+
+    def set_default(self, type: str) -> sql.Composable:
+        return sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}::{}").format(
+            sql.Identifier(self.table),
+            sql.Identifier(self.column),
+            sql.Literal(self.default),
+            sql.SQL(type),
+        )
+
+    def describe(self):
+        return f"Change {self.table}.{self.column} to {self.type} online"
+
+
+class ConvertJsonToJsonb(ChangeColumnType):
+    """Turn a ``json`` column into ``jsonb``, archiving first what jsonb would change."""
+
+    def __init__(self, table: str, column: str, default: str | None = None):
+        super().__init__(table, column, "jsonb", reverse_type="json", default=default)
+
+    def before_conversion(self, schema_editor, app_label: str) -> None:
         """Keep the raw text of values that jsonb would change by collapsing keys."""
         archive_table = f"{self.table}__{self.column}__raw_json"[:63]
         connection = schema_editor.connection
@@ -145,23 +235,6 @@ class ConvertJsonToJsonb(DatabaseOnlyOperation):
                     migration=f"{app_label}: {self.table}.{self.column} json to jsonb",
                     where=f"archive.json_has_duplicate_keys({self.column})",
                 )
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        table, column = sql.Identifier(self.table), sql.Identifier(self.column)
-        statements = [
-            sql.SQL("ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT").format(table, column),
-            sql.SQL("ALTER TABLE {} ALTER COLUMN {} TYPE json USING {}::json").format(
-                table, column, column
-            ),
-        ]
-        if self.default is not None:
-            statements.append(
-                sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}").format(
-                    table, column, sql.Literal(self.default)
-                )
-                + sql.SQL("::json")
-            )
-        run_ddl(schema_editor, sql.SQL("; ").join(statements))
 
     def describe(self):
         return f"Convert {self.table}.{self.column} from json to jsonb online"
@@ -196,3 +269,181 @@ class ConvertToTimestamptz(DatabaseOnlyOperation):
 
     def describe(self):
         return f"Convert {self.table}.{self.column} to timestamptz (values read as UTC)"
+
+
+class RetypeDanglingColumns(DatabaseOnlyOperation):
+    """Give reference columns whose values point at nothing a new type, archiving the values.
+
+    For references to tables that did not exist (TARGET_SCHEMA.md R-5, R-10): a
+    ``CHECK (... IS NULL) NOT VALID`` stops new values arriving, the existing ones are archived
+    and cleared in one transaction, the check is validated while writes go on (proving the
+    columns empty), and the empty columns are dropped and added again with the new type.
+    Only catalog changes take the ACCESS EXCLUSIVE lock. Backwards does the reverse, archiving
+    any value the new columns received before they go, and restores the archived values.
+    """
+
+    reduces_to_sql = False
+
+    def __init__(
+        self,
+        table: str,
+        columns: list[str],
+        type: str,
+        previous_type: str,
+        archive_table: str,
+        migration: str,
+    ):
+        self.table, self.columns = table, list(columns)
+        self.type, self.previous_type = type, previous_type
+        self.archive_table, self.migration = archive_table, migration
+
+    @property
+    def check_name(self) -> str:
+        return f"{self.table}_{'_'.join(self.columns)}_cleared"[:63]
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        self.retype(schema_editor, self.type, self.archive_table)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        self.retype(schema_editor, self.previous_type, f"{self.archive_table}__after"[:63])
+        connection = schema_editor.connection
+        if not schema_editor.collect_sql and archive.unrestored_archives(
+            connection, self.archive_table, required=False
+        ):
+            with transaction.atomic(using=connection.alias):
+                archive.restore_column(
+                    connection,
+                    archive_table=self.archive_table,
+                    target_table=self.table,
+                    key="id",
+                    columns=self.columns,
+                )
+
+    def retype(self, schema_editor, type: str, archive_table: str) -> None:
+        connection = schema_editor.connection
+        if not schema_editor.collect_sql and all(
+            column_type(connection, self.table, column) == type for column in self.columns
+        ):
+            return
+        table, check = sql.Identifier(self.table), sql.Identifier(self.check_name)
+        if schema_editor.collect_sql or not constraint_exists(
+            connection, self.table, self.check_name
+        ):
+            run_ddl(
+                schema_editor,
+                sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} CHECK ({}) NOT VALID").format(
+                    table, check, self.condition("IS NULL", " AND ")
+                ),
+            )
+        self.archive_and_clear(schema_editor, archive_table)
+        run_ddl(
+            schema_editor, sql.SQL("ALTER TABLE {} VALIDATE CONSTRAINT {}").format(table, check)
+        )
+        replace = [
+            sql.SQL("DROP COLUMN {}").format(sql.Identifier(column)) for column in self.columns
+        ] + [
+            sql.SQL("ADD COLUMN {} {}").format(sql.Identifier(column), sql.SQL(type))
+            for column in self.columns
+        ]
+        run_ddl(
+            schema_editor, sql.SQL("ALTER TABLE {} ").format(table) + sql.SQL(", ").join(replace)
+        )
+
+    def condition(self, test: str, joiner: str) -> sql.Composable:
+        return sql.SQL(joiner).join(
+            sql.SQL("{} {}").format(sql.Identifier(column), sql.SQL(test))
+            for column in self.columns
+        )
+
+    def archive_and_clear(self, schema_editor, archive_table: str) -> None:
+        connection = schema_editor.connection
+        where = self.condition("IS NOT NULL", " OR ")
+        clear = sql.SQL("UPDATE {} SET {} WHERE {}").format(
+            sql.Identifier(self.table),
+            sql.SQL(", ").join(
+                sql.SQL("{} = NULL").format(sql.Identifier(column)) for column in self.columns
+            ),
+            where,
+        )
+        if schema_editor.collect_sql:
+            schema_editor.collected_sql.append(
+                f"-- archive id, {', '.join(self.columns)} of the rows where "
+                f"{where.as_string(connection.connection)} into archive.{archive_table}, then:"
+            )
+            schema_editor.collected_sql.append(f"{clear.as_string(connection.connection)};")
+            return
+        with transaction.atomic(using=connection.alias):
+            archive.archive_rows(
+                connection,
+                source_table=self.table,
+                archive_table=archive_table,
+                columns=["id", *self.columns],
+                migration=self.migration,
+                where=where.as_string(connection.connection),
+            )
+            with connection.cursor() as cursor:
+                cursor.execute(clear)
+
+    def describe(self):
+        return (
+            f"Archive and clear {self.table}.{', '.join(self.columns)}, then make them "
+            f"{self.type} (catalog changes only)"
+        )
+
+
+class ArchiveAndFill(DatabaseOnlyOperation):
+    """Give a column's NULLs a value, archiving which rows were NULL (before ``SET NOT NULL``).
+
+    The rows are archived and filled in one transaction, which takes row locks only.
+    Backwards puts the NULLs back from the archive.
+    """
+
+    reduces_to_sql = False
+
+    def __init__(self, table: str, column: str, value: str, archive_table: str, migration: str):
+        self.table, self.column, self.value = table, column, value
+        self.archive_table, self.migration = archive_table, migration
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        connection = schema_editor.connection
+        fill = sql.SQL("UPDATE {table} SET {column} = {value} WHERE {column} IS NULL").format(
+            table=sql.Identifier(self.table),
+            column=sql.Identifier(self.column),
+            value=sql.SQL(self.value),
+        )
+        if schema_editor.collect_sql:
+            schema_editor.collected_sql.append(
+                f"-- archive id, {self.column} of the rows where {self.column} IS NULL into "
+                f"archive.{self.archive_table}, then:"
+            )
+            schema_editor.collected_sql.append(f"{fill.as_string(connection.connection)};")
+            return
+        with transaction.atomic(using=connection.alias):
+            archive.archive_rows(
+                connection,
+                source_table=self.table,
+                archive_table=self.archive_table,
+                columns=["id", self.column],
+                migration=self.migration,
+                where=f"{self.column} IS NULL",
+            )
+            with connection.cursor() as cursor:
+                cursor.execute(fill)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        connection = schema_editor.connection
+        if schema_editor.collect_sql or not archive.unrestored_archives(
+            connection, self.archive_table, required=False
+        ):
+            return
+        with transaction.atomic(using=connection.alias):
+            archive.restore_column(
+                connection,
+                archive_table=self.archive_table,
+                target_table=self.table,
+                key="id",
+                columns=[self.column],
+            )
+
+    def describe(self):
+        return f"Archive the rows where {self.table}.{self.column} IS NULL, then fill them"

@@ -73,7 +73,7 @@ def run_ddl(schema_editor, statement, *, concurrently: bool = False) -> None:
             time.sleep(min(0.2 * 2**attempt, 10))
 
 
-def _fetch_one(connection, query, params=None):
+def fetch_one(connection, query, params=None):
     with connection.cursor() as cursor:
         cursor.execute(query, params)
         return cursor.fetchone()
@@ -81,7 +81,7 @@ def _fetch_one(connection, query, params=None):
 
 def index_state(connection, name: str) -> str | None:
     """``'valid'``, ``'invalid'`` (an interrupted concurrent build) or None (absent)."""
-    row = _fetch_one(
+    row = fetch_one(
         connection,
         "SELECT x.indisvalid FROM pg_catalog.pg_index x WHERE x.indexrelid = to_regclass(%s)",
         [f"public.{name}"],
@@ -93,7 +93,7 @@ def index_state(connection, name: str) -> str | None:
 
 def constraint_exists(connection, table: str, name: str) -> bool:
     return (
-        _fetch_one(
+        fetch_one(
             connection,
             "SELECT 1 FROM pg_catalog.pg_constraint "
             "WHERE conrelid = to_regclass(%s) AND conname = %s",
@@ -232,7 +232,7 @@ def _key_batches(connection, table: str, batch_size: int):
     Integer keys are cut into arithmetic ranges (cheap index range scans, no lookups);
     other keys (the legacy text UUIDs) are walked with a keyset query per batch.
     """
-    key_type = _fetch_one(
+    key_type = fetch_one(
         connection,
         "SELECT format_type(atttypid, NULL) FROM pg_catalog.pg_attribute "
         "WHERE attrelid = to_regclass(%s) AND attname = 'id'",
@@ -241,7 +241,7 @@ def _key_batches(connection, table: str, batch_size: int):
     name = sql.Identifier(table)
     if key_type in ("integer", "bigint", "smallint"):
         bounds = _render(sql.SQL("SELECT min(id), max(id) FROM {}").format(name), connection)
-        low, high = _fetch_one(connection, bounds)
+        low, high = fetch_one(connection, bounds)
         if low is None:
             return
         for after in range(low - 1, high, batch_size):
@@ -254,7 +254,7 @@ def _key_batches(connection, table: str, batch_size: int):
         connection,
     )
     after = ""
-    while (upto := _fetch_one(connection, step, [after, batch_size])[0]) is not None:
+    while (upto := fetch_one(connection, step, [after, batch_size])[0]) is not None:
         yield after, upto
         after = upto
 
@@ -348,6 +348,19 @@ class AddUniqueConstraint(DatabaseOnlyOperation):
 
     def describe(self):
         return f"Add unique constraint {self.name} online"
+
+
+class DropUniqueConstraint(AddUniqueConstraint):
+    """Drop a unique constraint (and its index); reverse rebuilds it concurrently."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def describe(self):
+        return f"Drop unique constraint {self.name}"
 
 
 class SetNotNull(DatabaseOnlyOperation):
@@ -490,6 +503,47 @@ class RunDDL(DatabaseOnlyOperation):
 _DELETE_RULES = {"NO ACTION": "a", "RESTRICT": "r", "CASCADE": "c", "SET NULL": "n"}
 
 
+class AddForeignKey(DatabaseOnlyOperation):
+    """Add a foreign key ``NOT VALID`` (a catalog change), then validate it as writes go on."""
+
+    def __init__(self, table: str, name: str, column: str, target: str, rule: str):
+        self.table, self.name, self.column = table, name, column
+        self.target, self.rule = target, rule
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        table, name = sql.Identifier(self.table), sql.Identifier(self.name)
+        if schema_editor.collect_sql or not constraint_exists(
+            schema_editor.connection, self.table, self.name
+        ):
+            run_ddl(
+                schema_editor,
+                sql.SQL(
+                    "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {}(id) "
+                    "ON DELETE {} NOT VALID"
+                ).format(
+                    table,
+                    name,
+                    sql.Identifier(self.column),
+                    sql.Identifier(self.target),
+                    sql.SQL(self.rule),
+                ),
+            )
+        run_ddl(
+            schema_editor, sql.SQL("ALTER TABLE {} VALIDATE CONSTRAINT {}").format(table, name)
+        )
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        run_ddl(
+            schema_editor,
+            sql.SQL("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}").format(
+                sql.Identifier(self.table), sql.Identifier(self.name)
+            ),
+        )
+
+    def describe(self):
+        return f"Add foreign key {self.name} NOT VALID, then validate it"
+
+
 class SetForeignKeyRule(DatabaseOnlyOperation):
     """Change a foreign key's ``ON DELETE`` rule without a scan under a strong lock.
 
@@ -512,25 +566,10 @@ class SetForeignKeyRule(DatabaseOnlyOperation):
         twin = f"{self.name[:58]}_next"
         if not schema_editor.collect_sql and self.current_rule(connection) == _DELETE_RULES[rule]:
             return
-        table, twin_name = sql.Identifier(self.table), sql.Identifier(twin)
-        if schema_editor.collect_sql or not constraint_exists(connection, self.table, twin):
-            run_ddl(
-                schema_editor,
-                sql.SQL(
-                    "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {}(id) "
-                    "ON DELETE {} NOT VALID"
-                ).format(
-                    table,
-                    twin_name,
-                    sql.Identifier(self.column),
-                    sql.Identifier(self.target),
-                    sql.SQL(rule),
-                ),
-            )
-        run_ddl(
-            schema_editor,
-            sql.SQL("ALTER TABLE {} VALIDATE CONSTRAINT {}").format(table, twin_name),
+        AddForeignKey(self.table, twin, self.column, self.target, rule).database_forwards(
+            "", schema_editor, None, None
         )
+        table, twin_name = sql.Identifier(self.table), sql.Identifier(twin)
         run_ddl(
             schema_editor,
             sql.SQL(
@@ -540,7 +579,7 @@ class SetForeignKeyRule(DatabaseOnlyOperation):
         )
 
     def current_rule(self, connection) -> str | None:
-        row = _fetch_one(
+        row = fetch_one(
             connection,
             "SELECT confdeltype FROM pg_catalog.pg_constraint "
             "WHERE conrelid = to_regclass(%s) AND conname = %s",

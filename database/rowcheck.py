@@ -87,8 +87,9 @@ def archived_rows(conn) -> Rows:
 def changed_rows(before: Rows, after: Rows, archived: Rows | None = None) -> list[str]:
     """Every value of ``before`` found neither in ``after`` nor in the archive, as sentences.
 
-    A row or a column that a migration retired must be in the archive with the same value;
-    everything else must still be in place with the same meaning.
+    A row or a column that a migration retired, or a value it replaced, must be in the
+    archive with the same value; everything else must still be in place with the same
+    meaning.
     """
     archived = archived or {}
     problems = []
@@ -100,17 +101,22 @@ def changed_rows(before: Rows, after: Rows, archived: Rows | None = None) -> lis
                 problems.append(f"{table} row {key!r} is missing and not archived")
                 continue
             for column, value in row.items():
-                if column in kept:
-                    found = kept[column]
-                elif column in saved:
-                    found = saved[column]
-                elif value is None or not kept:
-                    continue  # NULL in a retired column, or a row archived with other columns
-                else:
-                    problems.append(f"{table} row {key!r} column {column} was dropped unarchived")
-                    continue
-                if found != value:
+                found = [source[column] for source in (kept, saved) if column in source]
+                if not found:
+                    if value is not None and kept:
+                        problems.append(
+                            f"{table} row {key!r} column {column} was dropped unarchived"
+                        )
+                    continue  # else NULL in a retired column, or a row archived with others
+                if not any(same_meaning(value, candidate) for candidate in found):
                     problems.append(
-                        f"{table} row {key!r} column {column}: {value!r} became {found!r}"
+                        f"{table} row {key!r} column {column}: {value!r} became {found[0]!r}"
                     )
     return problems
+
+
+def same_meaning(old: Any, new: Any) -> bool:
+    """Equal, or an integer kept as its text (a soft reference that became text, R-10)."""
+    if isinstance(old, int) and not isinstance(old, bool) and isinstance(new, str):
+        return str(old) == new
+    return old == new

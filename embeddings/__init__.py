@@ -20,7 +20,7 @@ EXTENSION = "vector"
 TABLES = ("content_embeddings", "memory_embeddings")
 
 
-def _fetch_one(connection, statement: str, params: list) -> tuple:
+def fetch_one(connection, statement: str, params: list) -> tuple:
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         return cursor.fetchone()
@@ -28,7 +28,7 @@ def _fetch_one(connection, statement: str, params: list) -> tuple:
 
 def extension_available(connection) -> bool:
     """True if the server of ``connection`` can install pgvector (or it already is)."""
-    (found,) = _fetch_one(
+    (found,) = fetch_one(
         connection,
         "SELECT EXISTS (SELECT FROM pg_catalog.pg_available_extensions WHERE name = %s)",
         [EXTENSION],
@@ -41,7 +41,7 @@ def available(connection) -> bool:
 
     ``connection`` is a Django connection or a psycopg one. One catalog lookup, no lock.
     """
-    (found,) = _fetch_one(
+    (found,) = fetch_one(
         connection,
         "SELECT count(to_regclass(name)) = cardinality(%s::text[]) FROM unnest(%s::text[]) name",
         [[f"public.{table}" for table in TABLES]] * 2,

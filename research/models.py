@@ -48,8 +48,13 @@ class CompanyKnowledge(models.Model):
         indexes = [
             models.Index(fields=["is_active"], name="ix_company_knowledge_is_active"),
             models.Index(fields=["topic"], name="ix_company_knowledge_topic"),
-            models.Index(fields=["usage_count"], name="ix_company_knowledge_usage_count"),
-            models.Index(fields=["user"], name="ix_company_knowledge_user_id"),
+            # Also serves user_id alone.
+            models.Index(fields=["user", "topic"], name="company_knowledge_user_id_topic_idx"),
+            # Also serves usage_count alone.
+            models.Index(
+                fields=["usage_count", "last_used_at"],
+                name="company_knowledge_usage_count_last_used_at_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["public_id"], name="company_knowledge_public_id_key"),

@@ -59,10 +59,16 @@ class SocialPlatformConnection(models.Model):
         db_table = "social_platform_connections"
         db_table_comment = LEGACY
         indexes = [
-            models.Index(fields=["platform"], name="ix_social_platform_connections_platform"),
+            # user_id alone is served by the (user_id, platform) unique constraint.
             models.Index(
                 fields=["platform_user_id"],
                 name="ix_social_platform_connections_platform_user_id",
+            ),
+            models.Index(fields=["is_active"], name="social_platform_connections_is_active_idx"),
+            # Also serves platform alone.
+            models.Index(
+                fields=["platform", "platform_user_id"],
+                name="social_platform_connections_platform_platform_user_id_idx",
             ),
         ]
         constraints = [
@@ -135,15 +141,28 @@ class SocialInteraction(models.Model):
             ),
             models.Index(fields=["priority_score"], name="ix_social_interactions_priority_score"),
             models.Index(fields=["received_at"], name="ix_social_interactions_received_at"),
-            models.Index(fields=["status"], name="ix_social_interactions_status"),
-            models.Index(fields=["user"], name="ix_social_interactions_user_id"),
             models.Index(fields=["connection"], name="social_interactions_connection_id_idx"),
             models.Index(fields=["assigned_to"], name="social_interactions_assigned_to_idx"),
+            # Also serves platform alone.
+            models.Index(
+                fields=["platform", "interaction_type"],
+                name="social_interactions_platform_interaction_type_idx",
+            ),
+            # Also serves status alone.
+            models.Index(
+                fields=["status", "priority_score"],
+                name="social_interactions_status_priority_score_idx",
+            ),
+            # Also serves user_id alone.
+            models.Index(
+                fields=["user", "received_at"], name="social_interactions_user_id_received_at_idx"
+            ),
         ]
         constraints = [
+            # The owner is part of the key.
             models.UniqueConstraint(
-                fields=["platform", "external_id"],
-                name="social_interactions_platform_external_id_key",
+                fields=["user", "platform", "external_id"],
+                name="social_interactions_user_platform_external_id_key",
             ),
         ]
 
@@ -185,7 +204,10 @@ class ResponseTemplate(models.Model):
             models.Index(fields=["is_active"], name="ix_response_templates_is_active"),
             models.Index(fields=["priority"], name="ix_response_templates_priority"),
             models.Index(fields=["trigger_type"], name="ix_response_templates_trigger_type"),
-            models.Index(fields=["user"], name="ix_response_templates_user_id"),
+            # Also serves user_id alone.
+            models.Index(
+                fields=["user", "is_active"], name="response_templates_user_id_is_active_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -225,8 +247,11 @@ class InteractionResponse(models.Model):
             models.Index(fields=["created_at"], name="ix_interaction_responses_created_at"),
             models.Index(fields=["interaction"], name="ix_interaction_responses_interaction_id"),
             models.Index(fields=["status"], name="ix_interaction_responses_status"),
-            models.Index(fields=["user"], name="ix_interaction_responses_user_id"),
             models.Index(fields=["template"], name="interaction_responses_template_id_idx"),
+            # Also serves user_id alone.
+            models.Index(
+                fields=["user", "sent_at"], name="interaction_responses_user_id_sent_at_idx"
+            ),
         ]
 
     def __str__(self) -> str:

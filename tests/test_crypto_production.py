@@ -6,6 +6,7 @@ fields still waiting. They use the real columns, ``pg_dump`` and ``manage.py rot
 exactly as an operator would.
 """
 
+import hashlib
 import json
 import os
 import subprocess
@@ -40,6 +41,18 @@ PLAINTEXTS = {
     ("users", "two_factor_secret", 1): "WWS2PEBWTYYRCLSVOXGRCAS44SYU5IRW",
 }
 
+
+# User 1's 2FA backup codes (sample_data.sql): hashed in place, the originals archived sealed.
+BACKUP_CODES = [
+    "7F33-BC28",
+    "65B9-01F4",
+    "7CA3-BC53",
+    "D3FA-CB25",
+    "047C-2E00",
+    "1DD4-9477",
+    "A964-0A85",
+    "F465-EDA1",
+]
 
 # The retired registration keys (sample_data.sql), archived encrypted.
 ARCHIVED_KEYS = [
@@ -102,10 +115,12 @@ def test_pg_dump_of_the_upgraded_database_holds_no_plaintext_secret(
     ).stdout
     assert "sunrisebakery" in dump  # the rows are there
     assert "RcdevO2glp2n9x8fkAoFzA" in dump  # the archive schema is dumped too
-    leaks = [secret for secret in [*PLAINTEXTS.values(), *ARCHIVED_KEYS] if secret in dump]
-    assert leaks == []
+    secrets = [*PLAINTEXTS.values(), *ARCHIVED_KEYS, *BACKUP_CODES]
+    assert [secret for secret in secrets if secret in dump] == []
     for (table, column, pk), plaintext in PLAINTEXTS.items():
         assert crypto.decrypt(stored(adopted_alias, table, column, pk)) == plaintext
+    hashed = json.loads(stored(adopted_alias, "users", "two_factor_backup_codes", 1))
+    assert hashed == [hashlib.sha256(code.encode()).hexdigest() for code in BACKUP_CODES]
 
 
 def test_rotate_keys_on_the_real_columns_leaves_nothing_under_the_old_kid(

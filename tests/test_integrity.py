@@ -130,7 +130,7 @@ PLANTED = {
     ),
     "P1d content": (
         ("reference_orphans", "notifications", "content_id"),
-        "SELECT EXISTS (SELECT FROM notifications WHERE content_id = 999)",
+        "SELECT EXISTS (SELECT FROM notifications WHERE content_id::text = '999')",
     ),
     "P1d goal": (
         ("reference_orphans", "notifications", "goal_id"),
@@ -281,7 +281,7 @@ KNOWLEDGE = (
 INJECTED = {
     "orphan behind a foreign key, triggers bypassed": (
         "SET session_replication_role = replica; "
-        "INSERT INTO notifications (user_id, title) VALUES (424242, 'orphan');",
+        "INSERT INTO notifications (user_id, title, message) VALUES (424242, 'orphan', '');",
         {("fk_orphans", "notifications", "user_id")},
     ),
     "orphans behind a NOT VALID foreign key": (

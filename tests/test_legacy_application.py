@@ -28,6 +28,8 @@ import pytest
 from django.conf import settings
 from psycopg.rows import dict_row
 
+from accounts import backup_codes
+
 UTC = datetime.UTC
 PRODUCTION_SQL = (settings.CONTRACT_DIR / "legacy" / "production_schema.sql").read_text()
 RETIRED_COLUMNS = {("users", "registration_key_id")}  # D1
@@ -201,8 +203,10 @@ def test_password_reset_update_and_lookup_by_token(app):
     assert app.select("users", "password_reset_token = %s", [token]) == []
 
 
-def test_two_factor_backup_codes_stay_json_text(app):
-    codes = json.dumps(["AAAA-1111", "BBBB-2222"])
+def test_two_factor_backup_codes_are_written_and_checked_as_the_platform_does(app):
+    # The platform stores SHA-256 hashes of the codes as JSON and checks a typed code
+    # against them (backend/auth/two_factor.py); the column is jsonb now.
+    codes = json.dumps([backup_codes.hash_code("AAAA-1111"), backup_codes.hash_code("BBBB-2222")])
     app.run(
         "UPDATE users SET two_factor_enabled = true, two_factor_secret = %s, "
         "two_factor_backup_codes = %s WHERE id = 2",
@@ -211,7 +215,16 @@ def test_two_factor_backup_codes_stay_json_text(app):
 
     user = app.one("SELECT two_factor_enabled, two_factor_backup_codes FROM users WHERE id = 2")
     assert user["two_factor_enabled"] is True
-    assert as_json(user["two_factor_backup_codes"]) == ["AAAA-1111", "BBBB-2222"]
+    stored = as_json(user["two_factor_backup_codes"])
+    assert backup_codes.matching_hash("bbbb 2222", stored) == stored[1]
+    assert backup_codes.matching_hash("CCCC-3333", stored) is None
+
+
+def test_the_sample_plaintext_backup_codes_now_work_with_the_platform(app):
+    user = app.one("SELECT two_factor_backup_codes FROM users WHERE id = 1")
+    stored = as_json(user["two_factor_backup_codes"])
+    assert "7F33-BC28" not in stored
+    assert backup_codes.matching_hash("7f33bc28", stored) == stored[0]
 
 
 def test_settings_for_a_new_user_take_production_defaults_and_json_updates(app):
@@ -294,7 +307,8 @@ def test_notifications_are_created_read_and_deleted(app):
         "platform": "instagram",
         "content_log_id": 1,
     }
-    assert row["content_id"] == 1  # a soft reference
+    # A soft reference kept as text: the platform's own column type is String.
+    assert row["content_id"] == "1"
 
     app.run("DELETE FROM notifications WHERE id = %s", [notification_id])
     assert app.select("notifications", "id = %s", [notification_id]) == []
@@ -574,7 +588,10 @@ def test_deleting_a_user_cascades_as_in_production(app):
         "VALUES (%s, 'twitter', 'bye', 'text')",
         [user_id],
     )
-    app.run("INSERT INTO notifications (user_id, title) VALUES (%s, 'Welcome')", [user_id])
+    app.run(
+        "INSERT INTO notifications (user_id, title, message) VALUES (%s, 'Welcome', 'Hello')",
+        [user_id],
+    )
     app.run(
         "INSERT INTO social_platform_connections (user_id, platform, platform_user_id, "
         "platform_username, access_token) VALUES (%s, 'twitter', '42', 'leaving', %s)",

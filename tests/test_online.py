@@ -6,7 +6,7 @@ import time
 import pytest
 from django.db import connections
 
-from database import archive, online, scratch
+from database import archive, conversions, online, scratch
 from database.scratch import scratch_database
 
 ROWS = 20_000
@@ -149,6 +149,25 @@ def test_an_invalid_index_left_by_an_interrupted_build_is_rebuilt(big_table):
     assert online.constraint_exists(connections[big_table], "items", "items_name_key")
 
 
+def test_a_dropped_unique_constraint_is_rebuilt_concurrently_in_reverse(big_table):
+    connection = connections[big_table]
+    add = online.AddUniqueConstraint("items", "items_name_key", ["name"])
+    drop = online.DropUniqueConstraint("items", "items_name_key", ["name"])
+    run(big_table, [add])
+
+    run(big_table, [drop])
+    run(big_table, [drop])  # a re-run after completion changes nothing
+
+    assert not online.constraint_exists(connection, "items", "items_name_key")
+    assert online.index_state(connection, "items_name_key") is None
+
+    run(big_table, [drop], backwards=True)
+    run(big_table, [drop], backwards=True)
+
+    assert online.constraint_exists(connection, "items", "items_name_key")
+    assert online.index_state(connection, "items_name_key") == "valid"
+
+
 def test_ddl_waits_for_a_busy_table_then_succeeds(big_table, monkeypatch):
     monkeypatch.setattr(online, "LOCK_TIMEOUT", "200ms")
     settings = connections[big_table].settings_dict
@@ -193,3 +212,37 @@ def test_archived_rows_restore_byte_for_byte(big_table):
     assert fetch(
         big_table, "SELECT count(*) FROM archive.manifest WHERE restored_at IS NOT NULL"
     ) == [(1,)]
+
+
+def test_a_type_change_converts_every_row_including_those_written_meanwhile(
+    big_table, monkeypatch
+):
+    run(big_table, [online.RunDDL(["ALTER TABLE items ADD COLUMN ref integer"])])
+    fetch(big_table, "UPDATE items SET ref = id * 10 WHERE mod(id, 3) = 0 RETURNING 1")
+    change = conversions.ChangeColumnType(
+        "items", "ref", "character varying", reverse_type="integer"
+    )
+    writes = []
+
+    def write_during_backfill(*args, **kwargs):
+        writes.append(
+            fetch(big_table, "INSERT INTO items (name, ref) VALUES ('late', 7) RETURNING id")
+        )
+        return backfill(*args, **kwargs)
+
+    backfill = conversions.backfill
+    monkeypatch.setattr(conversions, "backfill", write_during_backfill)
+    run(big_table, [change])
+    run(big_table, [change])  # a re-run after completion changes nothing
+
+    assert conversions.column_type(connections[big_table], "items", "ref") == "character varying"
+    assert fetch(big_table, "SELECT count(*) FROM items WHERE ref::integer <> id * 10") == [(1,)]
+    assert fetch(big_table, "SELECT ref FROM items WHERE name = 'late'") == [("7",)]
+    assert len(writes) == 1
+
+    run(big_table, [change], backwards=True)
+
+    assert conversions.column_type(connections[big_table], "items", "ref") == "integer"
+    assert fetch(big_table, "SELECT count(ref), sum(ref) FROM items") == [
+        (ROWS // 3 + 1, sum(n * 10 for n in range(3, ROWS + 1, 3)) + 7)
+    ]

@@ -65,7 +65,7 @@ def restore_registration_keys(apps, schema_editor):
         archive_table="users_registration_key_id",
         target_table="users",
         key="id",
-        column="registration_key_id",
+        columns=["registration_key_id"],
     )
 
 

@@ -1,0 +1,135 @@
+"""Notifications to the target (TARGET_SCHEMA.md §4, R-10): references and required values.
+
+- ``goal_id`` and ``workflow_id`` pointed at tables production never had: their values are
+  archived and cleared, and the emptied columns become bigint foreign keys to goals and
+  workflow_executions, ON DELETE SET NULL, indexed. Only catalog changes take the table lock.
+- ``content_id`` stays a soft reference, but as text: the platform stores post ids and UUID
+  strings in it. The integers are kept as their text, through a shadow column.
+- ``message`` and ``notification_type`` become NOT NULL, as the code declares them: the rows
+  where they are NULL are archived, then get '' and 'info' (the column's default).
+
+Non-atomic; every step resumes after an interruption. Backwards restores every archived
+value; a ``content_id`` that is not an integer any more is archived before it goes.
+"""
+
+import django.db.models.deletion
+from django.db import migrations, models
+
+from database.conversions import ArchiveAndFill, ChangeColumnType, RetypeDanglingColumns
+from database.online import AddForeignKey, CreateIndex, SetNotNull
+
+MIGRATION = "accounts.0011_notifications_references_and_required_values"
+INTEGER_TEXT = "CASE WHEN {value} ~ '^-?[0-9]{{1,9}}$' THEN {value}::integer END"
+
+
+class Migration(migrations.Migration):
+    atomic = False
+
+    dependencies = [
+        ("accounts", "0010_encrypt_secrets"),
+        ("goals", "0001_initial"),
+        ("workflows", "0001_initial"),
+    ]
+
+    operations = [
+        migrations.SeparateDatabaseAndState(
+            database_operations=[
+                RetypeDanglingColumns(
+                    "notifications",
+                    ["goal_id", "workflow_id"],
+                    type="bigint",
+                    previous_type="integer",
+                    archive_table="notifications_goal_id_workflow_id",
+                    migration=MIGRATION,
+                ),
+                AddForeignKey(
+                    "notifications", "notifications_goal_id_fkey", "goal_id", "goals", "SET NULL"
+                ),
+                AddForeignKey(
+                    "notifications",
+                    "notifications_workflow_id_fkey",
+                    "workflow_id",
+                    "workflow_executions",
+                    "SET NULL",
+                ),
+                CreateIndex("notifications", "notifications_goal_id_idx", ["goal_id"]),
+                CreateIndex("notifications", "notifications_workflow_id_idx", ["workflow_id"]),
+            ],
+            state_operations=[
+                migrations.RemoveField("notification", "goal_id"),
+                migrations.RemoveField("notification", "workflow_id"),
+                migrations.AddField(
+                    "notification",
+                    "goal",
+                    models.ForeignKey(
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="notifications",
+                        to="goals.goal",
+                    ),
+                ),
+                migrations.AddField(
+                    "notification",
+                    "workflow",
+                    models.ForeignKey(
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="notifications",
+                        to="workflows.workflowexecution",
+                    ),
+                ),
+                migrations.AddIndex(
+                    "notification",
+                    models.Index(fields=["goal"], name="notifications_goal_id_idx"),
+                ),
+                migrations.AddIndex(
+                    "notification",
+                    models.Index(fields=["workflow"], name="notifications_workflow_id_idx"),
+                ),
+            ],
+        ),
+        migrations.SeparateDatabaseAndState(
+            database_operations=[
+                ChangeColumnType(
+                    "notifications",
+                    "content_id",
+                    "character varying",
+                    reverse_type="integer",
+                    reverse_using=INTEGER_TEXT,
+                ),
+            ],
+            state_operations=[
+                migrations.AlterField("notification", "content_id", models.CharField(null=True)),
+            ],
+        ),
+        migrations.SeparateDatabaseAndState(
+            database_operations=[
+                ArchiveAndFill(
+                    "notifications",
+                    "message",
+                    "''",
+                    archive_table="notifications_message_null",
+                    migration=MIGRATION,
+                ),
+                SetNotNull("notifications", "message"),
+                ArchiveAndFill(
+                    "notifications",
+                    "notification_type",
+                    "'info'",
+                    archive_table="notifications_notification_type_null",
+                    migration=MIGRATION,
+                ),
+                SetNotNull("notifications", "notification_type"),
+            ],
+            state_operations=[
+                migrations.AlterField("notification", "message", models.TextField()),
+                migrations.AlterField(
+                    "notification",
+                    "notification_type",
+                    models.CharField(db_default="info", max_length=50),
+                ),
+            ],
+        ),
+    ]

@@ -1,0 +1,60 @@
+"""The composite indexes of Alembic 025 that production lacks (TARGET_SCHEMA.md §4).
+
+notifications gets (user_id, is_read) and (user_id, notification_type), which make
+ix_notifications_user_id a redundant prefix, so it goes. Its (created_at DESC) is not built:
+ix_notifications_created_at already serves that order (a B-tree is read in both directions).
+user_settings gets (brand_voice, industry_type). Concurrent builds and drops; backwards
+restores the legacy index by name.
+"""
+
+from django.db import migrations, models
+
+from database.online import CreateIndex, DropIndex
+
+
+def composite_index(model_name: str, table: str, name: str, fields: list[str], columns=None):
+    return migrations.SeparateDatabaseAndState(
+        database_operations=[CreateIndex(table, name, columns or fields)],
+        state_operations=[
+            migrations.AddIndex(model_name, models.Index(fields=fields, name=name)),
+        ],
+    )
+
+
+class Migration(migrations.Migration):
+    atomic = False
+
+    dependencies = [
+        ("accounts", "0014_hash_two_factor_backup_codes"),
+    ]
+
+    operations = [
+        composite_index(
+            "notification",
+            "notifications",
+            "notifications_user_id_is_read_idx",
+            ["user", "is_read"],
+            ["user_id", "is_read"],
+        ),
+        composite_index(
+            "notification",
+            "notifications",
+            "notifications_user_id_notification_type_idx",
+            ["user", "notification_type"],
+            ["user_id", "notification_type"],
+        ),
+        migrations.SeparateDatabaseAndState(
+            database_operations=[
+                DropIndex("notifications", "ix_notifications_user_id", ["user_id"])
+            ],
+            state_operations=[
+                migrations.RemoveIndex("notification", "ix_notifications_user_id"),
+            ],
+        ),
+        composite_index(
+            "usersettings",
+            "user_settings",
+            "user_settings_brand_voice_industry_type_idx",
+            ["brand_voice", "industry_type"],
+        ),
+    ]
