@@ -589,3 +589,46 @@ class SetForeignKeyRule(DatabaseOnlyOperation):
 
     def describe(self):
         return f"Set ON DELETE {self.rule} on {self.table}.{self.name}"
+
+
+class MoveSequencePastMax(DatabaseOnlyOperation):
+    """Move a serial column's sequence past the column's highest value; never backwards.
+
+    A sequence behind ``max(id)`` (production's content_logs, P2) makes the next insert that
+    takes the default fail with a duplicate key. The table is locked in SHARE mode (writes
+    wait, reads go on) for two index lookups, so no insert slips between the comparison and
+    the move. Backwards leaves the sequence where it is: moving it back would only bring the
+    collisions back.
+    """
+
+    reversible = True
+
+    def __init__(self, table: str, column: str = "id"):
+        self.table, self.column = table, column
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        table = sql.Identifier("public", self.table)
+        run_ddl(
+            schema_editor,
+            sql.SQL(
+                "DO $$ DECLARE sequence regclass := pg_get_serial_sequence({name}, {column}); "
+                "highest bigint; upcoming bigint; BEGIN "
+                "LOCK TABLE {table} IN SHARE MODE; "
+                "SELECT max({ident}) INTO highest FROM {table}; "
+                "EXECUTE format('SELECT CASE WHEN is_called THEN last_value + 1 "
+                "ELSE last_value END FROM %s', sequence) INTO upcoming; "
+                "IF highest >= upcoming THEN PERFORM setval(sequence, highest); END IF; "
+                "END $$"
+            ).format(
+                name=sql.Literal(f"public.{self.table}"),
+                column=sql.Literal(self.column),
+                table=table,
+                ident=sql.Identifier(self.column),
+            ),
+        )
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        pass
+
+    def describe(self):
+        return f"Move the sequence of {self.table}.{self.column} past its highest value"

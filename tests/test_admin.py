@@ -584,8 +584,8 @@ def test_integrity_report_runs_from_the_admin(admin_db):
     html = report.content.decode()
     assert report.status_code == 200
     assert 'id="integrity-summary"' in html
-    # The sample's planted defects are findings, e.g. the sequence behind max(id) (P2).
-    assert "content_logs_id_seq" in html
+    # The sample's planted defects are findings, e.g. the orphans of social_responses (P1).
+    assert "social_responses" in html
 
 
 def test_admin_index_links_the_inspection_pages(admin_db):

@@ -199,8 +199,10 @@ def test_adopted_sample_data_reports_exactly_its_planted_defects(
 
     found = keys(run_checks(alias_of(adopted_db)).findings)
 
-    # The ones no forward migration archives are always there.
-    assert {"P1a", "P1b", "P1c", "P1d content", "P2", "P3a", "P3b", "P4a", "P5"} <= set(present)
+    # The ones no forward migration archives or repairs are always there.
+    assert {"P1a", "P1b", "P1c", "P1d content", "P3a", "P3b", "P4a", "P5"} <= set(present)
+    # Repaired by database.0003 (the sequence) and archived by accounts.0011 (the goal id).
+    assert not {"P2", "P1d goal"} & set(present)
     assert found - fresh_findings == set(present.values())
 
 
@@ -496,11 +498,11 @@ def test_markdown_report_has_every_section(adopted_db):
 def test_only_and_skip_select_checks(adopted_db, alias_of):
     alias = alias_of(adopted_db)
 
-    only = run_checks(alias, only=["sequences_behind", "required_values"])
+    only = run_checks(alias, only=["required_values", "unique_values"])
     skipped = run_checks(alias, skip=["reference_orphans"])
 
-    assert {f.check for f in only.findings} == {"sequences_behind", "required_values"}
-    assert only.checks == ["sequences_behind", "required_values"]
+    assert {f.check for f in only.findings} == {"required_values", "unique_values"}
+    assert only.checks == ["required_values", "unique_values"]
     assert "reference_orphans" not in {f.check for f in skipped.findings}
 
 
@@ -509,14 +511,14 @@ def test_a_table_locked_past_the_timeout_is_reported_not_checked(adopted_db, ali
     with adopted_db.connect() as locker:
         locker.execute("LOCK TABLE social_responses IN ACCESS EXCLUSIVE MODE")
 
-        report = run_checks(alias, only=["reference_orphans", "sequences_behind"], timeout=0.3)
+        report = run_checks(alias, only=["reference_orphans", "required_values"], timeout=0.3)
 
     not_checked = [f for f in report.findings if f.message.startswith("Not checked")]
     assert {f.table for f in not_checked} == {"social_responses"}
     assert all("did not finish within 0.3s" in f.message for f in not_checked)
     # The other tables were still checked.
     assert ("reference_orphans", "notifications", "content_id") in keys(report.findings)
-    assert ("sequences_behind", "content_logs", "id") in keys(report.findings)
+    assert ("required_values", "users", "created_at") in keys(report.findings)
 
 
 def test_checks_write_nothing_even_on_a_database_that_refuses_writes(production_db):

@@ -317,25 +317,16 @@ def test_notifications_are_created_read_and_deleted(app):
 # -------------------------------------------------------------------------------- content
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=psycopg.errors.UniqueViolation,
-    reason="P2 (sample_data.sql): content_logs_id_seq stands at 4 while max(id) = 6, and no "
-    "migration moves it, so the old app's next two content_logs inserts collide with ids 5 "
-    "and 6, exactly as they would on production today. check_integrity reports it "
-    "(sequences_behind) with the remedy. Remove this mark once a migration (or the "
-    "deployment runbook, before traffic) moves the sequence past max(id).",
-)
 def test_the_old_apps_first_content_log_insert_gets_a_fresh_id(app):
-    app.run(
+    # P2: production's sequence stood at 4 while max(id) = 6; the upgrade moved it past.
+    row = app.one(
         "INSERT INTO content_logs (user_id, platform, content, content_type, status) "
         "VALUES (1, 'twitter', 'First post after the upgrade', 'text', 'draft') RETURNING id"
     )
+    assert row["id"] == 7
 
 
 def test_content_logs_are_logged_scheduled_and_updated(app):
-    # The operator's remedy for P2 first (see the xfail above); the rest is the old app.
-    app.run("SELECT setval('content_logs_id_seq', (SELECT max(id) FROM content_logs))")
     scheduled_for = datetime.datetime(2025, 9, 4, 15, 0, tzinfo=UTC)
 
     log_id = app.one(
@@ -582,7 +573,6 @@ def test_legacy_social_responses_still_take_rows(app):
 def test_deleting_a_user_cascades_as_in_production(app):
     """In production, deleting a user removes the rows of the ON DELETE CASCADE tables."""
     user_id = app.new_user("leaving")
-    app.run("SELECT setval('content_logs_id_seq', (SELECT max(id) FROM content_logs))")  # P2
     app.run(
         "INSERT INTO content_logs (user_id, platform, content, content_type) "
         "VALUES (%s, 'twitter', 'bye', 'text')",

@@ -1,0 +1,34 @@
+"""Move every legacy serial sequence past its column's highest id (sample_data P2).
+
+Production's content_logs_id_seq hands out ids that rows already hold, so the platform's
+next inserts there fail with duplicate keys. Each legacy table with a serial key is checked
+under a brief SHARE lock and its sequence moved only where it is behind; nothing else
+changes. Backwards leaves the sequences where they are.
+"""
+
+from django.db import migrations
+
+from database.online import MoveSequencePastMax
+
+SERIAL_TABLES = [
+    "admin_users",
+    "company_knowledge",
+    "content",
+    "content_logs",
+    "inbox_settings",
+    "knowledge_base_entries",
+    "memories",
+    "notifications",
+    "social_platform_connections",
+    "social_responses",
+    "user_settings",
+    "users",
+]
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("database", "0002_new_tables_delete_rules_in_the_database"),
+    ]
+
+    operations = [MoveSequencePastMax(table) for table in SERIAL_TABLES]
