@@ -356,7 +356,6 @@ class RetypeDanglingColumns(DatabaseOnlyOperation):
         )
 
     def archive_and_clear(self, schema_editor, archive_table: str) -> None:
-        connection = schema_editor.connection
         where = self.condition("IS NOT NULL", " OR ")
         clear = sql.SQL("UPDATE {} SET {} WHERE {}").format(
             sql.Identifier(self.table),
@@ -365,24 +364,9 @@ class RetypeDanglingColumns(DatabaseOnlyOperation):
             ),
             where,
         )
-        if schema_editor.collect_sql:
-            schema_editor.collected_sql.append(
-                f"-- archive id, {', '.join(self.columns)} of the rows where "
-                f"{where.as_string(connection.connection)} into archive.{archive_table}, then:"
-            )
-            schema_editor.collected_sql.append(f"{clear.as_string(connection.connection)};")
-            return
-        with transaction.atomic(using=connection.alias):
-            archive.archive_rows(
-                connection,
-                source_table=self.table,
-                archive_table=archive_table,
-                columns=["id", *self.columns],
-                migration=self.migration,
-                where=where.as_string(connection.connection),
-            )
-            with connection.cursor() as cursor:
-                cursor.execute(clear)
+        archive_then_update(
+            schema_editor, self.table, self.columns, where, clear, archive_table, self.migration
+        )
 
     def describe(self):
         return (
@@ -405,30 +389,20 @@ class ArchiveAndFill(DatabaseOnlyOperation):
         self.archive_table, self.migration = archive_table, migration
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        connection = schema_editor.connection
-        fill = sql.SQL("UPDATE {table} SET {column} = {value} WHERE {column} IS NULL").format(
-            table=sql.Identifier(self.table),
-            column=sql.Identifier(self.column),
-            value=sql.SQL(self.value),
+        column = sql.Identifier(self.column)
+        where = sql.SQL("{} IS NULL").format(column)
+        fill = sql.SQL("UPDATE {} SET {} = {} WHERE {}").format(
+            sql.Identifier(self.table), column, sql.SQL(self.value), where
         )
-        if schema_editor.collect_sql:
-            schema_editor.collected_sql.append(
-                f"-- archive id, {self.column} of the rows where {self.column} IS NULL into "
-                f"archive.{self.archive_table}, then:"
-            )
-            schema_editor.collected_sql.append(f"{fill.as_string(connection.connection)};")
-            return
-        with transaction.atomic(using=connection.alias):
-            archive.archive_rows(
-                connection,
-                source_table=self.table,
-                archive_table=self.archive_table,
-                columns=["id", self.column],
-                migration=self.migration,
-                where=f"{self.column} IS NULL",
-            )
-            with connection.cursor() as cursor:
-                cursor.execute(fill)
+        archive_then_update(
+            schema_editor,
+            self.table,
+            [self.column],
+            where,
+            fill,
+            self.archive_table,
+            self.migration,
+        )
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         connection = schema_editor.connection
@@ -447,3 +421,39 @@ class ArchiveAndFill(DatabaseOnlyOperation):
 
     def describe(self):
         return f"Archive the rows where {self.table}.{self.column} IS NULL, then fill them"
+
+
+def archive_then_update(
+    schema_editor,
+    table: str,
+    columns: list[str],
+    where: sql.Composable,
+    update: sql.Composable,
+    archive_table: str,
+    migration: str,
+) -> None:
+    """Archive ``id`` and ``columns`` of the rows matching ``where``, then run ``update``.
+
+    One transaction, so a value written by a concurrent session is either archived and
+    updated, or neither; only row locks are taken.
+    """
+    connection = schema_editor.connection
+    condition = where.as_string(connection.connection)
+    if schema_editor.collect_sql:
+        schema_editor.collected_sql.append(
+            f"-- archive id, {', '.join(columns)} of the rows where {condition} into "
+            f"archive.{archive_table}, then:"
+        )
+        schema_editor.collected_sql.append(f"{update.as_string(connection.connection)};")
+        return
+    with transaction.atomic(using=connection.alias):
+        archive.archive_rows(
+            connection,
+            source_table=table,
+            archive_table=archive_table,
+            columns=["id", *columns],
+            migration=migration,
+            where=condition,
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(update)

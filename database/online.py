@@ -115,6 +115,13 @@ def ensure_index(schema_editor, name: str, create: sql.Composable) -> None:
     run_ddl(schema_editor, create, concurrently=True)
 
 
+def drop_constraint(schema_editor, table: str, name: str) -> None:
+    statement = sql.SQL("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}").format(
+        sql.Identifier(table), sql.Identifier(name)
+    )
+    run_ddl(schema_editor, statement)
+
+
 def drop_index(schema_editor, name: str) -> None:
     statement = sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(sql.Identifier(name))
     run_ddl(schema_editor, statement, concurrently=True)
@@ -339,25 +346,24 @@ class AddUniqueConstraint(DatabaseOnlyOperation):
             )
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        run_ddl(
-            schema_editor,
-            sql.SQL("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}").format(
-                sql.Identifier(self.table), sql.Identifier(self.name)
-            ),
-        )
+        drop_constraint(schema_editor, self.table, self.name)
 
     def describe(self):
         return f"Add unique constraint {self.name} online"
 
 
-class DropUniqueConstraint(AddUniqueConstraint):
-    """Drop a unique constraint (and its index); reverse rebuilds it concurrently."""
+class Undo:
+    """Mixed into an operation: its backwards becomes forwards, and its forwards backwards."""
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         super().database_backwards(app_label, schema_editor, from_state, to_state)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+
+class DropUniqueConstraint(Undo, AddUniqueConstraint):
+    """Drop a unique constraint (and its index); reverse rebuilds it concurrently."""
 
     def describe(self):
         return f"Drop unique constraint {self.name}"
@@ -396,10 +402,7 @@ class SetNotNull(DatabaseOnlyOperation):
             schema_editor,
             sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET NOT NULL").format(table, column),
         )
-        run_ddl(
-            schema_editor,
-            sql.SQL("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}").format(table, check),
-        )
+        drop_constraint(schema_editor, self.table, self.check_name)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         run_ddl(
@@ -434,17 +437,35 @@ class CreateIndex(DatabaseOnlyOperation):
         return f"Create index {self.name} concurrently"
 
 
-class DropIndex(CreateIndex):
+class DropIndex(Undo, CreateIndex):
     """``DROP INDEX CONCURRENTLY``; reverse rebuilds it concurrently."""
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        super().database_backwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        super().database_forwards(app_label, schema_editor, from_state, to_state)
 
     def describe(self):
         return f"Drop index {self.name} concurrently"
+
+
+def add_index(
+    model_name: str, table: str, name: str, fields: list[str], columns: list[str] | None = None
+) -> Operation:
+    """An index built concurrently, and the same index in the migration state.
+
+    ``columns`` are the database columns where they differ from the model ``fields`` (a
+    foreign key ``user`` is the column ``user_id``).
+    """
+    return migrations.SeparateDatabaseAndState(
+        database_operations=[CreateIndex(table, name, columns or fields)],
+        state_operations=[
+            migrations.AddIndex(model_name, models.Index(fields=fields, name=name)),
+        ],
+    )
+
+
+def remove_index(model_name: str, table: str, name: str, columns: list[str]) -> Operation:
+    """An index dropped concurrently (rebuilt when reversed), and gone from the state."""
+    return migrations.SeparateDatabaseAndState(
+        database_operations=[DropIndex(table, name, columns)],
+        state_operations=[migrations.RemoveIndex(model_name, name)],
+    )
 
 
 def add_public_id(model_name: str, table: str) -> list[Operation]:
@@ -533,12 +554,7 @@ class AddForeignKey(DatabaseOnlyOperation):
         )
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        run_ddl(
-            schema_editor,
-            sql.SQL("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}").format(
-                sql.Identifier(self.table), sql.Identifier(self.name)
-            ),
-        )
+        drop_constraint(schema_editor, self.table, self.name)
 
     def describe(self):
         return f"Add foreign key {self.name} NOT VALID, then validate it"

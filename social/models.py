@@ -189,6 +189,7 @@ class ResponseTemplate(models.Model):
     is_active = models.BooleanField(null=True, db_default=True)
     priority = models.IntegerField(null=True, db_default=50)
     usage_count = models.IntegerField(null=True, db_default=0)
+    # The code no longer maps it; kept as it is, since only registration keys retire (D1).
     avg_satisfaction = models.FloatField(null=True, db_default=0.0)
     created_at = models.DateTimeField(null=True, db_default=Now())
     updated_at = models.DateTimeField(null=True)

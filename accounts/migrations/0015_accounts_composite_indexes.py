@@ -7,18 +7,9 @@ user_settings gets (brand_voice, industry_type). Concurrent builds and drops; ba
 restores the legacy index by name.
 """
 
-from django.db import migrations, models
+from django.db import migrations
 
-from database.online import CreateIndex, DropIndex
-
-
-def composite_index(model_name: str, table: str, name: str, fields: list[str], columns=None):
-    return migrations.SeparateDatabaseAndState(
-        database_operations=[CreateIndex(table, name, columns or fields)],
-        state_operations=[
-            migrations.AddIndex(model_name, models.Index(fields=fields, name=name)),
-        ],
-    )
+from database.online import add_index, remove_index
 
 
 class Migration(migrations.Migration):
@@ -29,29 +20,22 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        composite_index(
+        add_index(
             "notification",
             "notifications",
             "notifications_user_id_is_read_idx",
             ["user", "is_read"],
             ["user_id", "is_read"],
         ),
-        composite_index(
+        add_index(
             "notification",
             "notifications",
             "notifications_user_id_notification_type_idx",
             ["user", "notification_type"],
             ["user_id", "notification_type"],
         ),
-        migrations.SeparateDatabaseAndState(
-            database_operations=[
-                DropIndex("notifications", "ix_notifications_user_id", ["user_id"])
-            ],
-            state_operations=[
-                migrations.RemoveIndex("notification", "ix_notifications_user_id"),
-            ],
-        ),
-        composite_index(
+        remove_index("notification", "notifications", "ix_notifications_user_id", ["user_id"]),
+        add_index(
             "usersettings",
             "user_settings",
             "user_settings_brand_voice_industry_type_idx",

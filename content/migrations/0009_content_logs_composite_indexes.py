@@ -5,9 +5,9 @@ they lead with are then redundant and dropped. Concurrent builds and drops; reve
 restores the legacy indexes by name.
 """
 
-from django.db import migrations, models
+from django.db import migrations
 
-from database.online import CreateIndex, DropIndex
+from database.online import add_index, remove_index
 
 
 class Migration(migrations.Migration):
@@ -18,50 +18,20 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.SeparateDatabaseAndState(
-            database_operations=[
-                CreateIndex(
-                    "content_logs", "content_logs_platform_status_idx", ["platform", "status"]
-                )
-            ],
-            state_operations=[
-                migrations.AddIndex(
-                    "contentlog",
-                    models.Index(
-                        fields=["platform", "status"], name="content_logs_platform_status_idx"
-                    ),
-                ),
-            ],
+        add_index(
+            "contentlog",
+            "content_logs",
+            "content_logs_platform_status_idx",
+            ["platform", "status"],
         ),
-        migrations.SeparateDatabaseAndState(
-            database_operations=[
-                CreateIndex(
-                    "content_logs",
-                    "content_logs_user_id_created_at_idx",
-                    ["user_id", "created_at"],
-                )
-            ],
-            state_operations=[
-                migrations.AddIndex(
-                    "contentlog",
-                    models.Index(
-                        fields=["user", "created_at"], name="content_logs_user_id_created_at_idx"
-                    ),
-                ),
-            ],
+        add_index(
+            "contentlog",
+            "content_logs",
+            "content_logs_user_id_created_at_idx",
+            ["user", "created_at"],
+            ["user_id", "created_at"],
         ),
-        # A prefix of content_logs_platform_status_idx.
-        migrations.SeparateDatabaseAndState(
-            database_operations=[
-                DropIndex("content_logs", "ix_content_logs_platform", ["platform"])
-            ],
-            state_operations=[migrations.RemoveIndex("contentlog", "ix_content_logs_platform")],
-        ),
-        # A prefix of content_logs_user_id_created_at_idx.
-        migrations.SeparateDatabaseAndState(
-            database_operations=[
-                DropIndex("content_logs", "ix_content_logs_user_id", ["user_id"])
-            ],
-            state_operations=[migrations.RemoveIndex("contentlog", "ix_content_logs_user_id")],
-        ),
+        # Prefixes of the two above.
+        remove_index("contentlog", "content_logs", "ix_content_logs_platform", ["platform"]),
+        remove_index("contentlog", "content_logs", "ix_content_logs_user_id", ["user_id"]),
     ]

@@ -2,8 +2,8 @@
 
 Production's content_logs_id_seq hands out ids that rows already hold, so the platform's
 next inserts there fail with duplicate keys. Each legacy table with a serial key is checked
-under a brief SHARE lock and its sequence moved only where it is behind; nothing else
-changes. Backwards leaves the sequences where they are.
+under a brief SHARE lock (writes wait for two index lookups) and its sequence moved only
+where it is behind; nothing else changes. Backwards leaves the sequences where they are.
 """
 
 from django.db import migrations
@@ -27,6 +27,9 @@ SERIAL_TABLES = [
 
 
 class Migration(migrations.Migration):
+    # One short transaction a table: no lock waits for the other tables.
+    atomic = False
+
     dependencies = [
         ("database", "0002_new_tables_delete_rules_in_the_database"),
     ]

@@ -5,9 +5,9 @@ indexes they lead with are then redundant and dropped. Concurrent builds and dro
 reversing restores the legacy indexes by name.
 """
 
-from django.db import migrations, models
+from django.db import migrations
 
-from database.online import CreateIndex, DropIndex
+from database.online import add_index, remove_index
 
 
 class Migration(migrations.Migration):
@@ -18,57 +18,27 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.SeparateDatabaseAndState(
-            database_operations=[
-                CreateIndex(
-                    "company_knowledge",
-                    "company_knowledge_user_id_topic_idx",
-                    ["user_id", "topic"],
-                )
-            ],
-            state_operations=[
-                migrations.AddIndex(
-                    "companyknowledge",
-                    models.Index(
-                        fields=["user", "topic"], name="company_knowledge_user_id_topic_idx"
-                    ),
-                ),
-            ],
+        add_index(
+            "companyknowledge",
+            "company_knowledge",
+            "company_knowledge_user_id_topic_idx",
+            ["user", "topic"],
+            ["user_id", "topic"],
         ),
-        migrations.SeparateDatabaseAndState(
-            database_operations=[
-                CreateIndex(
-                    "company_knowledge",
-                    "company_knowledge_usage_count_last_used_at_idx",
-                    ["usage_count", "last_used_at"],
-                )
-            ],
-            state_operations=[
-                migrations.AddIndex(
-                    "companyknowledge",
-                    models.Index(
-                        fields=["usage_count", "last_used_at"],
-                        name="company_knowledge_usage_count_last_used_at_idx",
-                    ),
-                ),
-            ],
+        add_index(
+            "companyknowledge",
+            "company_knowledge",
+            "company_knowledge_usage_count_last_used_at_idx",
+            ["usage_count", "last_used_at"],
         ),
-        # A prefix of company_knowledge_user_id_topic_idx.
-        migrations.SeparateDatabaseAndState(
-            database_operations=[
-                DropIndex("company_knowledge", "ix_company_knowledge_user_id", ["user_id"])
-            ],
-            state_operations=[
-                migrations.RemoveIndex("companyknowledge", "ix_company_knowledge_user_id")
-            ],
+        # Prefixes of the two above.
+        remove_index(
+            "companyknowledge", "company_knowledge", "ix_company_knowledge_user_id", ["user_id"]
         ),
-        # A prefix of company_knowledge_usage_count_last_used_at_idx.
-        migrations.SeparateDatabaseAndState(
-            database_operations=[
-                DropIndex("company_knowledge", "ix_company_knowledge_usage_count", ["usage_count"])
-            ],
-            state_operations=[
-                migrations.RemoveIndex("companyknowledge", "ix_company_knowledge_usage_count")
-            ],
+        remove_index(
+            "companyknowledge",
+            "company_knowledge",
+            "ix_company_knowledge_usage_count",
+            ["usage_count"],
         ),
     ]

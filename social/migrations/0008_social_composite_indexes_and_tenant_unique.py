@@ -11,7 +11,12 @@ with the new constraint still in place, and a re-run once they are resolved comp
 
 from django.db import migrations, models
 
-from database.online import AddUniqueConstraint, CreateIndex, DropIndex, DropUniqueConstraint
+from database.online import (
+    AddUniqueConstraint,
+    DropUniqueConstraint,
+    add_index,
+    remove_index,
+)
 
 
 class Migration(migrations.Migration):
@@ -23,110 +28,43 @@ class Migration(migrations.Migration):
 
     operations = [
         # social_platform_connections
-        migrations.SeparateDatabaseAndState(
-            database_operations=[
-                CreateIndex(
-                    "social_platform_connections",
-                    "social_platform_connections_is_active_idx",
-                    ["is_active"],
-                )
-            ],
-            state_operations=[
-                migrations.AddIndex(
-                    "socialplatformconnection",
-                    models.Index(
-                        fields=["is_active"], name="social_platform_connections_is_active_idx"
-                    ),
-                ),
-            ],
+        add_index(
+            "socialplatformconnection",
+            "social_platform_connections",
+            "social_platform_connections_is_active_idx",
+            ["is_active"],
         ),
-        migrations.SeparateDatabaseAndState(
-            database_operations=[
-                CreateIndex(
-                    "social_platform_connections",
-                    "social_platform_connections_platform_platform_user_id_idx",
-                    ["platform", "platform_user_id"],
-                )
-            ],
-            state_operations=[
-                migrations.AddIndex(
-                    "socialplatformconnection",
-                    models.Index(
-                        fields=["platform", "platform_user_id"],
-                        name="social_platform_connections_platform_platform_user_id_idx",
-                    ),
-                ),
-            ],
+        add_index(
+            "socialplatformconnection",
+            "social_platform_connections",
+            "social_platform_connections_platform_platform_user_id_idx",
+            ["platform", "platform_user_id"],
         ),
-        # A prefix of social_platform_connections_platform_platform_user_id_idx.
-        migrations.SeparateDatabaseAndState(
-            database_operations=[
-                DropIndex(
-                    "social_platform_connections",
-                    "ix_social_platform_connections_platform",
-                    ["platform"],
-                )
-            ],
-            state_operations=[
-                migrations.RemoveIndex(
-                    "socialplatformconnection", "ix_social_platform_connections_platform"
-                )
-            ],
+        remove_index(
+            "socialplatformconnection",
+            "social_platform_connections",
+            "ix_social_platform_connections_platform",
+            ["platform"],
         ),
         # social_interactions
-        migrations.SeparateDatabaseAndState(
-            database_operations=[
-                CreateIndex(
-                    "social_interactions",
-                    "social_interactions_platform_interaction_type_idx",
-                    ["platform", "interaction_type"],
-                )
-            ],
-            state_operations=[
-                migrations.AddIndex(
-                    "socialinteraction",
-                    models.Index(
-                        fields=["platform", "interaction_type"],
-                        name="social_interactions_platform_interaction_type_idx",
-                    ),
-                ),
-            ],
+        add_index(
+            "socialinteraction",
+            "social_interactions",
+            "social_interactions_platform_interaction_type_idx",
+            ["platform", "interaction_type"],
         ),
-        migrations.SeparateDatabaseAndState(
-            database_operations=[
-                CreateIndex(
-                    "social_interactions",
-                    "social_interactions_status_priority_score_idx",
-                    ["status", "priority_score"],
-                )
-            ],
-            state_operations=[
-                migrations.AddIndex(
-                    "socialinteraction",
-                    models.Index(
-                        fields=["status", "priority_score"],
-                        name="social_interactions_status_priority_score_idx",
-                    ),
-                ),
-            ],
+        add_index(
+            "socialinteraction",
+            "social_interactions",
+            "social_interactions_status_priority_score_idx",
+            ["status", "priority_score"],
         ),
-        migrations.SeparateDatabaseAndState(
-            database_operations=[
-                CreateIndex(
-                    "social_interactions",
-                    "social_interactions_user_id_received_at_idx",
-                    ["user_id", "received_at"],
-                )
-            ],
-            state_operations=[
-                migrations.AddIndex(
-                    "socialinteraction",
-                    models.Index(
-                        fields=["user", "received_at"],
-                        name="social_interactions_user_id_received_at_idx",
-                    ),
-                ),
-            ],
+        add_index(
+            "socialinteraction",
+            "social_interactions",
+            "social_interactions_user_id_received_at_idx",
+            ["user", "received_at"],
+            ["user_id", "received_at"],
         ),
         # Looser than the constraint it replaces, so the existing rows already satisfy it.
         migrations.SeparateDatabaseAndState(
@@ -161,78 +99,42 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        # A prefix of social_interactions_status_priority_score_idx.
-        migrations.SeparateDatabaseAndState(
-            database_operations=[
-                DropIndex("social_interactions", "ix_social_interactions_status", ["status"])
-            ],
-            state_operations=[
-                migrations.RemoveIndex("socialinteraction", "ix_social_interactions_status")
-            ],
+        # Prefixes of (status, priority_score) and of (user_id, received_at).
+        remove_index(
+            "socialinteraction", "social_interactions", "ix_social_interactions_status", ["status"]
         ),
-        # A prefix of social_interactions_user_id_received_at_idx and of the new constraint.
-        migrations.SeparateDatabaseAndState(
-            database_operations=[
-                DropIndex("social_interactions", "ix_social_interactions_user_id", ["user_id"])
-            ],
-            state_operations=[
-                migrations.RemoveIndex("socialinteraction", "ix_social_interactions_user_id")
-            ],
+        remove_index(
+            "socialinteraction",
+            "social_interactions",
+            "ix_social_interactions_user_id",
+            ["user_id"],
         ),
         # interaction_responses
-        migrations.SeparateDatabaseAndState(
-            database_operations=[
-                CreateIndex(
-                    "interaction_responses",
-                    "interaction_responses_user_id_sent_at_idx",
-                    ["user_id", "sent_at"],
-                )
-            ],
-            state_operations=[
-                migrations.AddIndex(
-                    "interactionresponse",
-                    models.Index(
-                        fields=["user", "sent_at"],
-                        name="interaction_responses_user_id_sent_at_idx",
-                    ),
-                ),
-            ],
+        add_index(
+            "interactionresponse",
+            "interaction_responses",
+            "interaction_responses_user_id_sent_at_idx",
+            ["user", "sent_at"],
+            ["user_id", "sent_at"],
         ),
-        # A prefix of interaction_responses_user_id_sent_at_idx.
-        migrations.SeparateDatabaseAndState(
-            database_operations=[
-                DropIndex("interaction_responses", "ix_interaction_responses_user_id", ["user_id"])
-            ],
-            state_operations=[
-                migrations.RemoveIndex("interactionresponse", "ix_interaction_responses_user_id")
-            ],
+        remove_index(
+            "interactionresponse",
+            "interaction_responses",
+            "ix_interaction_responses_user_id",
+            ["user_id"],
         ),
         # response_templates
-        migrations.SeparateDatabaseAndState(
-            database_operations=[
-                CreateIndex(
-                    "response_templates",
-                    "response_templates_user_id_is_active_idx",
-                    ["user_id", "is_active"],
-                )
-            ],
-            state_operations=[
-                migrations.AddIndex(
-                    "responsetemplate",
-                    models.Index(
-                        fields=["user", "is_active"],
-                        name="response_templates_user_id_is_active_idx",
-                    ),
-                ),
-            ],
+        add_index(
+            "responsetemplate",
+            "response_templates",
+            "response_templates_user_id_is_active_idx",
+            ["user", "is_active"],
+            ["user_id", "is_active"],
         ),
-        # A prefix of response_templates_user_id_is_active_idx.
-        migrations.SeparateDatabaseAndState(
-            database_operations=[
-                DropIndex("response_templates", "ix_response_templates_user_id", ["user_id"])
-            ],
-            state_operations=[
-                migrations.RemoveIndex("responsetemplate", "ix_response_templates_user_id")
-            ],
+        remove_index(
+            "responsetemplate",
+            "response_templates",
+            "ix_response_templates_user_id",
+            ["user_id"],
         ),
     ]
