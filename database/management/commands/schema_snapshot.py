@@ -4,52 +4,36 @@ import contextlib
 import io
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import connections
 
 from database.baseline import catalog_of
-from database.catalog import Catalog, diff_catalogs
+from database.catalog import Catalog
 from database.integrity import schema
+from database.management.snapshot import SnapshotCommand
 from database.scratch import scratch_database
 
 
-class Command(BaseCommand):
+class Command(SnapshotCommand):
+    label = "schema"
+    snapshot_path = schema.SNAPSHOT_PATH
     help = (
         "Apply every migration to a scratch database and write the catalog of its public "
         f"schema to {schema.SNAPSHOT_PATH.name} (with --check, only compare)."
     )
 
-    def add_arguments(self, parser):
-        parser.add_argument(
-            "--check",
-            action="store_true",
-            help="Exit 1 if the checked-in snapshot differs from a fresh build; write nothing.",
-        )
-
-    def handle(self, *args, check: bool, **options):
+    def build(self) -> tuple[Catalog, Catalog]:
         built, expected = build()
-        if not check:
-            if expected is not None and expected != schema.load_snapshot():
-                # Tables of optional extensions (pgvector's, D2) were skipped on this server.
-                raise CommandError(
-                    "This server lacks types the snapshot's optional tables need; build the "
-                    "snapshot on a server that offers their extensions (the embedded one does)."
-                )
-            schema.write_snapshot(built)
-            self.stdout.write(
-                self.style.SUCCESS(
-                    f"Wrote {len(built['tables'])} tables to {schema.SNAPSHOT_PATH}."
-                )
-            )
-            return
-        differences = diff_catalogs(expected or {"tables": {}, "enums": {}}, built)
-        for difference in differences:
-            self.stderr.write(f"  - {difference}")
-        if differences:
+        return built, expected or {"tables": {}, "enums": {}}
+
+    def write(self, built: Catalog, expected: Catalog) -> None:
+        if schema.SNAPSHOT_PATH.exists() and expected != schema.load_snapshot():
+            # Tables of optional extensions (pgvector's, D2) were skipped on this server.
             raise CommandError(
-                "The schema snapshot is out of date: run 'python manage.py schema_snapshot'."
+                "This server lacks types the snapshot's optional tables need; build the "
+                "snapshot on a server that offers their extensions (the embedded one does)."
             )
-        self.stdout.write(self.style.SUCCESS("The schema snapshot matches a fresh build."))
+        schema.write_snapshot(built)
 
 
 def build() -> tuple[Catalog, Catalog | None]:
