@@ -134,7 +134,11 @@ def archive_rows(
 
 
 def _rewrite_secrets(connection, relation, column: str, transform, manifest_id=None) -> None:
-    """Apply ``transform`` to every non-NULL value of ``column`` (small tables: row by row)."""
+    """Apply ``transform`` to every non-NULL value of ``column`` (small tables: row by row).
+
+    Only the rows whose value it changes are written: a restore into a live table unseals
+    the restored values and leaves the others alone.
+    """
     condition = sql.SQL("{} IS NOT NULL").format(sql.Identifier(column))
     if manifest_id is not None:
         condition += sql.SQL(" AND _manifest_id = {}").format(sql.Literal(manifest_id))
@@ -145,7 +149,8 @@ def _rewrite_secrets(connection, relation, column: str, transform, manifest_id=N
         relation, sql.Identifier(column)
     )
     for ctid, value in _execute(connection, select):
-        _execute(connection, update, [transform(value), ctid])
+        if (changed := transform(value)) != value:
+            _execute(connection, update, [changed, ctid])
 
 
 def _unseal(value: str) -> str:
