@@ -8,8 +8,6 @@ writes and checks them (``backend/auth/two_factor.py``), so both sides accept th
 import hashlib
 import hmac
 
-from database.hashing import is_token_hash
-
 
 def canonical(code: str) -> str:
     """What a user typed, in the form that was hashed: spaces and dashes out, ``XXXX-XXXX``."""
@@ -19,11 +17,6 @@ def canonical(code: str) -> str:
 
 def hash_code(code: str) -> str:
     return hashlib.sha256(canonical(code).encode("utf-8")).hexdigest()
-
-
-def hashed_codes(codes: list[str]) -> list[str]:
-    """The stored list for ``codes``; entries already hashed are kept as they are."""
-    return [code if is_token_hash(code) else hash_code(code) for code in codes]
 
 
 def matching_hash(code: str, stored: list[str] | None) -> str | None:
