@@ -28,7 +28,6 @@ class UserAdmin(PlatformAdmin):
         ("tier", IndexedValuesFilter),
     )
     search_fields = ("id", "public_id", "email", "username", "stripe_customer_id")
-    readonly_fields = ("public_id",)
 
     def has_delete_permission(self, request, obj=None):
         # Deleting a platform user cascades into millions of rows and the platform's own
@@ -41,7 +40,6 @@ class AdminUserAdmin(PlatformAdmin):
     list_display = ("id", "username", "email", "role", "is_active", "last_login")
     list_filter = ("is_active", "role")
     search_fields = ("id", "public_id", "username", "email")
-    readonly_fields = ("public_id",)
 
 
 @admin.register(models.UserSettings)
@@ -66,7 +64,6 @@ class NotificationAdmin(PlatformAdmin):
     list_select_related = ("user",)
     list_filter = ("is_read", "is_dismissed")
     search_fields = ("id", "public_id", "user")
-    readonly_fields = ("public_id",)
 
 
 @admin.register(models.UserCredential)
@@ -83,7 +80,6 @@ class UserCredentialAdmin(PlatformAdmin):
     list_select_related = ("user",)
     list_filter = ("is_active", ("platform", IndexedValuesFilter))
     search_fields = ("id", "public_id", "user")
-    readonly_fields = ("public_id",)
 
 
 @admin.register(models.PlatformConfig)

@@ -21,7 +21,6 @@ class ContentLogAdmin(PlatformAdmin):
     list_select_related = ("user",)
     list_filter = (("platform", IndexedValuesFilter), ("status", IndexedValuesFilter))
     search_fields = ("id", "public_id", "user", "external_post_id")
-    readonly_fields = ("public_id",)
 
 
 @admin.register(models.Content)
@@ -29,7 +28,6 @@ class ContentAdmin(PlatformAdmin):
     list_display = ("id", "title", "user", "platform", "status", "created_at")
     list_select_related = ("user",)
     search_fields = ("id", "public_id", "user")
-    readonly_fields = ("public_id",)
 
 
 @admin.register(models.ContentDraft)
@@ -37,7 +35,6 @@ class ContentDraftAdmin(PlatformAdmin):
     list_display = ("id", "organization", "connection", "status", "created_at", "verified_at")
     list_select_related = ("organization", "connection")
     search_fields = ("id", "public_id", "organization", "content_hash")
-    readonly_fields = ("public_id",)
 
 
 @admin.register(models.ContentSchedule)
@@ -46,7 +43,6 @@ class ContentScheduleAdmin(PlatformAdmin):
     list_select_related = ("organization", "connection")
     list_filter = (("status", IndexedValuesFilter),)
     search_fields = ("id", "public_id", "organization")
-    readonly_fields = ("public_id",)
 
 
 @admin.register(models.ContentItem)
@@ -70,7 +66,6 @@ class ContentItemAdmin(PlatformAdmin):
         "requires_approval",
     )
     search_fields = ("id", "public_id", "user", "platform_post_id", "content_hash")
-    readonly_fields = ("public_id",)
 
 
 @admin.register(models.ContentPerformanceSnapshot)
@@ -93,4 +88,3 @@ class ContentTemplateAdmin(PlatformAdmin):
     list_select_related = ("user", "category")
     list_filter = ("is_active", "is_public", ("platform", IndexedValuesFilter))
     search_fields = ("id", "public_id", "user")
-    readonly_fields = ("public_id",)

@@ -317,6 +317,11 @@ class PlatformAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
+        if "public_id" not in readonly and any(
+            field.name == "public_id" for field in self.model._meta.concrete_fields
+        ):
+            # Database-generated and never editable, but an operator needs to see it.
+            readonly.insert(0, "public_id")
         if obj is not None:
             # The same callables on every call: Django matches readonly fields by identity.
             readonly += self.masked_secrets

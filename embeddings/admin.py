@@ -62,4 +62,4 @@ class MemoryEmbeddingAdmin(OptionalTableAdmin):
     list_select_related = ("user",)
     list_filter = (("memory_type", IndexedValuesFilter),)
     search_fields = ("id", "public_id", "user", "memory_type")
-    readonly_fields = ("public_id", "embedding_size")
+    readonly_fields = ("embedding_size",)

@@ -11,7 +11,6 @@ class GoalAdmin(PlatformAdmin):
     list_display = ("id", "title", "user", "goal_type", "status", "platform", "target_date")
     list_select_related = ("user",)
     search_fields = ("id", "public_id", "user")
-    readonly_fields = ("public_id",)
 
 
 @admin.register(models.GoalProgress)
@@ -27,7 +26,6 @@ class MilestoneAdmin(PlatformAdmin):
     list_select_related = ("goal",)
     list_filter = ("achieved",)
     search_fields = ("id", "public_id", "goal")
-    readonly_fields = ("public_id",)
 
 
 @admin.register(models.Metric)

@@ -19,7 +19,6 @@ class OrganizationAdmin(PlatformAdmin):
     )
     list_select_related = ("owner",)
     search_fields = ("id", "public_id", "slug", "owner")
-    readonly_fields = ("public_id",)
 
 
 @admin.register(models.Team)
@@ -28,7 +27,6 @@ class TeamAdmin(PlatformAdmin):
     list_select_related = ("organization", "created_by")
     list_filter = ("is_default",)
     search_fields = ("id", "public_id", "organization")
-    readonly_fields = ("public_id",)
 
 
 @admin.register(models.Role)
@@ -73,4 +71,3 @@ class OrganizationInvitationAdmin(PlatformAdmin):
     list_display = ("id", "email", "organization", "team", "role", "status", "expires_at")
     list_select_related = ("organization", "team")
     search_fields = ("id", "public_id", "organization")
-    readonly_fields = ("public_id",)

@@ -12,7 +12,6 @@ class CompanyKnowledgeAdmin(PlatformAdmin):
     list_select_related = ("user",)
     list_filter = ("is_active", ("topic", IndexedValuesFilter))
     search_fields = ("id", "public_id", "user", "topic")
-    readonly_fields = ("public_id",)
 
 
 @admin.register(models.Memory)
@@ -20,7 +19,6 @@ class MemoryAdmin(PlatformAdmin):
     list_display = ("id", "user", "memory_type", "relevance_score", "access_count", "created_at")
     list_select_related = ("user",)
     search_fields = ("id", "public_id", "user", "vector_id")
-    readonly_fields = ("public_id",)
 
 
 @admin.register(models.KnowledgeBaseEntry)
@@ -37,11 +35,9 @@ class KnowledgeBaseEntryAdmin(ReadOnlyAdmin):
 class ResearchDataAdmin(PlatformAdmin):
     list_display = ("id", "title", "platform_source", "relevance_score", "created_at")
     search_fields = ("id", "public_id")
-    readonly_fields = ("public_id",)
 
 
 @admin.register(models.MemoryContent)
 class MemoryContentAdmin(PlatformAdmin):
     list_display = ("id", "content_type", "source", "platform", "performance_tier", "created_at")
     search_fields = ("id", "public_id")
-    readonly_fields = ("public_id",)

@@ -20,7 +20,6 @@ class SocialPlatformConnectionAdmin(PlatformAdmin):
     list_select_related = ("user",)
     list_filter = ("is_active", "is_verified", ("platform", IndexedValuesFilter))
     search_fields = ("id", "public_id", "user", "platform_user_id")
-    readonly_fields = ("public_id",)
 
 
 @admin.register(models.SocialInteraction)
@@ -95,7 +94,6 @@ class SocialConnectionAdmin(PlatformAdmin):
     list_select_related = ("organization",)
     list_filter = ("is_active", "verified_for_posting", "webhook_subscribed")
     search_fields = ("id", "public_id", "organization")
-    readonly_fields = ("public_id",)
 
 
 @admin.register(models.SocialAudit)
@@ -119,7 +117,6 @@ class SocialPostAdmin(PlatformAdmin):
     list_select_related = ("user", "connection")
     list_filter = (("platform", IndexedValuesFilter), ("status", IndexedValuesFilter))
     search_fields = ("id", "public_id", "user", "platform_post_id", "campaign_id")
-    readonly_fields = ("public_id",)
 
 
 @admin.register(models.PlatformMetricsSnapshot)
@@ -135,4 +132,3 @@ class SocialPostTemplateAdmin(PlatformAdmin):
     list_select_related = ("user",)
     list_filter = ("is_active", ("platform", IndexedValuesFilter))
     search_fields = ("id", "public_id", "user")
-    readonly_fields = ("public_id",)

@@ -19,4 +19,3 @@ class WorkflowExecutionAdmin(PlatformAdmin):
     )
     list_select_related = ("user",)
     search_fields = ("id", "public_id", "user")
-    readonly_fields = ("public_id",)
