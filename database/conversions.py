@@ -101,6 +101,7 @@ class ChangeColumnType(DatabaseOnlyOperation):
         self.before_conversion(schema_editor, app_label)
         table, shadow = sql.Identifier(self.table), sql.Identifier(self.shadow)
         column, function = sql.Identifier(self.column), sql.Identifier(self.sync_function)
+        quoted = column.as_string(connection.connection)
         run_ddl(
             schema_editor,
             sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
@@ -116,7 +117,7 @@ class ChangeColumnType(DatabaseOnlyOperation):
             ).format(
                 function=function,
                 shadow=shadow,
-                expression=self.converted(f"NEW.{column.as_string(connection.connection)}"),
+                expression=self.converted(f"NEW.{quoted}"),
             ),
         )
         run_ddl(
@@ -126,8 +127,8 @@ class ChangeColumnType(DatabaseOnlyOperation):
                 "FOR EACH ROW EXECUTE FUNCTION public.{function}()"
             ).format(function=function, table=table),
         )
-        expression = self.converted(self.column).as_string(connection.connection)
-        only = f"{self.column} IS NOT NULL"
+        expression = self.converted(quoted).as_string(connection.connection)
+        only = f"{quoted} IS NOT NULL"
         if collecting:
             schema_editor.collected_sql.append(
                 f"-- in batches of primary keys, one transaction each, resumable:\n"
