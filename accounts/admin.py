@@ -117,7 +117,6 @@ class UserManagementAdmin(PlatformAdmin):
     list_display = (
         "id",
         "user",
-        "api_key_prefix",
         "subscription_tier",
         "is_suspended",
         "is_verified",

@@ -131,7 +131,7 @@ class SystemSettingFactory(DjangoModelFactory):
 
 
 class ApiKeyRevocationFactory(DjangoModelFactory):
-    api_key_hash = sha256_sequence("api-key")
+    api_key = factory.Sequence(lambda n: f"sk-test-{n}")
     user = factory.SubFactory(UserFactory)
     revoked_by = factory.SubFactory(AdminUserFactory)
 

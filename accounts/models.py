@@ -16,7 +16,8 @@ from database.fields import (
     EncryptedCharField,
     EncryptedJSONField,
     EncryptedTextField,
-    TokenHashField,
+    NaiveUTCDateTimeField,
+    TextUUIDPrimaryKey,
 )
 
 LEGACY = "Legacy table adopted from production (created before Django owned the schema)."
@@ -114,18 +115,18 @@ class AdminUser(models.Model):
     # Was the PostgreSQL enum adminrole; a checked varchar since R-7.
     role = models.CharField(max_length=20, choices=Role, db_default=Role.ADMIN)
     is_active = models.BooleanField(db_default=True)
-    created_at = models.DateTimeField(db_default=Now())
-    last_login = models.DateTimeField(null=True)
+    created_at = NaiveUTCDateTimeField(db_default=Now())
+    last_login = NaiveUTCDateTimeField(null=True)
     # Stable external id for APIs and links, added online (TARGET_SCHEMA.md §4).
     public_id = models.UUIDField(db_default=RandomUUID(), editable=False)
     full_name = models.CharField(null=True)
     is_superuser = models.BooleanField(db_default=False)
     failed_login_attempts = models.IntegerField(db_default=0)
-    locked_until = models.DateTimeField(null=True)
-    password_changed_at = models.DateTimeField(null=True, db_default=Now())
+    locked_until = NaiveUTCDateTimeField(null=True)
+    password_changed_at = NaiveUTCDateTimeField(null=True, db_default=Now())
     two_factor_enabled = models.BooleanField(db_default=False)
     two_factor_secret = EncryptedCharField(null=True)
-    updated_at = models.DateTimeField(null=True, auto_now=True, db_default=Now())
+    updated_at = NaiveUTCDateTimeField(null=True, auto_now=True, db_default=Now())
     # Informational: deleting an admin keeps the admins it created or updated.
     created_by = models.ForeignKey(
         "self",
@@ -325,13 +326,13 @@ class UserCredential(models.Model):
     encrypted_credentials = EncryptedTextField()
     credential_type = models.CharField(choices=CredentialType)
     is_active = models.BooleanField(db_default=True)
-    last_verified = models.DateTimeField(null=True)
+    last_verified = NaiveUTCDateTimeField(null=True)
     verification_error = models.TextField(null=True)
     scopes = models.JSONField(null=True)
-    expires_at = models.DateTimeField(null=True)
-    created_at = models.DateTimeField(db_default=Now())
-    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
-    last_used = models.DateTimeField(null=True)
+    expires_at = NaiveUTCDateTimeField(null=True)
+    created_at = NaiveUTCDateTimeField(db_default=Now())
+    updated_at = NaiveUTCDateTimeField(auto_now=True, db_default=Now())
+    last_used = NaiveUTCDateTimeField(null=True)
 
     class Meta:
         db_table = "user_credentials"
@@ -369,8 +370,8 @@ class PlatformConfig(models.Model):
     rate_limits = models.JSONField(null=True)
     setup_instructions = models.TextField(null=True)
     help_url = models.CharField(null=True)
-    created_at = models.DateTimeField(db_default=Now())
-    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
+    created_at = NaiveUTCDateTimeField(db_default=Now())
+    updated_at = NaiveUTCDateTimeField(auto_now=True, db_default=Now())
 
     class Meta:
         db_table = "platform_configs"
@@ -415,23 +416,25 @@ class RefreshTokenBlacklist(models.Model):
 
 
 class AdminSession(models.Model):
+    id = TextUUIDPrimaryKey()
     admin_user = models.ForeignKey(
         AdminUser, models.CASCADE, db_index=False, related_name="sessions"
     )
-    session_token = TokenHashField()
-    refresh_token = TokenHashField()
+    # Raw tokens: the platform looks sessions up by them (D18).
+    session_token = models.CharField()
+    refresh_token = models.CharField()
     ip_address = models.CharField(null=True)
     user_agent = models.TextField(null=True)
     location = models.CharField(null=True)
-    created_at = models.DateTimeField(db_default=Now())
-    last_activity = models.DateTimeField(auto_now=True, db_default=Now())
-    expires_at = models.DateTimeField()
+    created_at = NaiveUTCDateTimeField(db_default=Now())
+    last_activity = NaiveUTCDateTimeField(auto_now=True, db_default=Now())
+    expires_at = NaiveUTCDateTimeField()
     is_active = models.BooleanField(db_default=True)
-    logout_at = models.DateTimeField(null=True)
+    logout_at = NaiveUTCDateTimeField(null=True)
 
     class Meta:
         db_table = "admin_sessions"
-        db_table_comment = "Sessions of the admin console; tokens are stored as hashes."
+        db_table_comment = "Sessions of the admin console."
         indexes = [
             models.Index(fields=["admin_user"], name="admin_sessions_admin_user_id_idx"),
         ]
@@ -449,13 +452,15 @@ class AdminSession(models.Model):
 
 
 class UserManagement(models.Model):
+    id = TextUUIDPrimaryKey()
     # One-to-one: PostgreSQL names the unique constraint user_management_user_id_key.
     user = models.OneToOneField(User, models.CASCADE, related_name="management")
-    api_key_hash = TokenHashField(null=True)
-    api_key_prefix = models.CharField(max_length=16, null=True)
-    api_secret_hash = TokenHashField(null=True)
-    api_key_created_at = models.DateTimeField(null=True)
-    api_key_last_used = models.DateTimeField(null=True)
+    # Raw values: the platform looks users up by their API key (D18); hashing them needs the
+    # platform to change first.
+    api_key = models.CharField(null=True)
+    api_secret = models.CharField(null=True)
+    api_key_created_at = NaiveUTCDateTimeField(null=True)
+    api_key_last_used = NaiveUTCDateTimeField(null=True)
     api_key_usage_count = models.IntegerField(db_default=0)
     monthly_request_limit = models.IntegerField(db_default=1000)
     monthly_requests_used = models.IntegerField(db_default=0)
@@ -463,13 +468,13 @@ class UserManagement(models.Model):
     daily_requests_used = models.IntegerField(db_default=0)
     is_suspended = models.BooleanField(db_default=False)
     suspension_reason = models.TextField(null=True)
-    suspended_at = models.DateTimeField(null=True)
-    suspension_expires = models.DateTimeField(null=True)
+    suspended_at = NaiveUTCDateTimeField(null=True)
+    suspension_expires = NaiveUTCDateTimeField(null=True)
     is_verified = models.BooleanField(db_default=False)
     verification_notes = models.TextField(null=True)
-    verified_at = models.DateTimeField(null=True)
+    verified_at = NaiveUTCDateTimeField(null=True)
     subscription_tier = models.CharField(db_default="free")
-    subscription_expires = models.DateTimeField(null=True)
+    subscription_expires = NaiveUTCDateTimeField(null=True)
     billing_customer_id = models.CharField(null=True)
     # SET NULL: an optional reference; deleting an admin must not delete the users it
     # managed.
@@ -480,8 +485,8 @@ class UserManagement(models.Model):
         null=True,
         related_name="managed_users",
     )
-    created_at = models.DateTimeField(db_default=Now())
-    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
+    created_at = NaiveUTCDateTimeField(db_default=Now())
+    updated_at = NaiveUTCDateTimeField(auto_now=True, db_default=Now())
 
     class Meta:
         db_table = "user_management"
@@ -491,9 +496,7 @@ class UserManagement(models.Model):
             models.Index(fields=["managed_by"], name="user_management_managed_by_id_idx"),
         ]
         constraints = [
-            models.UniqueConstraint(
-                fields=["api_key_hash"], name="user_management_api_key_hash_key"
-            ),
+            models.UniqueConstraint(fields=["api_key"], name="user_management_api_key_key"),
         ]
 
     def __str__(self) -> str:
@@ -501,6 +504,7 @@ class UserManagement(models.Model):
 
 
 class AdminAuditLog(models.Model):
+    id = TextUUIDPrimaryKey()
     # PROTECT: the audit trail must survive; admins are deactivated, not deleted.
     admin_user = models.ForeignKey(
         AdminUser, models.PROTECT, db_index=False, related_name="audit_logs"
@@ -517,7 +521,7 @@ class AdminAuditLog(models.Model):
     success = models.BooleanField(db_default=True)
     error_message = models.TextField(null=True)
     execution_time_ms = models.IntegerField(null=True)
-    created_at = models.DateTimeField(db_default=Now())
+    created_at = NaiveUTCDateTimeField(db_default=Now())
 
     class Meta:
         db_table = "admin_audit_logs"
@@ -535,6 +539,7 @@ class AdminAuditLog(models.Model):
 
 
 class SystemSetting(models.Model):
+    id = TextUUIDPrimaryKey()
     key = models.CharField()
     value = models.JSONField(null=True)
     description = models.TextField(null=True)
@@ -543,8 +548,8 @@ class SystemSetting(models.Model):
     is_readonly = models.BooleanField(db_default=False)
     validation_rules = models.JSONField(null=True)
     default_value = models.JSONField(null=True)
-    created_at = models.DateTimeField(db_default=Now())
-    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
+    created_at = NaiveUTCDateTimeField(db_default=Now())
+    updated_at = NaiveUTCDateTimeField(auto_now=True, db_default=Now())
     # SET NULL: informational; the setting outlives the admin who wrote it.
     created_by = models.ForeignKey(
         AdminUser,
@@ -580,11 +585,12 @@ class SystemSetting(models.Model):
 
 
 class ApiKeyRevocation(models.Model):
-    api_key_hash = TokenHashField()
+    id = TextUUIDPrimaryKey()
+    api_key = models.CharField()  # the revoked key as the platform compares it (D18)
     user = models.ForeignKey(
         User, models.CASCADE, db_index=False, related_name="api_key_revocations"
     )
-    revoked_at = models.DateTimeField(db_default=Now())
+    revoked_at = NaiveUTCDateTimeField(db_default=Now())
     # PROTECT: an audit record; admins are deactivated, not deleted.
     revoked_by = models.ForeignKey(
         AdminUser,
@@ -595,13 +601,13 @@ class ApiKeyRevocation(models.Model):
     )
     reason = models.CharField(null=True)
     notes = models.TextField(null=True)
-    expires_at = models.DateTimeField(null=True)
+    expires_at = NaiveUTCDateTimeField(null=True)
 
     class Meta:
         db_table = "api_key_revocations"
-        db_table_comment = "Revoked API keys (as hashes), kept until the revocation expires."
+        db_table_comment = "Revoked API keys, kept until the revocation expires."
         indexes = [
-            models.Index(fields=["api_key_hash"], name="api_key_revocations_api_key_hash_idx"),
+            models.Index(fields=["api_key"], name="api_key_revocations_api_key_idx"),
             models.Index(fields=["user"], name="api_key_revocations_user_id_idx"),
             models.Index(fields=["revoked_by"], name="api_key_revocations_revoked_by_idx"),
         ]
@@ -619,7 +625,7 @@ class AuditOutcome(models.TextChoices):
 class AuditLog(models.Model):
     Outcome = AuditOutcome
 
-    timestamp = models.DateTimeField(db_default=Now())
+    timestamp = NaiveUTCDateTimeField(db_default=Now())
     event_type = models.CharField(max_length=100)
     # The actor as text, with no foreign key: a user, an admin or the system.
     user_id = models.CharField(max_length=100, null=True)

@@ -34,7 +34,7 @@ class ContentAdmin(PlatformAdmin):
 class ContentDraftAdmin(PlatformAdmin):
     list_display = ("id", "organization", "connection", "status", "created_at", "verified_at")
     list_select_related = ("organization", "connection")
-    search_fields = ("id", "public_id", "organization", "content_hash")
+    search_fields = ("id", "organization", "content_hash")
 
 
 @admin.register(models.ContentSchedule)
@@ -42,7 +42,7 @@ class ContentScheduleAdmin(PlatformAdmin):
     list_display = ("id", "organization", "connection", "status", "scheduled_for", "published_at")
     list_select_related = ("organization", "connection")
     list_filter = (("status", IndexedValuesFilter),)
-    search_fields = ("id", "public_id", "organization")
+    search_fields = ("id", "organization")
 
 
 @admin.register(models.ContentItem)
@@ -65,7 +65,7 @@ class ContentItemAdmin(PlatformAdmin):
         "ai_generated",
         "requires_approval",
     )
-    search_fields = ("id", "public_id", "user", "platform_post_id", "content_hash")
+    search_fields = ("id", "user", "platform_post_id", "content_hash")
 
 
 @admin.register(models.ContentPerformanceSnapshot)
@@ -87,4 +87,4 @@ class ContentTemplateAdmin(PlatformAdmin):
     list_display = ("id", "name", "user", "platform", "category", "is_active", "is_public")
     list_select_related = ("user", "category")
     list_filter = ("is_active", "is_public", ("platform", IndexedValuesFilter))
-    search_fields = ("id", "public_id", "user")
+    search_fields = ("id", "user")

@@ -13,7 +13,12 @@ from django.db.models import Q
 from django.db.models.functions import Now
 
 from accounts.models import LEGACY
-from database.fields import LegacyJSONField, NaiveUTCDateTimeField
+from database.fields import (
+    LegacyJSONField,
+    NaiveUTCDateTimeField,
+    TextUUIDPrimaryKey,
+    UUIDPrimaryKey,
+)
 
 
 class ContentLog(models.Model):
@@ -164,9 +169,9 @@ class PerformanceTier(models.TextChoices):
 
 
 class ContentDraft(models.Model):
+    id = UUIDPrimaryKey()
     Status = DraftStatus
 
-    public_id = models.UUIDField(db_default=RandomUUID(), editable=False)
     organization = models.ForeignKey(
         "organizations.Organization", models.CASCADE, db_index=False, related_name="drafts"
     )
@@ -193,7 +198,6 @@ class ContentDraft(models.Model):
             models.Index(fields=["content_hash"], name="content_drafts_content_hash_idx"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["public_id"], name="content_drafts_public_id_key"),
             models.CheckConstraint(
                 condition=Q(status__in=DraftStatus.values), name="content_drafts_status_valid"
             ),
@@ -204,9 +208,9 @@ class ContentDraft(models.Model):
 
 
 class ContentSchedule(models.Model):
+    id = UUIDPrimaryKey()
     Status = ScheduleStatus
 
-    public_id = models.UUIDField(db_default=RandomUUID(), editable=False)
     organization = models.ForeignKey(
         "organizations.Organization", models.CASCADE, db_index=False, related_name="schedules"
     )
@@ -241,7 +245,6 @@ class ContentSchedule(models.Model):
             models.Index(fields=["status"], name="content_schedules_status_idx"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["public_id"], name="content_schedules_public_id_key"),
             # Per tenant, not global as in the code.
             models.UniqueConstraint(
                 fields=["organization", "idempotency_key"],
@@ -258,12 +261,12 @@ class ContentSchedule(models.Model):
 
 
 class ContentItem(models.Model):
+    id = TextUUIDPrimaryKey()
     ContentType = ContentItemType
     ContentFormat = ContentItemFormat
     Status = ContentItemStatus
     PerformanceTier = PerformanceTier
 
-    public_id = models.UUIDField(db_default=RandomUUID(), editable=False)
     user = models.ForeignKey(
         "accounts.User", models.CASCADE, db_index=False, related_name="content_items"
     )
@@ -365,7 +368,6 @@ class ContentItem(models.Model):
             models.Index(fields=["ab_test_id", "ab_test_group"], name="idx_content_ab_test"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["public_id"], name="content_items_public_id_key"),
             models.CheckConstraint(
                 condition=Q(content_type__in=ContentItemType.values),
                 name="content_items_content_type_valid",
@@ -457,7 +459,7 @@ class ContentCategory(models.Model):
 
 
 class ContentTemplate(models.Model):
-    public_id = models.UUIDField(db_default=RandomUUID(), editable=False)
+    id = TextUUIDPrimaryKey()
     user = models.ForeignKey(
         "accounts.User", models.CASCADE, db_index=False, related_name="content_templates"
     )
@@ -488,9 +490,7 @@ class ContentTemplate(models.Model):
             models.Index(fields=["platform"], name="content_templates_platform_idx"),
             models.Index(fields=["category"], name="content_templates_category_id_idx"),
         ]
-        constraints = [
-            models.UniqueConstraint(fields=["public_id"], name="content_templates_public_id_key"),
-        ]
+        constraints = []
 
     def __str__(self) -> str:
         return self.name

@@ -45,7 +45,8 @@ FILTER_CHOICES_LIMIT = 50
 # migrations give them their encrypted or hash field types: tokens, secrets, passwords and
 # credentials, the hashes that replace API keys and invitation tokens, 2FA backup codes.
 SECRET_NAME = re.compile(
-    r"(^|_)(password|secret|token|credentials?)$|(^|_)(token|key|secret)_hash$|backup_codes$"
+    r"(^|_)(password|secret|token|credentials?|api_key)$|(^|_)(token|key|secret)_hash$"
+    r"|backup_codes$"
 )
 # Secrets whose names say nothing: (table, column) -> kind.
 SECRET_COLUMNS = {

@@ -96,17 +96,44 @@ def text_uuid_db_default() -> Cast:
     return Cast(RandomUUID(), output_field=models.TextField())
 
 
-class TextUUIDPrimaryKey(models.CharField):
-    """A ``character varying`` primary key holding a UUID as text (QUIRKS.md §1).
+class TextPrimaryKey(models.CharField):
+    """A ``character varying`` primary key whose values the platform assigns (D15).
+
+    Spelled ``character varying`` rather than Django's ``varchar`` so that PostgreSQL's
+    schema editor adds no ``varchar_pattern_ops`` twin of the primary key: nobody searches
+    keys by prefix, and every write would pay for the second index.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("primary_key", True)
+        super().__init__(*args, **kwargs)
+
+    def db_type(self, connection):
+        return "character varying"
+
+
+class TextUUIDPrimaryKey(TextPrimaryKey):
+    """A ``character varying`` primary key holding a UUID as text (QUIRKS.md §1, D15).
 
     New rows get their id from Python, so the ORM knows it without a round trip; rows
     inserted by other writers get it from the column's ``gen_random_uuid()::text`` default.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("primary_key", True)
         kwargs.setdefault("default", new_text_uuid)
         kwargs.setdefault("db_default", text_uuid_db_default())
+        kwargs.setdefault("editable", False)
+        super().__init__(*args, **kwargs)
+
+
+class UUIDPrimaryKey(models.UUIDField):
+    """A ``uuid`` primary key, for the tables whose platform model gives them ``uuid4()``
+    keys (D15). Python assigns the id; other writers get ``gen_random_uuid()``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("primary_key", True)
+        kwargs.setdefault("default", uuid.uuid4)
+        kwargs.setdefault("db_default", RandomUUID())
         kwargs.setdefault("editable", False)
         super().__init__(*args, **kwargs)
 

@@ -11,6 +11,7 @@ from goals import models
 
 
 class GoalFactory(DjangoModelFactory):
+    id = factory.Sequence(lambda n: f"goal_{n}")  # the platform assigns goal ids itself
     user = factory.SubFactory(UserFactory)
     title = factory.Sequence(lambda n: f"Goal {n}")
     goal_type = "follower_growth"

@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
 
+from database.fields import TextPrimaryKey
+
 
 class GoalStatus(models.TextChoices):
     ACTIVE = "active", "Active"
@@ -25,6 +27,7 @@ class ProgressSource(models.TextChoices):
 
 
 class Goal(models.Model):
+    id = TextPrimaryKey()  # assigned by the platform
     Status = GoalStatus
 
     public_id = models.UUIDField(db_default=RandomUUID(), editable=False)

@@ -18,7 +18,7 @@ class OrganizationAdmin(PlatformAdmin):
         "created_at",
     )
     list_select_related = ("owner",)
-    search_fields = ("id", "public_id", "slug", "owner")
+    search_fields = ("id", "slug", "owner")
 
 
 @admin.register(models.Team)
@@ -26,7 +26,7 @@ class TeamAdmin(PlatformAdmin):
     list_display = ("id", "name", "organization", "default_role", "is_default", "created_by")
     list_select_related = ("organization", "created_by")
     list_filter = ("is_default",)
-    search_fields = ("id", "public_id", "organization")
+    search_fields = ("id", "organization")
 
 
 @admin.register(models.Role)
@@ -70,4 +70,4 @@ class UserOrganizationRoleAdmin(PlatformAdmin):
 class OrganizationInvitationAdmin(PlatformAdmin):
     list_display = ("id", "email", "organization", "team", "role", "status", "expires_at")
     list_select_related = ("organization", "team")
-    search_fields = ("id", "public_id", "organization")
+    search_fields = ("id", "organization")

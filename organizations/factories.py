@@ -1,7 +1,6 @@
 """factory-boy factories for every organizations model (tests and local data only)."""
 
 import datetime
-import hashlib
 
 import factory
 from django.utils import timezone
@@ -77,7 +76,7 @@ class UserOrganizationRoleFactory(DjangoModelFactory):
 class OrganizationInvitationFactory(DjangoModelFactory):
     organization = factory.SubFactory(OrganizationFactory)
     email = factory.Sequence(lambda n: f"invitee{n}@example.com")
-    token_hash = factory.Sequence(lambda n: hashlib.sha256(f"invite-{n}".encode()).hexdigest())
+    token = factory.Sequence(lambda n: f"invite-{n}")
     expires_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=7))
 
     class Meta:

@@ -8,12 +8,11 @@ classes nested in the model, and is exposed on its model as a nested name
 (``Organization.PlanType``) for callers.
 """
 
-from django.contrib.postgres.functions import RandomUUID
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
 
-from database.fields import TokenHashField
+from database.fields import TextUUIDPrimaryKey
 
 DEFAULT_FEATURES = ["basic_posting", "scheduling", "analytics"]
 
@@ -45,10 +44,10 @@ class InvitationStatus(models.TextChoices):
 
 
 class Organization(models.Model):
+    id = TextUUIDPrimaryKey()
     PlanType = PlanType
     SubscriptionStatus = SubscriptionStatus
 
-    public_id = models.UUIDField(db_default=RandomUUID(), editable=False)
     name = models.CharField()
     slug = models.CharField()
     description = models.TextField(null=True)
@@ -76,7 +75,6 @@ class Organization(models.Model):
             models.Index(fields=["owner"], name="organizations_owner_id_idx"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["public_id"], name="organizations_public_id_key"),
             models.UniqueConstraint(fields=["slug"], name="organizations_slug_key"),
             models.CheckConstraint(
                 condition=Q(plan_type__in=PlanType.values), name="organizations_plan_type_valid"
@@ -92,7 +90,7 @@ class Organization(models.Model):
 
 
 class Team(models.Model):
-    public_id = models.UUIDField(db_default=RandomUUID(), editable=False)
+    id = TextUUIDPrimaryKey()
     organization = models.ForeignKey(
         Organization, models.CASCADE, db_index=False, related_name="teams"
     )
@@ -120,7 +118,6 @@ class Team(models.Model):
             models.Index(fields=["created_by"], name="teams_created_by_id_idx"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["public_id"], name="teams_public_id_key"),
             models.UniqueConstraint(fields=["organization", "name"], name="uq_org_team_name"),
         ]
 
@@ -129,6 +126,7 @@ class Team(models.Model):
 
 
 class Role(models.Model):
+    id = TextUUIDPrimaryKey()
     name = models.CharField()
     display_name = models.CharField()
     description = models.TextField(null=True)
@@ -153,6 +151,7 @@ class Role(models.Model):
 
 
 class Permission(models.Model):
+    id = TextUUIDPrimaryKey()
     name = models.CharField()
     display_name = models.CharField()
     description = models.TextField(null=True)
@@ -226,6 +225,7 @@ class UserTeam(models.Model):
 
 
 class UserOrganizationRole(models.Model):
+    id = TextUUIDPrimaryKey()
     user = models.ForeignKey(
         "accounts.User", models.CASCADE, db_index=False, related_name="organization_roles"
     )
@@ -267,9 +267,9 @@ class UserOrganizationRole(models.Model):
 
 
 class OrganizationInvitation(models.Model):
+    id = TextUUIDPrimaryKey()
     Status = InvitationStatus
 
-    public_id = models.UUIDField(db_default=RandomUUID(), editable=False)
     organization = models.ForeignKey(
         Organization, models.CASCADE, db_index=False, related_name="invitations"
     )
@@ -279,8 +279,9 @@ class OrganizationInvitation(models.Model):
     )
     email = models.CharField()
     role = models.CharField(db_default="member")  # A role name to grant, not a foreign key.
-    # Hash only (H): the raw token goes only into the emailed link (R-16).
-    token_hash = TokenHashField()
+    # The raw token: the platform finds the invitation by it (D18). Hashing it needs the
+    # platform to change first.
+    token = models.CharField()
     status = models.CharField(choices=InvitationStatus, db_default=InvitationStatus.PENDING)
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True)
@@ -305,7 +306,7 @@ class OrganizationInvitation(models.Model):
 
     class Meta:
         db_table = "organization_invitations"
-        db_table_comment = "Invitations to join an organization; tokens are stored as hashes."
+        db_table_comment = "Invitations to join an organization."
         indexes = [
             models.Index(
                 fields=["organization"], name="organization_invitations_organization_id_idx"
@@ -317,12 +318,7 @@ class OrganizationInvitation(models.Model):
             ),
         ]
         constraints = [
-            models.UniqueConstraint(
-                fields=["public_id"], name="organization_invitations_public_id_key"
-            ),
-            models.UniqueConstraint(
-                fields=["token_hash"], name="organization_invitations_token_hash_key"
-            ),
+            models.UniqueConstraint(fields=["token"], name="organization_invitations_token_key"),
             models.CheckConstraint(
                 condition=Q(status__in=InvitationStatus.values),
                 name="organization_invitations_status_valid",

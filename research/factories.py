@@ -47,6 +47,7 @@ class ResearchDataFactory(DjangoModelFactory):
 
 
 class MemoryContentFactory(DjangoModelFactory):
+    id = factory.Sequence(lambda n: f"memory_{n}")  # assigned by the platform
     content = "Carousel posts outperform single images for this audience."
     content_type = models.MemoryContent.ContentType.INSIGHT
     source = models.MemoryContent.Source.GENERATED

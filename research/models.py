@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.db.models.functions import Now
 
 from accounts.models import LEGACY
-from database.fields import NaiveUTCDateTimeField
+from database.fields import NaiveUTCDateTimeField, TextPrimaryKey
 
 
 class CompanyKnowledge(models.Model):
@@ -178,6 +178,7 @@ class ResearchData(models.Model):
 
 
 class MemoryContent(models.Model):
+    id = TextPrimaryKey()  # assigned by the platform
     ContentType = MemoryContentType
     Source = MemorySource
 

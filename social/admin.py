@@ -93,7 +93,7 @@ class SocialConnectionAdmin(PlatformAdmin):
     )
     list_select_related = ("organization",)
     list_filter = ("is_active", "verified_for_posting", "webhook_subscribed")
-    search_fields = ("id", "public_id", "organization")
+    search_fields = ("id", "organization")
 
 
 @admin.register(models.SocialAudit)
@@ -116,7 +116,7 @@ class SocialPostAdmin(PlatformAdmin):
     )
     list_select_related = ("user", "connection")
     list_filter = (("platform", IndexedValuesFilter), ("status", IndexedValuesFilter))
-    search_fields = ("id", "public_id", "user", "platform_post_id", "campaign_id")
+    search_fields = ("id", "user", "platform_post_id", "campaign_id")
 
 
 @admin.register(models.PlatformMetricsSnapshot)
@@ -131,4 +131,4 @@ class SocialPostTemplateAdmin(PlatformAdmin):
     list_display = ("id", "name", "user", "platform", "post_type", "is_active", "usage_count")
     list_select_related = ("user",)
     list_filter = ("is_active", ("platform", IndexedValuesFilter))
-    search_fields = ("id", "public_id", "user")
+    search_fields = ("id", "user")

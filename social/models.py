@@ -14,7 +14,12 @@ from django.db.models import Q
 from django.db.models.functions import Now
 
 from accounts.models import LEGACY
-from database.fields import EncryptedTextField, NaiveUTCDateTimeField, TextUUIDPrimaryKey
+from database.fields import (
+    EncryptedTextField,
+    NaiveUTCDateTimeField,
+    TextUUIDPrimaryKey,
+    UUIDPrimaryKey,
+)
 
 
 class SocialPlatformConnection(models.Model):
@@ -398,7 +403,7 @@ class TemplatePostType(models.TextChoices):
 
 
 class SocialConnection(models.Model):
-    public_id = models.UUIDField(db_default=RandomUUID(), editable=False)
+    id = UUIDPrimaryKey()
     organization = models.ForeignKey(
         "organizations.Organization",
         models.CASCADE,
@@ -444,7 +449,6 @@ class SocialConnection(models.Model):
             ),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["public_id"], name="social_connections_public_id_key"),
             models.UniqueConstraint(
                 fields=["organization", "platform", "platform_account_id"],
                 name="uq_org_platform_account",
@@ -456,6 +460,7 @@ class SocialConnection(models.Model):
 
 
 class SocialAudit(models.Model):
+    id = UUIDPrimaryKey()
     Action = AuditAction
     Status = AuditStatus
 
@@ -513,11 +518,11 @@ class SocialAudit(models.Model):
 
 
 class SocialPost(models.Model):
+    id = TextUUIDPrimaryKey()
     PostType = PostType
     PostFormat = PostFormat
     Status = PostStatus
 
-    public_id = models.UUIDField(db_default=RandomUUID(), editable=False)
     user = models.ForeignKey(
         "accounts.User", models.CASCADE, db_index=False, related_name="social_posts"
     )
@@ -588,7 +593,6 @@ class SocialPost(models.Model):
             ),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["public_id"], name="social_posts_public_id_key"),
             models.CheckConstraint(
                 condition=Q(post_type__in=PostType.values), name="social_posts_post_type_valid"
             ),
@@ -640,9 +644,9 @@ class PlatformMetricsSnapshot(models.Model):
 
 
 class SocialPostTemplate(models.Model):
+    id = TextUUIDPrimaryKey()
     PostType = TemplatePostType
 
-    public_id = models.UUIDField(db_default=RandomUUID(), editable=False)
     user = models.ForeignKey(
         "accounts.User", models.CASCADE, db_index=False, related_name="social_post_templates"
     )
@@ -672,9 +676,6 @@ class SocialPostTemplate(models.Model):
             models.Index(fields=["user", "platform"], name="idx_social_template_user_platform"),
         ]
         constraints = [
-            models.UniqueConstraint(
-                fields=["public_id"], name="social_post_templates_public_id_key"
-            ),
             models.CheckConstraint(
                 condition=Q(post_type__in=TemplatePostType.values),
                 name="social_post_templates_post_type_valid",

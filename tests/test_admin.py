@@ -197,9 +197,9 @@ EXPECTED_SECRETS = {
     "accounts.UserSettings": {"connected_accounts": "encrypted"},
     "accounts.UserCredential": {"encrypted_credentials": "encrypted"},
     "accounts.AdminSession": {"session_token": "encrypted", "refresh_token": "encrypted"},
-    "accounts.UserManagement": {"api_key_hash": "hash", "api_secret_hash": "hash"},
-    "accounts.ApiKeyRevocation": {"api_key_hash": "hash"},
-    "organizations.OrganizationInvitation": {"token_hash": "hash"},
+    "accounts.UserManagement": {"api_key": "encrypted", "api_secret": "encrypted"},
+    "accounts.ApiKeyRevocation": {"api_key": "encrypted"},
+    "organizations.OrganizationInvitation": {"token": "encrypted"},
     "social.SocialPlatformConnection": {"access_token": "encrypted", "refresh_token": "encrypted"},
     "social.SocialConnection": {
         "access_token": "encrypted",

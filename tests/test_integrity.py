@@ -134,7 +134,7 @@ PLANTED = {
     ),
     "P1d goal": (
         ("reference_orphans", "notifications", "goal_id"),
-        "SELECT EXISTS (SELECT FROM notifications WHERE goal_id = 3)",
+        "SELECT EXISTS (SELECT FROM notifications WHERE goal_id::text = '3')",
     ),
     "P1e": (
         ("conflicting_values", "registration_keys", "current_uses"),

@@ -604,8 +604,8 @@ def test_the_old_app_can_delete_a_user_who_has_rows_in_the_new_tables(
         "INSERT INTO users (email, username) VALUES ('gone@example.com', 'gone') RETURNING id"
     )
     ((goal_id,),) = database.execute(
-        "INSERT INTO goals (user_id, title, goal_type, target_value, target_date) "
-        "VALUES (%s, 'Grow', 'follower_growth', 100, now()) RETURNING id",
+        "INSERT INTO goals (id, user_id, title, goal_type, target_value, target_date) "
+        "VALUES ('goal-gone', %s, 'Grow', 'follower_growth', 100, now()) RETURNING id",
         [user_id],
     )
     database.execute(

@@ -16,6 +16,7 @@ from django.db.models import ProtectedError, RestrictedError
 from factory.django import DjangoModelFactory
 
 from database import baseline
+from database.fields import TextUUIDPrimaryKey, UUIDPrimaryKey
 
 DOMAIN_APPS = ["accounts", "organizations", "goals", "content", "social", "workflows", "research"]
 LEGACY_TABLES = set(baseline.load_snapshot()["tables"])
@@ -82,25 +83,27 @@ def test_public_id_is_filled_by_the_database_and_distinct(model):
 
 
 def test_the_new_tables_whose_header_says_public_id_have_one():
-    # The spec's 17, less memory_embeddings, which comes with the optional pgvector app (D2).
+    # The spec's 17, less memory_embeddings, which comes with the optional pgvector app (D2),
+    # and less the ten whose platform key is already a UUID (D15): content_drafts,
+    # content_items, content_schedules, content_templates, organization_invitations,
+    # organizations, social_connections, social_post_templates, social_posts, teams.
     assert sorted(model._meta.db_table for model in PUBLIC_ID_MODELS) == [
-        "content_drafts",
-        "content_items",
-        "content_schedules",
-        "content_templates",
         "goals",
         "memory_content",
         "milestones",
-        "organization_invitations",
-        "organizations",
         "research_data",
-        "social_connections",
-        "social_post_templates",
-        "social_posts",
-        "teams",
         "user_credentials",
         "workflow_executions",
     ]
+
+
+def test_tables_keyed_by_a_uuid_have_no_second_one():
+    uuid_keyed = [
+        model._meta.db_table
+        for model in PUBLIC_ID_MODELS
+        if isinstance(model._meta.pk, TextUUIDPrimaryKey | UUIDPrimaryKey)
+    ]
+    assert uuid_keyed == []
 
 
 @pytest.mark.django_db

@@ -8,6 +8,7 @@ from workflows import models
 
 
 class WorkflowExecutionFactory(DjangoModelFactory):
+    id = factory.Sequence(lambda n: f"workflow_{n}")  # assigned by the platform
     user = factory.SubFactory(UserFactory)
     workflow_type = models.WorkflowExecution.WorkflowType.DAILY
 

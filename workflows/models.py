@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
 
+from database.fields import TextPrimaryKey
+
 
 class WorkflowType(models.TextChoices):
     DAILY = "daily", "Daily"
@@ -25,6 +27,7 @@ class WorkflowStatus(models.TextChoices):
 
 
 class WorkflowExecution(models.Model):
+    id = TextPrimaryKey()  # assigned by the platform
     WorkflowType = WorkflowType
     Status = WorkflowStatus
 

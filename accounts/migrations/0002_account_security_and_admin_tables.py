@@ -2,8 +2,11 @@
 
 import django.contrib.postgres.functions
 import django.db.models.deletion
+import django.db.models.functions.comparison
 import django.db.models.functions.datetime
 from django.db import migrations, models
+
+import database.fields
 
 
 class Migration(migrations.Migration):
@@ -23,7 +26,9 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "timestamp",
-                    models.DateTimeField(db_default=django.db.models.functions.datetime.Now()),
+                    database.fields.NaiveUTCDateTimeField(
+                        db_default=django.db.models.functions.datetime.Now()
+                    ),
                 ),
                 ("event_type", models.CharField(max_length=100)),
                 ("user_id", models.CharField(max_length=100, null=True)),
@@ -92,11 +97,13 @@ class Migration(migrations.Migration):
                 ("help_url", models.CharField(null=True)),
                 (
                     "created_at",
-                    models.DateTimeField(db_default=django.db.models.functions.datetime.Now()),
+                    database.fields.NaiveUTCDateTimeField(
+                        db_default=django.db.models.functions.datetime.Now()
+                    ),
                 ),
                 (
                     "updated_at",
-                    models.DateTimeField(
+                    database.fields.NaiveUTCDateTimeField(
                         auto_now=True, db_default=django.db.models.functions.datetime.Now()
                     ),
                 ),
@@ -116,8 +123,15 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    database.fields.TextUUIDPrimaryKey(
+                        db_default=django.db.models.functions.comparison.Cast(
+                            django.contrib.postgres.functions.RandomUUID(),
+                            output_field=models.TextField(),
+                        ),
+                        default=database.fields.new_text_uuid,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
                     ),
                 ),
                 ("action", models.CharField()),
@@ -134,7 +148,9 @@ class Migration(migrations.Migration):
                 ("execution_time_ms", models.IntegerField(null=True)),
                 (
                     "created_at",
-                    models.DateTimeField(db_default=django.db.models.functions.datetime.Now()),
+                    database.fields.NaiveUTCDateTimeField(
+                        db_default=django.db.models.functions.datetime.Now()
+                    ),
                 ),
                 (
                     "admin_user",
@@ -164,8 +180,15 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    database.fields.TextUUIDPrimaryKey(
+                        db_default=django.db.models.functions.comparison.Cast(
+                            django.contrib.postgres.functions.RandomUUID(),
+                            output_field=models.TextField(),
+                        ),
+                        default=database.fields.new_text_uuid,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
                     ),
                 ),
                 ("session_token", models.CharField()),
@@ -175,17 +198,19 @@ class Migration(migrations.Migration):
                 ("location", models.CharField(null=True)),
                 (
                     "created_at",
-                    models.DateTimeField(db_default=django.db.models.functions.datetime.Now()),
+                    database.fields.NaiveUTCDateTimeField(
+                        db_default=django.db.models.functions.datetime.Now()
+                    ),
                 ),
                 (
                     "last_activity",
-                    models.DateTimeField(
+                    database.fields.NaiveUTCDateTimeField(
                         auto_now=True, db_default=django.db.models.functions.datetime.Now()
                     ),
                 ),
-                ("expires_at", models.DateTimeField()),
+                ("expires_at", database.fields.NaiveUTCDateTimeField()),
                 ("is_active", models.BooleanField(db_default=True)),
-                ("logout_at", models.DateTimeField(null=True)),
+                ("logout_at", database.fields.NaiveUTCDateTimeField(null=True)),
                 (
                     "admin_user",
                     models.ForeignKey(
@@ -198,7 +223,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 "db_table": "admin_sessions",
-                "db_table_comment": "Sessions of the admin console; tokens are stored as hashes.",
+                "db_table_comment": "Sessions of the admin console.",
                 "indexes": [
                     models.Index(fields=["admin_user"], name="admin_sessions_admin_user_id_idx")
                 ],
@@ -217,18 +242,27 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    database.fields.TextUUIDPrimaryKey(
+                        db_default=django.db.models.functions.comparison.Cast(
+                            django.contrib.postgres.functions.RandomUUID(),
+                            output_field=models.TextField(),
+                        ),
+                        default=database.fields.new_text_uuid,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
                     ),
                 ),
-                ("api_key_hash", models.CharField()),
+                ("api_key", models.CharField()),
                 (
                     "revoked_at",
-                    models.DateTimeField(db_default=django.db.models.functions.datetime.Now()),
+                    database.fields.NaiveUTCDateTimeField(
+                        db_default=django.db.models.functions.datetime.Now()
+                    ),
                 ),
                 ("reason", models.CharField(null=True)),
                 ("notes", models.TextField(null=True)),
-                ("expires_at", models.DateTimeField(null=True)),
+                ("expires_at", database.fields.NaiveUTCDateTimeField(null=True)),
                 (
                     "revoked_by",
                     models.ForeignKey(
@@ -251,11 +285,9 @@ class Migration(migrations.Migration):
             ],
             options={
                 "db_table": "api_key_revocations",
-                "db_table_comment": "Revoked API keys (as hashes), kept until the revocation expires.",
+                "db_table_comment": "Revoked API keys, kept until the revocation expires.",
                 "indexes": [
-                    models.Index(
-                        fields=["api_key_hash"], name="api_key_revocations_api_key_hash_idx"
-                    ),
+                    models.Index(fields=["api_key"], name="api_key_revocations_api_key_idx"),
                     models.Index(fields=["user"], name="api_key_revocations_user_id_idx"),
                     models.Index(fields=["revoked_by"], name="api_key_revocations_revoked_by_idx"),
                 ],
@@ -308,8 +340,15 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    database.fields.TextUUIDPrimaryKey(
+                        db_default=django.db.models.functions.comparison.Cast(
+                            django.contrib.postgres.functions.RandomUUID(),
+                            output_field=models.TextField(),
+                        ),
+                        default=database.fields.new_text_uuid,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
                     ),
                 ),
                 ("key", models.CharField()),
@@ -322,11 +361,13 @@ class Migration(migrations.Migration):
                 ("default_value", models.JSONField(null=True)),
                 (
                     "created_at",
-                    models.DateTimeField(db_default=django.db.models.functions.datetime.Now()),
+                    database.fields.NaiveUTCDateTimeField(
+                        db_default=django.db.models.functions.datetime.Now()
+                    ),
                 ),
                 (
                     "updated_at",
-                    models.DateTimeField(
+                    database.fields.NaiveUTCDateTimeField(
                         auto_now=True, db_default=django.db.models.functions.datetime.Now()
                     ),
                 ),
@@ -395,21 +436,23 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("is_active", models.BooleanField(db_default=True)),
-                ("last_verified", models.DateTimeField(null=True)),
+                ("last_verified", database.fields.NaiveUTCDateTimeField(null=True)),
                 ("verification_error", models.TextField(null=True)),
                 ("scopes", models.JSONField(null=True)),
-                ("expires_at", models.DateTimeField(null=True)),
+                ("expires_at", database.fields.NaiveUTCDateTimeField(null=True)),
                 (
                     "created_at",
-                    models.DateTimeField(db_default=django.db.models.functions.datetime.Now()),
+                    database.fields.NaiveUTCDateTimeField(
+                        db_default=django.db.models.functions.datetime.Now()
+                    ),
                 ),
                 (
                     "updated_at",
-                    models.DateTimeField(
+                    database.fields.NaiveUTCDateTimeField(
                         auto_now=True, db_default=django.db.models.functions.datetime.Now()
                     ),
                 ),
-                ("last_used", models.DateTimeField(null=True)),
+                ("last_used", database.fields.NaiveUTCDateTimeField(null=True)),
                 (
                     "user",
                     models.ForeignKey(
@@ -447,15 +490,21 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    database.fields.TextUUIDPrimaryKey(
+                        db_default=django.db.models.functions.comparison.Cast(
+                            django.contrib.postgres.functions.RandomUUID(),
+                            output_field=models.TextField(),
+                        ),
+                        default=database.fields.new_text_uuid,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
                     ),
                 ),
-                ("api_key_hash", models.CharField(null=True)),
-                ("api_key_prefix", models.CharField(max_length=16, null=True)),
-                ("api_secret_hash", models.CharField(null=True)),
-                ("api_key_created_at", models.DateTimeField(null=True)),
-                ("api_key_last_used", models.DateTimeField(null=True)),
+                ("api_key", models.CharField(null=True)),
+                ("api_secret", models.CharField(null=True)),
+                ("api_key_created_at", database.fields.NaiveUTCDateTimeField(null=True)),
+                ("api_key_last_used", database.fields.NaiveUTCDateTimeField(null=True)),
                 ("api_key_usage_count", models.IntegerField(db_default=0)),
                 ("monthly_request_limit", models.IntegerField(db_default=1000)),
                 ("monthly_requests_used", models.IntegerField(db_default=0)),
@@ -463,21 +512,23 @@ class Migration(migrations.Migration):
                 ("daily_requests_used", models.IntegerField(db_default=0)),
                 ("is_suspended", models.BooleanField(db_default=False)),
                 ("suspension_reason", models.TextField(null=True)),
-                ("suspended_at", models.DateTimeField(null=True)),
-                ("suspension_expires", models.DateTimeField(null=True)),
+                ("suspended_at", database.fields.NaiveUTCDateTimeField(null=True)),
+                ("suspension_expires", database.fields.NaiveUTCDateTimeField(null=True)),
                 ("is_verified", models.BooleanField(db_default=False)),
                 ("verification_notes", models.TextField(null=True)),
-                ("verified_at", models.DateTimeField(null=True)),
+                ("verified_at", database.fields.NaiveUTCDateTimeField(null=True)),
                 ("subscription_tier", models.CharField(db_default="free")),
-                ("subscription_expires", models.DateTimeField(null=True)),
+                ("subscription_expires", database.fields.NaiveUTCDateTimeField(null=True)),
                 ("billing_customer_id", models.CharField(null=True)),
                 (
                     "created_at",
-                    models.DateTimeField(db_default=django.db.models.functions.datetime.Now()),
+                    database.fields.NaiveUTCDateTimeField(
+                        db_default=django.db.models.functions.datetime.Now()
+                    ),
                 ),
                 (
                     "updated_at",
-                    models.DateTimeField(
+                    database.fields.NaiveUTCDateTimeField(
                         auto_now=True, db_default=django.db.models.functions.datetime.Now()
                     ),
                 ),
@@ -509,7 +560,7 @@ class Migration(migrations.Migration):
                 ],
                 "constraints": [
                     models.UniqueConstraint(
-                        fields=("api_key_hash",), name="user_management_api_key_hash_key"
+                        fields=("api_key",), name="user_management_api_key_key"
                     )
                 ],
             },

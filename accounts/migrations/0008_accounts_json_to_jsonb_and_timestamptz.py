@@ -104,38 +104,6 @@ class Migration(migrations.Migration):
         ),
         migrations.SeparateDatabaseAndState(
             database_operations=[
-                database.conversions.ConvertToTimestamptz(
-                    table="admin_users",
-                    column="created_at",
-                    indexes=[],
-                ),
-            ],
-            state_operations=[
-                migrations.AlterField(
-                    model_name="adminuser",
-                    name="created_at",
-                    field=models.DateTimeField(),
-                ),
-            ],
-        ),
-        migrations.SeparateDatabaseAndState(
-            database_operations=[
-                database.conversions.ConvertToTimestamptz(
-                    table="admin_users",
-                    column="last_login",
-                    indexes=[],
-                ),
-            ],
-            state_operations=[
-                migrations.AlterField(
-                    model_name="adminuser",
-                    name="last_login",
-                    field=models.DateTimeField(null=True),
-                ),
-            ],
-        ),
-        migrations.SeparateDatabaseAndState(
-            database_operations=[
                 database.conversions.ConvertJsonToJsonb(
                     table="notifications",
                     column="notification_metadata",

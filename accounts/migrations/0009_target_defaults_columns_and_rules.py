@@ -16,6 +16,7 @@ import django.db.models.deletion
 import django.db.models.functions.datetime
 from django.db import migrations, models
 
+import database.fields
 import database.online
 
 
@@ -44,11 +45,11 @@ class Migration(migrations.Migration):
                         "ADD COLUMN IF NOT EXISTS full_name character varying, "
                         "ADD COLUMN IF NOT EXISTS is_superuser boolean NOT NULL DEFAULT false, "
                         "ADD COLUMN IF NOT EXISTS failed_login_attempts integer NOT NULL DEFAULT 0, "
-                        "ADD COLUMN IF NOT EXISTS locked_until timestamp with time zone, "
-                        "ADD COLUMN IF NOT EXISTS password_changed_at timestamp with time zone DEFAULT now(), "
+                        "ADD COLUMN IF NOT EXISTS locked_until timestamp without time zone, "
+                        "ADD COLUMN IF NOT EXISTS password_changed_at timestamp without time zone DEFAULT now(), "
                         "ADD COLUMN IF NOT EXISTS two_factor_enabled boolean NOT NULL DEFAULT false, "
                         "ADD COLUMN IF NOT EXISTS two_factor_secret character varying, "
-                        "ADD COLUMN IF NOT EXISTS updated_at timestamp with time zone DEFAULT now(), "
+                        "ADD COLUMN IF NOT EXISTS updated_at timestamp without time zone DEFAULT now(), "
                         "ADD COLUMN IF NOT EXISTS created_by integer CONSTRAINT admin_users_created_by_fkey "
                         "REFERENCES admin_users (id) ON DELETE SET NULL, "
                         "ADD COLUMN IF NOT EXISTS updated_by integer CONSTRAINT admin_users_updated_by_fkey "
@@ -131,12 +132,12 @@ class Migration(migrations.Migration):
                 migrations.AddField(
                     model_name="adminuser",
                     name="locked_until",
-                    field=models.DateTimeField(null=True),
+                    field=database.fields.NaiveUTCDateTimeField(null=True),
                 ),
                 migrations.AddField(
                     model_name="adminuser",
                     name="password_changed_at",
-                    field=models.DateTimeField(
+                    field=database.fields.NaiveUTCDateTimeField(
                         db_default=django.db.models.functions.datetime.Now(), null=True
                     ),
                 ),
@@ -153,7 +154,7 @@ class Migration(migrations.Migration):
                 migrations.AddField(
                     model_name="adminuser",
                     name="updated_at",
-                    field=models.DateTimeField(
+                    field=database.fields.NaiveUTCDateTimeField(
                         auto_now=True,
                         db_default=django.db.models.functions.datetime.Now(),
                         null=True,
@@ -174,7 +175,7 @@ class Migration(migrations.Migration):
                 migrations.AlterField(
                     model_name="adminuser",
                     name="created_at",
-                    field=models.DateTimeField(
+                    field=database.fields.NaiveUTCDateTimeField(
                         db_default=django.db.models.functions.datetime.Now()
                     ),
                 ),

@@ -12,7 +12,6 @@ from database.fields import (
     EncryptedCharField,
     EncryptedJSONField,
     EncryptedTextField,
-    TokenHashField,
 )
 
 FIELDS = [
@@ -61,14 +60,6 @@ class Migration(migrations.Migration):
                 migrations.AlterField(
                     "usercredential", "encrypted_credentials", EncryptedTextField()
                 ),
-                # H columns of the new tables: the field refuses anything but a hash.
-                migrations.AlterField("adminsession", "session_token", TokenHashField()),
-                migrations.AlterField("adminsession", "refresh_token", TokenHashField()),
-                migrations.AlterField("usermanagement", "api_key_hash", TokenHashField(null=True)),
-                migrations.AlterField(
-                    "usermanagement", "api_secret_hash", TokenHashField(null=True)
-                ),
-                migrations.AlterField("apikeyrevocation", "api_key_hash", TokenHashField()),
             ]
         ),
         migrations.RunPython(encrypt, decrypt, atomic=False, elidable=False),

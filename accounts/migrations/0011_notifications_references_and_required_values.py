@@ -1,7 +1,7 @@
 """Notifications to the target (TARGET_SCHEMA.md §4, R-10): references and required values.
 
 - ``goal_id`` and ``workflow_id`` pointed at tables production never had: their values are
-  archived and cleared, and the emptied columns become bigint foreign keys to goals and
+  archived and cleared, and the emptied columns become varchar foreign keys (the platform's key type, D15) to goals and
   workflow_executions, ON DELETE SET NULL, indexed. Only catalog changes take the table lock.
 - ``content_id`` stays a soft reference, but as text: the platform stores post ids and UUID
   strings in it. The integers are kept as their text, through a shadow column.
@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
                 RetypeDanglingColumns(
                     "notifications",
                     ["goal_id", "workflow_id"],
-                    type="bigint",
+                    type="character varying",
                     previous_type="integer",
                     archive_table="notifications_goal_id_workflow_id",
                     migration=MIGRATION,

@@ -1,8 +1,8 @@
 """``users.default_organization_id`` becomes a real reference to organizations (R-5).
 
 Production typed it varchar(255) while organizations did not exist, so no present value can
-resolve: the values are archived and cleared, and the emptied column becomes a bigint
-foreign key to organizations, ON DELETE SET NULL (an optional reference), indexed. Only
+resolve: the values are archived and cleared, and the emptied column becomes a varchar
+foreign key to organizations (their platform-assigned text UUID keys, D15), ON DELETE SET NULL (an optional reference), indexed. Only
 catalog changes take the lock on users. Backwards restores the archived values.
 """
 
@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("accounts", "0011_notifications_references_and_required_values"),
-        ("organizations", "0003_token_hash_field_refuses_raw_tokens"),
+        ("organizations", "0002_seed_roles_and_permissions"),
     ]
 
     operations = [
@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
                 RetypeDanglingColumns(
                     "users",
                     ["default_organization_id"],
-                    type="bigint",
+                    type="character varying",
                     previous_type="character varying(255)",
                     archive_table="users_default_organization_id",
                     migration="accounts.0012_users_default_organization_reference",

@@ -84,7 +84,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("database", "0001_inspector_group"),
         ("accounts", "0010_encrypt_secrets"),
-        ("organizations", "0003_token_hash_field_refuses_raw_tokens"),
+        ("organizations", "0002_seed_roles_and_permissions"),
         ("goals", "0001_initial"),
         ("content", "0008_target_defaults_columns_and_rules"),
         ("social", "0007_encrypt_tokens"),

@@ -5,6 +5,8 @@ import django.db.models.deletion
 import django.db.models.functions.datetime
 from django.db import migrations, models
 
+import database.fields
+
 
 class Migration(migrations.Migration):
     initial = True
@@ -17,12 +19,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="Goal",
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
+                ("id", database.fields.TextPrimaryKey(primary_key=True, serialize=False)),
                 (
                     "public_id",
                     models.UUIDField(

@@ -2,8 +2,11 @@
 
 import django.contrib.postgres.functions
 import django.db.models.deletion
+import django.db.models.functions.comparison
 import django.db.models.functions.datetime
 from django.db import migrations, models
+
+import database.fields
 
 
 class Migration(migrations.Migration):
@@ -19,8 +22,15 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    database.fields.TextUUIDPrimaryKey(
+                        db_default=django.db.models.functions.comparison.Cast(
+                            django.contrib.postgres.functions.RandomUUID(),
+                            output_field=models.TextField(),
+                        ),
+                        default=database.fields.new_text_uuid,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
                     ),
                 ),
                 ("name", models.CharField()),
@@ -45,14 +55,15 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "public_id",
-                    models.UUIDField(
-                        db_default=django.contrib.postgres.functions.RandomUUID(), editable=False
+                    database.fields.TextUUIDPrimaryKey(
+                        db_default=django.db.models.functions.comparison.Cast(
+                            django.contrib.postgres.functions.RandomUUID(),
+                            output_field=models.TextField(),
+                        ),
+                        default=database.fields.new_text_uuid,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
                     ),
                 ),
                 ("name", models.CharField()),
@@ -114,8 +125,15 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    database.fields.TextUUIDPrimaryKey(
+                        db_default=django.db.models.functions.comparison.Cast(
+                            django.contrib.postgres.functions.RandomUUID(),
+                            output_field=models.TextField(),
+                        ),
+                        default=database.fields.new_text_uuid,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
                     ),
                 ),
                 ("name", models.CharField()),
@@ -187,14 +205,15 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "public_id",
-                    models.UUIDField(
-                        db_default=django.contrib.postgres.functions.RandomUUID(), editable=False
+                    database.fields.TextUUIDPrimaryKey(
+                        db_default=django.db.models.functions.comparison.Cast(
+                            django.contrib.postgres.functions.RandomUUID(),
+                            output_field=models.TextField(),
+                        ),
+                        default=database.fields.new_text_uuid,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
                     ),
                 ),
                 ("name", models.CharField()),
@@ -237,19 +256,20 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "public_id",
-                    models.UUIDField(
-                        db_default=django.contrib.postgres.functions.RandomUUID(), editable=False
+                    database.fields.TextUUIDPrimaryKey(
+                        db_default=django.db.models.functions.comparison.Cast(
+                            django.contrib.postgres.functions.RandomUUID(),
+                            output_field=models.TextField(),
+                        ),
+                        default=database.fields.new_text_uuid,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
                     ),
                 ),
                 ("email", models.CharField()),
                 ("role", models.CharField(db_default="member")),
-                ("token_hash", models.CharField()),
+                ("token", models.CharField()),
                 (
                     "status",
                     models.CharField(
@@ -311,7 +331,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 "db_table": "organization_invitations",
-                "db_table_comment": "Invitations to join an organization; tokens are stored as hashes.",
+                "db_table_comment": "Invitations to join an organization.",
             },
         ),
         migrations.CreateModel(
@@ -319,8 +339,15 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    database.fields.TextUUIDPrimaryKey(
+                        db_default=django.db.models.functions.comparison.Cast(
+                            django.contrib.postgres.functions.RandomUUID(),
+                            output_field=models.TextField(),
+                        ),
+                        default=database.fields.new_text_uuid,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
                     ),
                 ),
                 (
@@ -432,12 +459,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name="organization",
-            constraint=models.UniqueConstraint(
-                fields=("public_id",), name="organizations_public_id_key"
-            ),
-        ),
-        migrations.AddConstraint(
-            model_name="organization",
             constraint=models.UniqueConstraint(fields=("slug",), name="organizations_slug_key"),
         ),
         migrations.AddConstraint(
@@ -476,10 +497,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name="team",
-            constraint=models.UniqueConstraint(fields=("public_id",), name="teams_public_id_key"),
-        ),
-        migrations.AddConstraint(
-            model_name="team",
             constraint=models.UniqueConstraint(
                 fields=("organization", "name"), name="uq_org_team_name"
             ),
@@ -509,13 +526,7 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name="organizationinvitation",
             constraint=models.UniqueConstraint(
-                fields=("public_id",), name="organization_invitations_public_id_key"
-            ),
-        ),
-        migrations.AddConstraint(
-            model_name="organizationinvitation",
-            constraint=models.UniqueConstraint(
-                fields=("token_hash",), name="organization_invitations_token_hash_key"
+                fields=("token",), name="organization_invitations_token_key"
             ),
         ),
         migrations.AddConstraint(

@@ -4,6 +4,8 @@ import django.contrib.postgres.functions
 import django.db.models.functions.datetime
 from django.db import migrations, models
 
+import database.fields
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -14,12 +16,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="MemoryContent",
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
+                ("id", database.fields.TextPrimaryKey(primary_key=True, serialize=False)),
                 (
                     "public_id",
                     models.UUIDField(
