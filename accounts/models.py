@@ -13,10 +13,9 @@ from django.db.models import Q
 from django.db.models.functions import Lower, Now
 
 from database.fields import (
-    EncryptedCharField,
-    EncryptedJSONField,
-    EncryptedTextField,
     NaiveUTCDateTimeField,
+    PlatformSecretCharField,
+    PlatformSecretTextField,
     TextUUIDPrimaryKey,
 )
 
@@ -35,7 +34,7 @@ class User(models.Model):
     created_at = models.DateTimeField(null=True, db_default=Now())
     updated_at = models.DateTimeField(null=True)
     two_factor_enabled = models.BooleanField(null=True, db_default=False)
-    two_factor_secret = EncryptedCharField(null=True)
+    two_factor_secret = PlatformSecretCharField(null=True)
     # SHA-256 hashes of the codes, as the platform checks them (accounts.backup_codes).
     two_factor_backup_codes = models.JSONField(null=True)
     is_superuser = models.BooleanField(null=True, db_default=False)
@@ -125,7 +124,7 @@ class AdminUser(models.Model):
     locked_until = NaiveUTCDateTimeField(null=True)
     password_changed_at = NaiveUTCDateTimeField(null=True, db_default=Now())
     two_factor_enabled = models.BooleanField(db_default=False)
-    two_factor_secret = EncryptedCharField(null=True)
+    two_factor_secret = PlatformSecretCharField(null=True)
     updated_at = NaiveUTCDateTimeField(null=True, auto_now=True, db_default=Now())
     # Informational: deleting an admin keeps the admins it created or updated.
     created_by = models.ForeignKey(
@@ -183,7 +182,7 @@ class UserSettings(models.Model):
     enable_repurposing = models.BooleanField(null=True, db_default=True)
     enable_autonomous_mode = models.BooleanField(null=True, db_default=False)
     timezone = models.CharField(null=True, db_default="UTC")
-    connected_accounts = EncryptedJSONField(null=True, db_default={})
+    connected_accounts = models.JSONField(null=True, db_default={})
     default_response_personality = models.CharField(null=True, db_default="professional")
     auto_response_enabled = models.BooleanField(null=True, db_default=False)
     auto_response_confidence_threshold = models.FloatField(null=True, db_default=0.8)
@@ -323,7 +322,7 @@ class UserCredential(models.Model):
     platform = models.CharField()
     platform_user_id = models.CharField(null=True)
     platform_username = models.CharField(null=True)
-    encrypted_credentials = EncryptedTextField()
+    encrypted_credentials = PlatformSecretTextField()
     credential_type = models.CharField(choices=CredentialType)
     is_active = models.BooleanField(db_default=True)
     last_verified = NaiveUTCDateTimeField(null=True)

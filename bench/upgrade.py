@@ -62,7 +62,6 @@ RAW_PYTHON: dict[str, list[tuple[str, ...] | str]] = {
         )
     ],
     "content.0004_seed_content_categories": [SEED],
-    "accounts.0010_encrypt_secrets": [ENCRYPTION],
     "social.0007_encrypt_tokens": [ENCRYPTION],
     "organizations.0002_seed_roles_and_permissions": [SEED],
 }

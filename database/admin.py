@@ -10,12 +10,13 @@
 - search is equality on indexed columns only (``search_fields`` name columns, not lookups;
   terms that are not valid values of a column are skipped), sorting only on indexed columns,
   and list filters that read distinct values through an index (``IndexedValuesFilter``);
-- secrets (``secret_fields``: the encrypted and hash field types, and columns known to hold
-  secrets until the forward migrations swap their field types) are deferred in every query,
-  left out of every form, list, search and filter, and shown on the change page only as a
-  masked hint computed in SQL ("•••• (encrypted, kid default)"); their values never reach
-  Python in the admin. Bulk actions are off (``delete_selected`` would load whole related
-  sets).
+- secrets (``secret_fields``: the encrypted, platform-secret and hash field types, and columns
+  known to hold secrets until the forward migrations swap their field types) are deferred in
+  every query, left out of every form, list, search and filter, and shown on the change page
+  only as a masked hint computed in SQL: the key id of an envelope, else the format
+  (``database.secret_formats``) and length ("•••• (token-manager blob, 184 chars)"); their
+  values never reach Python in the admin. Bulk actions are off (``delete_selected`` would
+  load whole related sets).
 
 ``ReadOnlyAdmin`` adds: nobody adds, changes or deletes (legacy-only, audit tables).
 """
@@ -34,7 +35,8 @@ from django.db import models, router
 from django.db.models import Func, Q
 from django.utils.translation import gettext_lazy as _
 
-from database.fields import EncryptedFieldMixin, TokenHashField
+from database import secret_formats
+from database.fields import SecretFieldMixin, TokenHashField
 
 EXACT_COUNT_LIMIT = 10_000
 FILTER_CHOICES_LIMIT = 50
@@ -57,6 +59,10 @@ HASH_NAME = re.compile(r"hash|password|backup_codes")
 TEXT_TYPES = {"CharField", "TextField", "JSONField"}
 
 
+def model_field_is_json(model, name: str) -> bool:
+    return model._meta.get_field(name).get_internal_type() == "JSONField"
+
+
 def secret_fields(model) -> dict[str, str]:
     """``{field name: "encrypted" | "hash"}`` for every concrete field of ``model`` holding a
     secret. "encrypted" means a value the platform reads back (shown as its key id at most),
@@ -66,7 +72,7 @@ def secret_fields(model) -> dict[str, str]:
         if field.is_relation or field.primary_key:
             continue
         known = SECRET_COLUMNS.get((model._meta.db_table, field.column))
-        if isinstance(field, EncryptedFieldMixin):
+        if isinstance(field, SecretFieldMixin):
             found[field.name] = "encrypted"
         elif isinstance(field, TokenHashField):
             found[field.name] = "hash"
@@ -78,36 +84,44 @@ def secret_fields(model) -> dict[str, str]:
 
 
 class SecretState(Func):
-    """What may be said of a secret column's value, computed in SQL: NULL when NULL, '' when
-    empty, else ``kid:<key id>`` of its envelope (``kid:`` when it is not an envelope)."""
+    """What may be said of a secret column's value, computed in SQL: NULL when NULL, else
+    ``<format>|<length>``, the format as ``database.secret_formats.sql_format`` names it
+    (``envelope:<key id>``, ``token-manager blob``, ``Fernet token``, ``plaintext``, …)."""
 
     output_field = models.TextField()
-    template = (
-        "CASE WHEN %(expressions)s IS NULL THEN NULL "
-        "WHEN %(expressions)s::text IN ('', '\"\"') THEN '' "
-        "ELSE 'kid:' || coalesce(substring(%(expressions)s::text "
-        'from \'"enc_kid"[[:space:]]*:[[:space:]]*"([^"]{1,64})"\'), \'\') END'
-    )
+
+    def __init__(self, expression, *, is_json: bool = False, **extra):
+        state = secret_formats.sql_format("%(expressions)s", is_json=is_json)
+        length = "pg_catalog.length((%(expressions)s)::text)"
+        extra["template"] = f"(({state}) || '|' || {length})"
+        super().__init__(expression, **extra)
 
 
-def secret_hint(kind: str, state: str | None) -> str:
+def secret_hint(kind: str, state: str | None, expected: frozenset[str] = frozenset()) -> str:
+    """The masked hint for a ``SecretState``: the format and length at most, never the value.
+    ``expected``: the formats the column's reader reads (names a blob valid in both
+    base64 alphabets)."""
     if state is None:
         return "—"
-    if state == "":
+    fmt, _, length = state.rpartition("|")
+    if fmt == secret_formats.EMPTY:
         return "(empty)"
     if kind == "hash":
         return "•••• (hidden)"
-    kid = state.removeprefix("kid:")
-    return f"•••• (encrypted, kid {kid})" if kid else "•••• (not yet encrypted)"
+    if fmt.startswith("envelope:"):
+        return f"•••• (encrypted, kid {fmt.removeprefix('envelope:')})"
+    if fmt == secret_formats.PLAINTEXT:
+        return f"•••• (not encrypted, {length} chars)"
+    return f"•••• ({secret_formats.name_sql_format(fmt, expected)}, {length} chars)"
 
 
 def _state_attribute(name: str) -> str:
     return f"secret_state_{name}"
 
 
-def _secret_display(name: str, kind: str, label: str):
+def _secret_display(name: str, kind: str, label: str, expected: frozenset[str] = frozenset()):
     def display(obj):
-        return secret_hint(kind, getattr(obj, _state_attribute(name), None))
+        return secret_hint(kind, getattr(obj, _state_attribute(name), None), expected)
 
     display.short_description = f"{label} (secret)"
     display.__name__ = f"masked_{name}"
@@ -252,7 +266,12 @@ class PlatformAdmin(admin.ModelAdmin):
 
     def get_object(self, request, object_id, from_field=None):
         queryset = self.get_queryset(request).annotate(
-            **{_state_attribute(name): SecretState(name) for name in self.secrets}
+            **{
+                _state_attribute(name): SecretState(
+                    name, is_json=model_field_is_json(self.model, name)
+                )
+                for name in self.secrets
+            }
         )
         model = queryset.model
         field = model._meta.pk if from_field is None else model._meta.get_field(from_field)
@@ -331,9 +350,16 @@ class PlatformAdmin(admin.ModelAdmin):
     @cached_property
     def masked_secrets(self) -> list:
         return [
-            _secret_display(name, kind, self.model._meta.get_field(name).verbose_name)
+            _secret_display(
+                name, kind, self.model._meta.get_field(name).verbose_name, self._reads(name)
+            )
             for name, kind in self.secrets.items()
         ]
+
+    def _reads(self, name: str) -> frozenset[str]:
+        column = self.model._meta.get_field(name).column
+        secret = secret_formats.column(self.model._meta.db_table, column)
+        return secret.reads if secret else frozenset()
 
 
 class ReadOnlyAdmin(PlatformAdmin):

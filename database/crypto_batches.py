@@ -33,7 +33,7 @@ from django.apps import apps as global_apps
 from django.db import OperationalError, connections, transaction
 from psycopg import sql
 
-from database import crypto
+from database import crypto, secret_formats
 from database.fields import EncryptedFieldMixin
 
 BATCH_SIZE = 1_000  # measured: 1k-row batches cost 6-9 % over 10k, with far shorter locks
@@ -100,13 +100,19 @@ def encrypted_columns(apps=None) -> list[Column]:
 
 # ---------------------------------------------------------------------------- transforms
 # Each takes the stored text of a value and returns its new stored text, or None to leave it.
+# A value in a platform format other than the envelope (``database.secret_formats``: a
+# token-manager blob, a bare Fernet token, …) is someone else's ciphertext: every transform
+# leaves it byte for byte and counts it under its format name.
 
 
 def _encrypt_transform(kid: str | None, outcome: Outcome) -> Callable[[str], str | None]:
     def transform(stored: str) -> str | None:
-        envelope = _envelope_of(stored, outcome.column)
+        envelope, other = _format_of(stored, outcome.column)
         if envelope is not None:
             outcome.count_kid(envelope.kid)
+            return None
+        if other is not None:
+            outcome.count_kid(other)
             return None
         outcome.count_kid("plaintext")
         if stored == "" and outcome.column.kind == "text":
@@ -118,7 +124,10 @@ def _encrypt_transform(kid: str | None, outcome: Outcome) -> Callable[[str], str
 
 def _rotate_transform(kid: str, outcome: Outcome) -> Callable[[str], str | None]:
     def transform(stored: str) -> str | None:
-        envelope = _envelope_of(stored, outcome.column)
+        envelope, other = _format_of(stored, outcome.column)
+        if other is not None:
+            outcome.count_kid(other)
+            return None
         if envelope is None:
             outcome.count_kid("plaintext")
             if stored == "" and outcome.column.kind == "text":
@@ -134,9 +143,9 @@ def _rotate_transform(kid: str, outcome: Outcome) -> Callable[[str], str | None]
 
 def _decrypt_transform(outcome: Outcome) -> Callable[[str], str | None]:
     def transform(stored: str) -> str | None:
-        envelope = _envelope_of(stored, outcome.column)
+        envelope, other = _format_of(stored, outcome.column)
         if envelope is None:
-            outcome.count_kid("plaintext")
+            outcome.count_kid(other or "plaintext")
             return None
         outcome.count_kid(envelope.kid)
         return crypto.decrypt(envelope)  # json: the original JSON text, byte for byte
@@ -144,15 +153,20 @@ def _decrypt_transform(outcome: Outcome) -> Callable[[str], str | None]:
     return transform
 
 
-def _envelope_of(stored: str, column: Column) -> crypto.Envelope | None:
+def _format_of(stored: str, column: Column) -> tuple[crypto.Envelope | None, str | None]:
+    """(the envelope, None), (None, another platform format's name) or (None, None) for
+    plaintext."""
     try:
-        if column.kind == "json":
-            value = json.loads(stored)
-            # An object, or an envelope the application stored as a JSON string.
-            return crypto.parse_envelope(value)
-        return crypto.parse_envelope(stored)
+        # json: an object, or an envelope (or another writer's blob) as a JSON string.
+        value = json.loads(stored) if column.kind == "json" else stored
+        envelope = crypto.parse_envelope(value)
     except (crypto.InvalidEnvelope, ValueError) as error:
         raise crypto.InvalidEnvelope(f"{column.name}: {error}") from None
+    if envelope is not None:
+        return envelope, None
+    if isinstance(value, str) and secret_formats.is_platform_format(value):
+        return None, secret_formats.classify(value)
+    return None, None
 
 
 # ---------------------------------------------------------------------------- the routine
@@ -298,11 +312,15 @@ def _types(connection, column: Column) -> tuple[str, str]:
 
 
 def remaining(column: Column, *, kid: str, using: str = "default") -> dict[str, int]:
-    """How many non-NULL values of ``column`` are not under ``kid``, by key id ("plaintext")."""
+    """How many non-NULL values of ``column`` are not under ``kid``, by key id ("plaintext").
+
+    Values in another platform format are not counted: they are not ours to rotate."""
     counts: dict[str, int] = {}
 
     def count(stored: str) -> None:
-        envelope = _envelope_of(stored, column)
+        envelope, other = _format_of(stored, column)
+        if other is not None:
+            return  # another writer's format: no key id of ours, never rotated
         label = "plaintext" if envelope is None else envelope.kid
         if label != kid and not (stored == "" and column.kind == "text"):
             counts[label] = counts.get(label, 0) + 1

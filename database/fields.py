@@ -17,7 +17,7 @@ from django.db.models import Value
 from django.db.models.functions import Cast
 from psycopg.types.json import Json
 
-from database import crypto, hashing
+from database import crypto, hashing, secret_formats
 
 
 class LegacyJSONField(models.JSONField):
@@ -139,24 +139,41 @@ class UUIDPrimaryKey(models.UUIDField):
 
 
 # --------------------------------------------------------------------------------------------
-# Secrets at rest (TARGET_SCHEMA.md D12: the **E** columns; R-16: the **H** columns).
+# Secrets at rest (TARGET_SCHEMA.md D12, D17: the **E** columns; R-16: the **H** columns).
+#
+# The platform writes secrets in several formats, one per writer (``database.secret_formats``).
+# A value in any of them is kept byte for byte: never shown, never wrapped again.
 #
 # An encrypted field's Python value is the plaintext; its column holds the platform's envelope
 # (``database.crypto``). Values already in the envelope are stored unchanged (never encrypted
-# twice); a value that is not an envelope is read back as it is, because columns are encrypted
-# in place online (``database.crypto_batches``) while the application keeps running, so rows not
-# reached yet still hold plaintext. A wrong or missing key raises ``crypto.EncryptionError``.
-# Ciphertext is random, so such columns can be tested for NULL and nothing else.
+# twice); a value in another platform format (e.g. a token-manager blob) is read as an
+# ``OpaqueSecret`` and written back verbatim; plaintext is read back as it is, because columns
+# are encrypted in place online (``database.crypto_batches``) while the application keeps
+# running, so rows not reached yet still hold plaintext. A wrong or missing key raises
+# ``crypto.EncryptionError``. Ciphertext is random, so such columns can be tested for NULL only.
+#
+# A platform secret field holds a column the platform reads in its own format (a TwoFactorService
+# Fernet token, a user-credentials blob, an admin's raw TOTP secret): the value is stored exactly
+# as given and read back as an ``OpaqueSecret``; this project never encrypts or decrypts it.
 
 
-class EncryptedFieldMixin:
+class SecretFieldMixin:
+    """Every field holding a secret; ``isinstance(field, SecretFieldMixin)`` finds them."""
+
+    secret = True
+
+    def get_lookup(self, lookup_name):
+        return super().get_lookup(lookup_name) if lookup_name == "isnull" else None
+
+    def get_transform(self, lookup_name):
+        return None
+
+
+class EncryptedFieldMixin(SecretFieldMixin):
     """What every encrypted field shares; ``isinstance(field, EncryptedFieldMixin)`` finds them."""
 
     encrypted = True
     plain_class: type[models.Field] = models.TextField  # the same column, unencrypted
-
-    def get_lookup(self, lookup_name):
-        return super().get_lookup(lookup_name) if lookup_name == "isnull" else None
 
     @cached_property
     def _db_default_expression(self):
@@ -167,17 +184,16 @@ class EncryptedFieldMixin:
             return Value(expression.value, output_field=self.plain_class())
         return expression
 
-    def get_transform(self, lookup_name):
-        return None
-
 
 class _EncryptedStringMixin(EncryptedFieldMixin):
     def from_db_value(self, value, expression, connection):
         if value is None or value == "":
             return value
-        if crypto.parse_envelope(value) is None:
-            return value  # plaintext not yet encrypted in place
-        return crypto.decrypt(value)
+        if crypto.parse_envelope(value) is not None:
+            return crypto.decrypt(value)
+        if secret_formats.is_platform_format(value):
+            return secret_formats.OpaqueSecret(value)  # another writer's format: kept as is
+        return value  # plaintext not yet encrypted in place
 
     def to_python(self, value):
         if isinstance(value, str) and crypto.is_envelope(value):
@@ -187,12 +203,20 @@ class _EncryptedStringMixin(EncryptedFieldMixin):
     def get_db_prep_value(self, value, connection, prepared=False):
         if value is None or hasattr(value, "as_sql"):
             return value
-        return crypto.ensure_encrypted(str(value))
+        return _stored_form(str(value))
 
     def value_to_string(self, obj):
-        # Serialised data (dumpdata) carries the envelope, never the plaintext.
+        # Serialised data (dumpdata) carries the stored form, never the plaintext.
         value = self.value_from_object(obj)
-        return None if value is None else crypto.ensure_encrypted(value)
+        return None if value is None else _stored_form(value)
+
+
+def _stored_form(value: str) -> str:
+    """What an encrypted column stores for ``value``: a platform format verbatim, else the
+    envelope of it."""
+    if isinstance(value, secret_formats.OpaqueSecret) or secret_formats.is_platform_format(value):
+        return str(value)
+    return crypto.encrypt(value)
 
 
 class EncryptedTextField(_EncryptedStringMixin, models.TextField):
@@ -282,6 +306,34 @@ class EncryptedLegacyJSONField(_EncryptedJSONMixin, LegacyJSONField):
     description = "JSON encrypted at rest as a whole (platform envelope), json column"
     plain_class = LegacyJSONField
     _arrives_as_text = False
+
+
+class _PlatformSecretMixin(SecretFieldMixin):
+    """A column the platform reads in its own format: stored as given, read back opaque."""
+
+    encrypted = False
+
+    def from_db_value(self, value, expression, connection):
+        if value is None or value == "":
+            return value
+        return secret_formats.OpaqueSecret(value)
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        if value is None or hasattr(value, "as_sql"):
+            return value
+        return str(value)
+
+
+class PlatformSecretCharField(_PlatformSecretMixin, models.CharField):
+    """A ``character varying`` secret the platform writes and reads itself (2FA secrets)."""
+
+    description = "Varchar secret in the platform's own format (never re-encrypted)"
+
+
+class PlatformSecretTextField(_PlatformSecretMixin, models.TextField):
+    """A ``text`` secret the platform writes and reads itself (user credentials blobs)."""
+
+    description = "Text secret in the platform's own format (never re-encrypted)"
 
 
 class TokenHashField(models.CharField):

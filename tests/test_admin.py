@@ -403,12 +403,45 @@ def test_no_sample_secret_appears_in_any_admin_page(admin_db):
     assert leaked(pages) == []
     # The change page says that a secret exists, and in what state, without showing it.
     user_page = pages[admin_url(get_model("accounts", "User"), "change", 1)].content.decode()
-    # two_factor_secret of user 1: plaintext until the forward migrations encrypt it.
-    assert re.search(r"•••• \((not yet encrypted|encrypted, kid default)\)", user_page)
+    # two_factor_secret of user 1: plaintext (32 characters), left for TwoFactorService (D17).
+    assert "•••• (not encrypted, 32 chars)" in user_page
     assert "•••• (hidden)" in user_page  # hashed_password
     connection = get_model("social", "SocialPlatformConnection")
     page = pages[admin_url(connection, "change", 1)].content.decode()
     assert "Access token (secret)" in page
+
+
+def test_platform_formats_are_shown_as_format_and_length_only(admin_db):
+    from tests.test_crypto_formats import token_manager_blob, two_factor_token
+
+    blob = token_manager_blob({"access_token": "DUMMY-TM-0001"})
+    fernet = two_factor_token()
+    connected = '{"twitter": {"access_token": "DUMMY-TW-0001"}}'
+    with admin_db.connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE social_platform_connections SET access_token = %s WHERE id = 1", [blob]
+        )
+        cursor.execute("UPDATE users SET two_factor_secret = %s WHERE id = 1", [fernet])
+        cursor.execute(
+            "UPDATE user_settings SET connected_accounts = %s WHERE user_id = 1", [connected]
+        )
+        cursor.execute("SELECT id FROM user_settings WHERE user_id = 1")
+        (settings_id,) = cursor.fetchone()
+    client = admin_db.client(admin_db.superuser)
+    connection_model = get_model("social", "SocialPlatformConnection")
+    pages = {
+        "connection": client.get(admin_url(connection_model, "change", 1)),
+        "user": client.get(admin_url(get_model("accounts", "User"), "change", 1)),
+        "settings": client.get(
+            admin_url(get_model("accounts", "UserSettings"), "change", settings_id)
+        ),
+    }
+    html = {name: page.content.decode() for name, page in pages.items()}
+    assert f"•••• (token-manager blob, {len(blob)} chars)" in html["connection"]
+    assert f"•••• (Fernet token, {len(fernet)} chars)" in html["user"]
+    assert "•••• (not encrypted," in html["settings"]
+    for text in html.values():
+        assert not [s for s in (blob[:24], fernet[:24], "DUMMY-TM", "DUMMY-TW") if s in text]
 
 
 def test_no_secret_reaches_the_inspector_either(admin_db):

@@ -363,3 +363,48 @@ def test_rotate_keys_with_no_encrypted_columns_says_so(monkeypatch):
     with keys():
         call_command("rotate_keys", stdout=out)
     assert "nothing to do" in out.getvalue()
+
+
+def test_encrypt_rotate_and_decrypt_leave_every_other_platform_format_byte_for_byte(
+    demo, registry, registry_columns
+):
+    from tests.test_crypto_formats import hashed_codes, token_manager_blob, two_factor_token
+
+    alias, model, _ = demo
+    others = {
+        10: token_manager_blob({"access_token": "DUMMY-TM"}),
+        11: two_factor_token(),
+        12: hashed_codes("AB12-CD34"),
+    }
+    with connections[alias].cursor() as cursor:
+        for pk, value in others.items():
+            cursor.execute(
+                "UPDATE secret_demo SET token = %s, secret = %s WHERE id = %s", [value, value, pk]
+            )
+
+    def stored() -> dict[int, tuple]:
+        with connections[alias].cursor() as cursor:
+            cursor.execute(
+                "SELECT id, token, secret FROM secret_demo WHERE id = ANY(%s)", [list(others)]
+            )
+            return {pk: (token, secret) for pk, token, secret in cursor.fetchall()}
+
+    expected = {pk: (value, value) for pk, value in others.items()}
+    with keys():
+        outcomes = encrypt_all(alias, registry)
+        assert stored() == expected
+        token = next(o for o in outcomes if o.column.column == "token")
+        assert token.by_kid["token-manager blob"] == 1 and token.by_kid["Fernet token"] == 1
+        # Read as opaque values and saved back verbatim, never wrapped in an envelope.
+        row = model.objects.using(alias).get(pk=10)
+        assert row.token == others[10] and "DUMMY" not in repr(row.token)
+        row.save(using=alias)
+        assert stored() == expected
+    with keys(extra=f"k2:{KEY_B}", active="k2"):
+        call_command("rotate_keys", "--database", alias, stdout=io.StringIO())
+        assert stored() == expected
+        for column in columns(registry):
+            assert crypto_batches.remaining(column, kid="k2", using=alias) == {}
+        for column in columns(registry):
+            crypto_batches.decrypt_column(column, using=alias, log=lambda line: None)
+        assert stored() == expected

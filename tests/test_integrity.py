@@ -166,6 +166,12 @@ PLANTED = {
         "SELECT EXISTS (SELECT FROM users WHERE tier = 'premium' "
         "AND subscription_status = 'free')",
     ),
+    # User 1's 2FA secret is plaintext, where TwoFactorService reads a Fernet token: the
+    # upgrade leaves it (D17), the report names the platform change it needs.
+    "2FA": (
+        ("secrets", "users", "two_factor_secret"),
+        "SELECT EXISTS (SELECT FROM users WHERE two_factor_secret NOT LIKE 'gAAAAA%')",
+    ),
     # Not planted on purpose, but TARGET_SCHEMA.md D13 wants it listed: user 5's reset token
     # was sent on 2025-09-01 and expired hours later.
     "D13": (
@@ -399,47 +405,64 @@ def test_an_invalid_index_left_by_a_failed_concurrent_build_is_named(
     assert invalid.object == "admin_users_one_per_role"
 
 
-def test_secrets_must_be_envelopes_under_a_configured_key_that_opens_them(
-    fresh_db, alias_of, fresh_findings, monkeypatch
+def test_secrets_are_classified_by_platform_format_and_plaintext_names_its_platform_change(
+    fresh_db, alias_of, fresh_findings
 ):
     from cryptography.fernet import Fernet
 
-    from accounts.models import UserSettings
     from database import crypto
-    from database.integrity import declarations
-    from social.models import SocialPlatformConnection
+    from tests.test_crypto_formats import token_manager_blob, two_factor_token
 
-    # Until the models switch these columns to the encrypted field types, declare them here.
-    encrypted = [
-        (SocialPlatformConnection, SocialPlatformConnection._meta.get_field("access_token")),
-        (UserSettings, UserSettings._meta.get_field("connected_accounts")),
-    ]
-    monkeypatch.setattr(declarations, "encrypted_fields", lambda: iter(encrypted))
     other_key = Fernet(Fernet.generate_key()).encrypt(b"token")
     wrong_key = crypto.Envelope(1, "default", base64.b64encode(other_key).decode()).as_json()
     retired = crypto.Envelope(1, "retired", base64.b64encode(other_key).decode()).as_json()
+    blob = token_manager_blob({"access_token": "TM-TOKEN"})
     fresh_db.execute(USER)
+    fresh_db.execute(
+        "INSERT INTO users (id, email, username, created_at, two_factor_secret) VALUES "
+        "(2, 'b@example.com', 'b', now(), 'PLAINTEXT-TOTP'), (3, 'c@example.com', 'c', now(), %s)",
+        [two_factor_token()],
+    )
     fresh_db.execute(
         "INSERT INTO social_platform_connections "
         "(id, user_id, platform, platform_user_id, platform_username, access_token) VALUES "
         "(1, 1, 'a', 'x', 'x', %s), (2, 1, 'b', 'x', 'x', 'PLAINTEXT-TOKEN'), "
-        "(3, 1, 'c', 'x', 'x', %s), (4, 1, 'd', 'x', 'x', %s), (5, 1, 'e', 'x', 'x', '')",
-        [crypto.encrypt("token"), retired, wrong_key],
+        "(3, 1, 'c', 'x', 'x', %s), (4, 1, 'd', 'x', 'x', %s), (5, 1, 'e', 'x', 'x', ''), "
+        "(6, 1, 'f', 'x', 'x', %s), (7, 1, 'g', 'x', 'x', %s), (8, 1, 'h', 'x', 'x', %s)",
+        [crypto.encrypt("token"), retired, wrong_key, blob, blob[:-8], two_factor_token()],
     )
     fresh_db.execute(
-        "INSERT INTO user_settings (user_id, connected_accounts) VALUES (1, %s)",
-        [json.dumps(crypto.encrypt_to_dict('{"twitter": "token"}'))],
+        "INSERT INTO user_settings (user_id, connected_accounts) VALUES (1, %s), (2, %s), (3, %s)",
+        [
+            json.dumps({"twitter": {"access_token": "PLAIN-TW", "refresh_token": "PLAIN-R"}}),
+            json.dumps(crypto.encrypt_to_dict('{"twitter": "token"}')),
+            "{}",
+        ],
     )
 
     report = run_checks(alias_of(fresh_db), only=["secrets"])
 
     found = {(f.table, f.column, f.severity.label, f.count, f.sample) for f in report.findings}
     assert found == {
+        ("users", "two_factor_secret", "warning", 1, ("2",)),
         ("social_platform_connections", "access_token", "warning", 1, ("2",)),
         ("social_platform_connections", "access_token", "error", 1, ("retired",)),
         ("social_platform_connections", "access_token", "error", 1, ("4",)),
+        # a truncated token-manager blob: its shape, but it does not decode as one
+        ("social_platform_connections", "access_token", "error", 1, ("7",)),
+        # a bare Fernet token: not a format either reader of the column reads
+        ("social_platform_connections", "access_token", "error", 1, ("8",)),
+        ("user_settings", "connected_accounts", "warning", 1, ("1",)),
+        # the platform reads connected_accounts as a plain dict: an envelope breaks it
+        ("user_settings", "connected_accounts", "error", 1, ("2",)),
     }
-    assert "PLAINTEXT-TOKEN" not in json.dumps([f.as_dict() for f in report.findings])
+    messages = {(f.table, f.column, f.sample): f.message for f in report.findings}
+    assert "TwoFactorService must encrypt" in messages["users", "two_factor_secret", ("2",)]
+    assert "store_user_tokens" in messages["user_settings", "connected_accounts", ("1",)]
+    assert "D6" in messages["user_settings", "connected_accounts", ("1",)]
+    assert "Fernet token" in messages["social_platform_connections", "access_token", ("8",)]
+    text = json.dumps([f.as_dict() for f in report.findings])
+    assert [s for s in ("PLAINTEXT", "PLAIN-TW", "TM-TOKEN", blob[:20]) if s in text] == []
 
 
 # -- output ---------------------------------------------------------------------------------

@@ -1,66 +1,41 @@
-"""Encrypt the accounts secrets in place (TARGET_SCHEMA.md D6, D12, R-17); hash-only fields.
+"""The accounts secrets keep the platform's own formats (TARGET_SCHEMA.md D12, D17, D19).
 
-The column types do not change (text, varchar, jsonb): only the field classes, in the state.
-Then every plaintext value is encrypted in place in keyset batches, one transaction each,
-resumable. Reverse: decrypt in place.
+No value is rewritten here: every accounts secret column is read by the running platform in a
+format of its own (``database.secret_formats``, ``contract/application/PLATFORM.md``), and a
+value wrapped again would be unreadable to it:
+
+- ``users.two_factor_secret``: a TwoFactorService Fernet token (``decrypt_secret`` at login);
+- ``admin_users.two_factor_secret``: the raw base32 secret (``admin_auth.verify_2fa_token``);
+- ``user_settings.connected_accounts``: a plain JSON object (``social_oauth``; D6 waits for
+  the platform), so it keeps its plain ``JSONField``;
+- ``user_credentials.encrypted_credentials``: a ``UserCredentials`` blob.
+
+The column types do not change: only the field classes, in the state. The secret columns get
+``PlatformSecret*Field`` (stored as given, read back opaque, never re-encrypted); plaintext
+left in them is reported by ``check_integrity`` with the platform change it needs. The raw
+lookup columns of the new tables stay plain text (D18).
 """
 
 from django.db import migrations
 
-from database import crypto_batches
-from database.fields import (
-    EncryptedCharField,
-    EncryptedJSONField,
-    EncryptedTextField,
-)
-
-FIELDS = [
-    ("User", "two_factor_secret"),
-    ("AdminUser", "two_factor_secret"),
-    ("UserSettings", "connected_accounts"),
-    ("UserCredential", "encrypted_credentials"),
-]
-
-
-def encrypt(apps, schema_editor):
-    for model_name, field_name in FIELDS:
-        crypto_batches.encrypt_field(
-            apps.get_model("accounts", model_name),
-            field_name,
-            using=schema_editor.connection.alias,
-        )
-
-
-def decrypt(apps, schema_editor):
-    for model_name, field_name in FIELDS:
-        crypto_batches.decrypt_field(
-            apps.get_model("accounts", model_name),
-            field_name,
-            using=schema_editor.connection.alias,
-        )
+from database.fields import PlatformSecretCharField, PlatformSecretTextField
 
 
 class Migration(migrations.Migration):
-    atomic = False
-
     dependencies = [("accounts", "0009_target_defaults_columns_and_rules")]
 
     operations = [
         migrations.SeparateDatabaseAndState(
             state_operations=[
-                migrations.AlterField("user", "two_factor_secret", EncryptedCharField(null=True)),
                 migrations.AlterField(
-                    "adminuser", "two_factor_secret", EncryptedCharField(null=True)
+                    "user", "two_factor_secret", PlatformSecretCharField(null=True)
                 ),
                 migrations.AlterField(
-                    "usersettings",
-                    "connected_accounts",
-                    EncryptedJSONField(null=True, db_default={}),
+                    "adminuser", "two_factor_secret", PlatformSecretCharField(null=True)
                 ),
                 migrations.AlterField(
-                    "usercredential", "encrypted_credentials", EncryptedTextField()
+                    "usercredential", "encrypted_credentials", PlatformSecretTextField()
                 ),
             ]
         ),
-        migrations.RunPython(encrypt, decrypt, atomic=False, elidable=False),
     ]

@@ -7,6 +7,7 @@ check loops over rows in Python.
 """
 
 import datetime
+import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -17,7 +18,7 @@ from django.db import connections
 from django.db.models import Count
 from django.utils import timezone
 
-from database import crypto
+from database import crypto, secret_formats
 from database.catalog import Catalog, diff_catalogs, read_catalog
 from database.integrity import declarations, schema
 from database.integrity.findings import SAMPLE_SIZE, Finding, Severity
@@ -688,124 +689,188 @@ def expired_tokens(scan: Scan, context: Context) -> Iterator[Finding]:
             )
 
 
-# The key id of a stored envelope, or NULL when the value is not one (a plaintext secret).
-# Text columns hold the envelope as compact JSON text, which PostgreSQL 15 cannot try-parse,
-# so its shape is matched; json/jsonb columns hold it as an object.
-_ENVELOPE_TEXT = (
-    r'^\s*\{\s*"enc_version"\s*:\s*1\s*,\s*"enc_kid"\s*:\s*"([^"\\]+)"\s*,'
-    r'\s*"ciphertext"\s*:\s*"[A-Za-z0-9+/=_-]+"\s*\}\s*$'
-)
-_KID_OF_TEXT = "pg_catalog.substring(c.{column}, '" + _ENVELOPE_TEXT + "')"
-_KID_OF_JSON = (
-    "CASE WHEN pg_catalog.jsonb_typeof(c.{column}::jsonb) = 'object' "
-    "AND c.{column}::jsonb ->> 'enc_version' = '1' "
-    "AND coalesce(c.{column}::jsonb ->> 'ciphertext', '') <> '' "
-    "THEN NULLIF(c.{column}::jsonb ->> 'enc_kid', '') END"
+# What each secret value is, classified in one statement per column by shape
+# (``secret_formats.sql_format``: PostgreSQL 15 cannot try-decode base64); a sample of each
+# platform format found is then confirmed structurally in Python (``secret_formats.classify``).
+# A json/jsonb value is a secret only when it holds tokens (e.g. connected_accounts' plain
+# {platform: {access_token, …}}); '{}' and other token-free values count as empty.
+_JSON_TOKENS = (
+    "(pg_catalog.jsonb_path_exists(c.{column}::jsonb, '$.**.access_token') "
+    "OR pg_catalog.jsonb_path_exists(c.{column}::jsonb, '$.**.refresh_token'))"
 )
 
 _SECRETS = """
 WITH secret AS MATERIALIZED (
-    SELECT c.{pk}::text AS key, {kid} AS kid FROM {table} c WHERE {present}
+    SELECT c.{pk}::text AS key, {state} AS state FROM {table} c WHERE c.{column} IS NOT NULL
 )
-SELECT (SELECT pg_catalog.count(*) FROM secret WHERE kid IS NULL),
-       ARRAY(SELECT key FROM secret WHERE kid IS NULL ORDER BY key LIMIT {sample}),
-       (SELECT pg_catalog.count(*) FROM secret WHERE NOT (kid = ANY(%(kids)s))),
-       ARRAY(SELECT DISTINCT kid FROM secret WHERE NOT (kid = ANY(%(kids)s)) LIMIT {sample}),
-       ARRAY(SELECT DISTINCT kid FROM secret WHERE kid = ANY(%(kids)s))
+SELECT state, pg_catalog.count(*), (ARRAY_AGG(key ORDER BY key))[1:{sample}]
+FROM secret WHERE state <> '{empty}' GROUP BY state ORDER BY state
 """
 
 
-def secrets(scan: Scan, context: Context) -> Iterator[Finding]:
-    """Encrypted columns: every value an envelope under a configured key id that opens it.
+def _secret_columns(context: Context) -> Iterator[tuple[secret_formats.SecretColumn, str]]:
+    """The platform's secret columns (``secret_formats.COLUMNS``) and every other field the
+    models declare secret, with the primary key column of each table."""
+    pks = {model._meta.db_table: model._meta.pk.column for model in declarations.concrete_models()}
+    seen = set()
+    for secret in secret_formats.COLUMNS:
+        seen.add((secret.table, secret.column))
+        yield secret, pks.get(secret.table, "id")
+    for model, model_field in declarations.encrypted_fields():
+        table, column = model._meta.db_table, model_field.column
+        if (table, column) in seen:
+            continue
+        yield (
+            secret_formats.SecretColumn(
+                table,
+                column,
+                "this project's encrypted field",
+                frozenset({secret_formats.ENVELOPE}),
+                True,
+                "none: encrypt them in place (database.crypto_batches)",
+            ),
+            model._meta.pk.column,
+        )
 
-    Format and key id are classified in one statement per column. Decryption itself cannot
-    happen in SQL: for each configured key id found, up to five values are decrypted to
-    prove the configured key is the right one (a wrong key fails on every value).
+
+def secrets(scan: Scan, context: Context) -> Iterator[Finding]:
+    """Secret columns: every value in a format its platform reader reads, plaintext named.
+
+    Each value is classified (``database.secret_formats``): the D12 envelope, a token-manager
+    or user-credentials blob, a bare Fernet token, hashed backup codes, or plaintext.
+    Plaintext is reported column by column with the platform change it needs; a format the
+    column's reader cannot read is an error; envelopes must be under a configured key id, and
+    up to five values per key id are decrypted to prove the key (SQL cannot decrypt). No value
+    is ever printed: samples are primary keys (key ids for unknown keys).
     """
     try:
         kids = crypto.keyring().kids
     except crypto.EncryptionError as error:
         yield Finding("secrets", Severity.ERROR, f"The encryption keys are misconfigured: {error}")
         kids = []
-    for model, model_field in declarations.encrypted_fields():
-        table, column = model._meta.db_table, model_field.column
-        if not context.has(table, column, model._meta.pk.column):
+    for secret, pk in _secret_columns(context):
+        table, column = secret.table, secret.column
+        if not context.has(table, column, pk):
             continue
         is_json = context.columns[table][column] in {"json", "jsonb"}
-        # (replace, not format: the pattern has braces of its own)
-        kid = (_KID_OF_JSON if is_json else _KID_OF_TEXT).replace("{column}", scan.ident(column))
-        present = f"c.{scan.ident(column)} IS NOT NULL" + (
-            "" if is_json else f" AND c.{scan.ident(column)} <> ''"  # '' is an empty secret
-        )
+        state = secret_formats.sql_format(f"c.{scan.ident(column)}", is_json=is_json)
+        if is_json:
+            tokens = _JSON_TOKENS.replace("{column}", scan.ident(column))
+            state = (
+                f"CASE WHEN ({state}) = '{secret_formats.PLAINTEXT}' AND NOT {tokens} "
+                f"THEN '{secret_formats.EMPTY}' ELSE ({state}) END"
+            )
         query = _SECRETS.format(
-            pk=scan.ident(model._meta.pk.column),
-            kid=kid,
+            pk=scan.ident(pk),
+            state=state,
             table=scan.ident(SCHEMA, table),
-            present=present,
+            column=scan.ident(column),
             sample=SAMPLE_SIZE,
+            empty=secret_formats.EMPTY,
         )
         where = {"table": table, "column": column}
         found = scan.guarded(
-            f"secrets in {table}.{column}",
-            lambda query=query: scan.rows(query, {"kids": kids})[0],
-            where,
+            f"secrets in {table}.{column}", lambda query=query: scan.rows(query), where
         )
-        if found is None:
-            continue
-        plaintext, plaintext_keys, unknown, unknown_kids, known_kids = found
-        if plaintext:
-            yield Finding(
-                "secrets",
-                Severity.WARNING,
-                f"{plaintext} value(s) of {table}.{column} are not encrypted (not in the "
-                "envelope format).",
-                count=plaintext,
-                sample=tuple(plaintext_keys),
-                **where,
+        for shape, count, sample in found or []:
+            yield from _secret_findings(
+                scan, secret, pk, state, shape, count, tuple(sample), kids, where
             )
-        if unknown:
-            yield Finding(
-                "secrets",
-                Severity.ERROR,
-                f"{unknown} value(s) of {table}.{column} are encrypted under key ids no key "
-                f"is configured for (configured: {', '.join(kids) or 'none'}); the sample "
-                "lists those key ids.",
-                count=unknown,
-                sample=tuple(unknown_kids),
-                **where,
-            )
-        for key_id in known_kids:
-            yield from _undecryptable(scan, model, column, kid, key_id, where)
 
 
-def _undecryptable(scan, model, column, kid, key_id, where) -> Iterator[Finding]:
-    query = (
-        f"SELECT c.{scan.ident(model._meta.pk.column)}::text, c.{scan.ident(column)}::text "
-        f"FROM {scan.ident(SCHEMA, model._meta.db_table)} c WHERE {kid} = %s "
-        f"LIMIT {SAMPLE_SIZE}"
-    )
-    rows = scan.guarded(
-        f"decrypting {model._meta.db_table}.{column} ({key_id})",
-        lambda: scan.rows(query, [key_id]),
-        where,
-    )
-    failed = []
-    for key, stored in rows or []:
-        try:
-            crypto.decrypt(stored)
-        except crypto.EncryptionError:
-            failed.append(key)
-    if failed:
+def _secret_findings(scan, secret, pk, state, shape, count, sample, kids, where):
+    name, reads = secret.name, secret.reads
+    fmt = secret_formats.name_sql_format(shape, reads)
+    if fmt == secret_formats.PLAINTEXT:
+        readable = (
+            f"its reader ({secret.reader}) reads them as they are"
+            if secret_formats.PLAINTEXT in reads
+            else f"its reader ({secret.reader}) cannot read plaintext"
+        )
+        yield Finding(
+            "secrets",
+            Severity.WARNING,
+            f"{count} value(s) of {name} are plaintext secrets; {readable}. Platform change "
+            f"needed: {secret.plaintext_change}.",
+            count=count,
+            sample=sample,
+            **where,
+        )
+        return
+    if fmt not in reads:
         yield Finding(
             "secrets",
             Severity.ERROR,
-            f"The key configured for key id '{key_id}' does not decrypt {len(failed)} of "
-            f"{len(rows)} sampled value(s) of {model._meta.db_table}.{column}: wrong key, or "
-            "altered ciphertext.",
-            count=len(failed),
-            sample=tuple(failed),
+            f"{count} value(s) of {name} are in the {fmt} format, which its reader "
+            f"({secret.reader}) does not read (it reads: {', '.join(sorted(reads))}).",
+            count=count,
+            sample=sample,
             **where,
         )
+        return
+    if fmt == secret_formats.ENVELOPE:
+        kid = shape.removeprefix("envelope:")
+        if kid not in kids:
+            yield Finding(
+                "secrets",
+                Severity.ERROR,
+                f"{count} value(s) of {name} are encrypted under key ids no key is configured "
+                f"for (configured: {', '.join(kids) or 'none'}); the sample lists those key ids.",
+                count=count,
+                sample=(kid,),
+                **where,
+            )
+            return
+    yield from _confirm_sample(scan, secret, pk, state, shape, fmt, where)
+
+
+def _unquoted(stored: str):
+    """A json/jsonb value as its text form shows it: a JSON string is its content."""
+    if stored.startswith('"'):
+        try:
+            return json.loads(stored)
+        except ValueError:
+            pass
+    return stored
+
+
+def _confirm_sample(scan, secret, pk, state, shape, fmt, where) -> Iterator[Finding]:
+    """Up to five values of a shape, confirmed in Python: envelopes decrypt under their key,
+    other formats decode structurally as that format."""
+    query = (
+        f"SELECT c.{scan.ident(pk)}::text, c.{scan.ident(secret.column)}::text "
+        f"FROM {scan.ident(SCHEMA, secret.table)} c WHERE ({state}) = %s "
+        f"ORDER BY c.{scan.ident(pk)} LIMIT {SAMPLE_SIZE}"
+    )
+    rows = scan.guarded(
+        f"confirming {secret.name} ({shape})", lambda: scan.rows(query, [shape]), where
+    )
+    failed = []
+    for key, stored in rows or []:
+        if fmt == secret_formats.ENVELOPE:
+            try:
+                crypto.decrypt(_unquoted(stored))
+            except crypto.EncryptionError:
+                failed.append(key)
+        elif secret_formats.classify(_unquoted(stored), expected=secret.reads) != fmt:
+            failed.append(key)
+    if not failed:
+        return
+    if fmt == secret_formats.ENVELOPE:
+        kid = shape.removeprefix("envelope:")
+        message = (
+            f"The key configured for key id '{kid}' does not decrypt {len(failed)} of "
+            f"{len(rows)} sampled value(s) of {secret.name}: wrong key, or altered ciphertext."
+        )
+    else:
+        message = (
+            f"{len(failed)} of {len(rows)} sampled value(s) of {secret.name} look like a {fmt} "
+            f"but do not decode as one (truncated or altered); its reader ({secret.reader}) "
+            "cannot read them."
+        )
+    yield Finding(
+        "secrets", Severity.ERROR, message, count=len(failed), sample=tuple(failed), **where
+    )
 
 
 # -- the registry -----------------------------------------------------------------------------
@@ -918,9 +983,11 @@ CHECKS: dict[str, Check] = {
             "secrets",
             secrets,
             DATA_SECTION,
-            "Encrypt plaintext values in place (database.crypto_batches); configure the "
-            "missing key ids (TOKEN_ENCRYPTION_KEYS) or re-encrypt with `rotate_keys`; a key "
-            "that does not open its values is the wrong key.",
+            "Plaintext secrets need the platform change each finding names (the upgrade "
+            "encrypts only the social tokens, into the envelope); configure the missing key ids "
+            "(TOKEN_ENCRYPTION_KEYS) or re-encrypt with `rotate_keys`; a key that does not open "
+            "its values is the wrong key; a value its reader cannot read must be rewritten by "
+            "the platform.",
         ),
         Check(
             "conflicting_values",

@@ -1,4 +1,15 @@
-"""Encrypt the connection tokens in place (TARGET_SCHEMA.md D12, R-17)."""
+"""Encrypt the plaintext connection tokens in place (TARGET_SCHEMA.md D12, D17, R-17).
+
+Only plaintext is rewritten, into the D12 envelope, which the platform's ``decrypt_token``
+reads. A value already in a platform format is left byte for byte
+(``database.secret_formats``): the envelopes ``encrypt_token`` wrote and, in
+``social_platform_connections``, the token manager's blobs (``Z0FBQUFB…``), which its
+``get_access_token`` reads and an envelope around them would break. Keyset batches, one
+transaction each, resumable. The column types do not change: only the field classes.
+
+Reverse: decrypts the envelopes back to plaintext (the state before), which includes any
+envelope the platform wrote itself; blobs of other formats stay as they are.
+"""
 
 from django.db import migrations
 
