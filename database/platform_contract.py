@@ -141,6 +141,18 @@ class PlatformContract:
         table, column = qualified_name.split(".")
         return self.tables[table].column(column)
 
+    def mismatched_foreign_keys(self) -> list[tuple[PlatformColumn, PlatformForeignKey]]:
+        """References whose column type differs from the referenced key's in the models
+        themselves (``UUID`` → ``VARCHAR`` organizations.id, ``UUID`` → ``INTEGER`` users.id):
+        PostgreSQL cannot create such a foreign key."""
+        found = []
+        for table in self:
+            for column, fk in table.foreign_keys:
+                target = self.tables.get(fk.table)
+                if target and target.column(fk.column).base_type != column.base_type:
+                    found.append((column, fk))
+        return found
+
     def dependency_order(self) -> list[str]:
         """Table names, each after the tables its NOT NULL references need (name order
         otherwise). Nullable references may point forwards: users and organizations
