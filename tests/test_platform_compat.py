@@ -34,6 +34,7 @@ import base64
 import datetime
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -128,11 +129,36 @@ NAIVE = datetime.datetime(2025, 9, 7, 12, 30, 15, 123456)
 JSON_VALUE = {"list": [1, 2.5, "two", None, True], "nested": {"ключ": "é"}, "empty": {}}
 
 
-def value_for(column: PlatformColumn, token: str, variant: int):
+CHECKED_VALUES = """
+SELECT c.relname, a.attname, pg_get_constraintdef(k.oid)
+FROM pg_constraint k
+JOIN pg_class c ON c.oid = k.conrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
+JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1]
+WHERE k.contype = 'c' AND array_length(k.conkey, 1) = 1
+"""
+
+
+def checked_values(engine: Engine) -> dict[tuple[str, str], list[str]]:
+    """Columns whose CHECK allows a list of values (``col = ANY (ARRAY[...])``): the
+    platform's code writes one of them there, not the harness's free text."""
+    allowed = {}
+    with engine.connect() as conn:
+        for table, column, definition in conn.execute(text(CHECKED_VALUES)):
+            values = re.findall(r"'((?:[^']|'')*)'::(?:character varying|text)", definition)
+            if "ANY" in definition and values:
+                allowed[(table, column)] = values
+    return allowed
+
+
+def value_for(column: PlatformColumn, token: str, variant: int, allowed=None):
     """A value of the model's type, as the platform's code would hand it to SQLAlchemy."""
     base = column.base_type
-    if base == "VARCHAR":
-        value = f"{column.name}-{variant}-{token}"
+    if allowed and (column.table, column.name) in allowed:
+        choices = allowed[(column.table, column.name)]
+        return choices[variant % len(choices)]
+    if base == "VARCHAR":  # short: production's shortest varchar is 20
+        value = f"{column.name[:4]}{variant}-{token[:8]}"
         return value[: column.length] if column.length else value
     if base == "TEXT":
         return f"{column.name} {variant} {token} ✓ üñí"
@@ -174,6 +200,7 @@ class Platform:
     owner: int | None = None  # the user every users.id reference points at
     rows: dict[str, dict] = field(default_factory=dict)  # table -> the row created for it
     reuse: bool = False  # reuse parents already created (the deletion test)
+    allowed: dict = field(default_factory=dict)  # CHECK-listed values, by (table, column)
 
     def table(self, name: str) -> Table:
         return self.metadata.tables[name]
@@ -181,18 +208,28 @@ class Platform:
     def key_column(self, name: str) -> str:
         return CONTRACT.table(name).primary_key[0].name
 
-    def user_id(self, conn: Connection) -> int:
-        if self.owner is None:
-            self.owner = conn.execute(text("SELECT min(id) FROM users")).scalar()
-        if self.owner is None:  # the oracle is empty: the platform registers a user first
-            self.owner = self.insert(conn, "users", default_organization_id=None)["id"]
-        return self.owner
+    def user_id(self, conn: Connection, column: PlatformColumn) -> int:
+        """The owner; by default an existing sample user with no row in the table yet (the
+        platform keeps one user_settings row per user, as the upgrade now enforces)."""
+        if self.owner is not None:
+            return self.owner
+        owner = conn.execute(
+            text(
+                f"SELECT min(id) FROM users u WHERE NOT EXISTS (SELECT 1 FROM {column.table} t "
+                f"WHERE t.{column.name} = u.id)"
+            )
+            if column.table != "users"
+            else text("SELECT min(id) FROM users")
+        ).scalar()
+        if owner is None:  # the oracle is empty: the platform registers a user first
+            owner = self.insert(conn, "users", default_organization_id=None)["id"]
+        return owner
 
     def parent_key(self, conn: Connection, column: PlatformColumn, fk) -> object:
         if fk.table == column.table:
             return None  # self-references (created_by, parent_id …) stay empty
         if fk.table == "users":
-            return self.user_id(conn)
+            return self.user_id(conn, column)
         if self.reuse and fk.table in self.rows:
             key = self.rows[fk.table][fk.column]
         else:
@@ -214,7 +251,7 @@ class Platform:
                 if sa_column.default is None and not isinstance(sa_column.type, Integer):
                     values[column.name] = own_key(column)
             elif sa_column.default is None and sa_column.server_default is None:
-                values[column.name] = value_for(column, token, 0)
+                values[column.name] = value_for(column, token, 0, self.allowed)
         return {k: v for k, v in values.items() if v is not None}
 
     def insert(self, conn: Connection, name: str, **overrides) -> dict:
@@ -269,7 +306,8 @@ def platform_roundtrip(engine: Engine, metadata: MetaData, name: str) -> list[st
     """Insert, read back, update, read back, delete one row of ``name`` as the platform
     does, each step in its own committed transaction. The problems found, in order; a
     database error ends the run."""
-    platform = Platform(metadata)
+    allowed = checked_values(engine)
+    platform = Platform(metadata, allowed=allowed)
     contract_table = CONTRACT.table(name)
     table = metadata.tables[name]
     problems: list[str] = []
@@ -289,7 +327,7 @@ def platform_roundtrip(engine: Engine, metadata: MetaData, name: str) -> list[st
 
         step = "update"
         changes = {
-            column.name: value_for(column, uuid.uuid4().hex[:12], 1)
+            column.name: value_for(column, uuid.uuid4().hex[:12], 1, allowed)
             for column in contract_table.columns
             if not column.primary_key and not column.foreign_keys
         }
@@ -425,10 +463,18 @@ def schema_mismatches(live: dict[str, dict[str, LiveColumn]]) -> dict[str, list[
     return {group: items for group, items in groups.items() if items}
 
 
-def test_every_platform_column_exists_with_a_type_its_driver_handles_alike(upgraded):
+def test_every_platform_column_exists_with_a_type_its_driver_handles_alike(upgraded, production):
+    """Every mismatch, grouped; those production had before the upgrade are marked."""
     mismatches = schema_mismatches(live_columns(upgraded))
+    before = {
+        item for items in schema_mismatches(live_columns(production)).values() for item in items
+    }
     report = "\n".join(
-        f"{group} ({len(items)}):\n  " + "\n  ".join(items) for group, items in mismatches.items()
+        f"{group} ({len(items)}):\n  "
+        + "\n  ".join(
+            f"{item}{' (so in production already)' if item in before else ''}" for item in items
+        )
+        for group, items in mismatches.items()
     )
     assert not mismatches, f"the platform's models vs the upgraded database:\n{report}"
 
@@ -471,10 +517,13 @@ def test_the_platform_writes_and_reads_each_table(upgraded, oracle_results, name
         return
     problems = platform_roundtrip(upgraded, pm.production_wins_metadata(), name)
     oracle = "passes" if not oracle_results[name] else "fails too"
+    keys = (
+        "; run with production's integer keys (PRODUCTION_WINS)"
+        if name in PRODUCTION_KEY_TABLES
+        else ""
+    )
     assert not problems, (
-        f"{name} (on the platform's own schema it {oracle}; keys of "
-        f"{', '.join(PRODUCTION_KEY_TABLES)} are production's integers):\n  "
-        + "\n  ".join(problems)
+        f"{name} (on the platform's own schema it {oracle}{keys}):\n  " + "\n  ".join(problems)
     )
 
 
@@ -580,7 +629,7 @@ def test_deleting_a_user_who_owns_rows_everywhere(module_databases, adopted_temp
     engine = engine_for(module_databases("compat_delete_user", template=adopted_template))
     metadata = pm.production_wins_metadata()
     users = metadata.tables["users"]
-    platform = Platform(metadata, reuse=True)
+    platform = Platform(metadata, reuse=True, allowed=checked_values(engine))
     problems: list[str] = []
     created: dict[str, dict] = {}
     with engine.begin() as conn:
@@ -723,3 +772,30 @@ def test_a_platform_secret_written_before_the_upgrade_reads_back_unchanged(
         f"{column}: the platform reads {value!r} where it wrote "
         f"{written['secrets'][column]!r} before the upgrade"
     )
+
+
+# --------------------------------------------------------------------------- enumerated values
+
+# Values the platform's code writes into columns the upgrade now lists in a CHECK, read from
+# its services at 76ca0fe: the workflow API accepts these workflow types
+# (backend/api/workflow_v2.py, ExecuteWorkflowRequest) and AdminRole has these members
+# (backend/db/admin_models.py; SQLAlchemy stores the member names).
+PLATFORM_VALUES = {
+    "workflow_executions.workflow_type": [
+        "daily",
+        "optimization",
+        "manual",
+        "research",
+        "content_generation",
+    ],
+    "admin_users.role": ["SUPER_ADMIN", "ADMIN", "MODERATOR", "SUPPORT"],
+}
+
+
+@pytest.mark.parametrize("column", sorted(PLATFORM_VALUES))
+def test_the_checks_accept_every_value_the_platform_writes(upgraded, column):
+    allowed = checked_values(upgraded).get(tuple(column.split(".")))
+    if allowed is None:
+        return  # no list of values is enforced there: every value passes
+    refused = [value for value in PLATFORM_VALUES[column] if value not in allowed]
+    assert not refused, f"{column}: the database refuses {refused} (it allows {allowed})"
