@@ -778,9 +778,11 @@ def test_a_platform_secret_written_before_the_upgrade_reads_back_unchanged(
 
 # Values the platform's code writes into columns the upgrade now lists in a CHECK, read from
 # its services at 76ca0fe: the workflow API accepts these workflow types
-# (backend/api/workflow_v2.py, ExecuteWorkflowRequest) and AdminRole has these members
+# (backend/api/workflow_v2.py, ExecuteWorkflowRequest), the memory API these content types
+# (backend/api/memory_v2.py, StoreContentRequest), and AdminRole has these members
 # (backend/db/admin_models.py; SQLAlchemy stores the member names).
 PLATFORM_VALUES = {
+    "memory_content.content_type": ["research", "post", "insight", "trend", "note", "template"],
     "workflow_executions.workflow_type": [
         "daily",
         "optimization",
