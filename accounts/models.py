@@ -254,9 +254,12 @@ class Notification(models.Model):
     )
     # A soft reference: post ids and UUID strings, target ambiguous.
     content_id = models.CharField(null=True)
+    # No database key: the platform declares none and may name workflows it never recorded
+    # (D15); check_integrity reports the ones that point at nothing.
     workflow = models.ForeignKey(
         "workflows.WorkflowExecution",
-        models.SET_NULL,
+        models.DO_NOTHING,
+        db_constraint=False,
         db_index=False,
         null=True,
         related_name="notifications",

@@ -32,17 +32,24 @@ class ContentAdmin(PlatformAdmin):
 
 @admin.register(models.ContentDraft)
 class ContentDraftAdmin(PlatformAdmin):
-    list_display = ("id", "organization", "connection", "status", "created_at", "verified_at")
-    list_select_related = ("organization", "connection")
-    search_fields = ("id", "organization", "content_hash")
+    list_display = ("id", "organization_id", "connection", "status", "created_at", "verified_at")
+    list_select_related = ("connection",)
+    search_fields = ("id", "organization_id", "content_hash")
 
 
 @admin.register(models.ContentSchedule)
 class ContentScheduleAdmin(PlatformAdmin):
-    list_display = ("id", "organization", "connection", "status", "scheduled_for", "published_at")
-    list_select_related = ("organization", "connection")
+    list_display = (
+        "id",
+        "organization_id",
+        "connection",
+        "status",
+        "scheduled_for",
+        "published_at",
+    )
+    list_select_related = ("connection",)
     list_filter = (("status", IndexedValuesFilter),)
-    search_fields = ("id", "organization")
+    search_fields = ("id", "organization_id")
 
 
 @admin.register(models.ContentItem)

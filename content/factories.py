@@ -7,8 +7,7 @@ from factory.django import DjangoModelFactory
 
 from accounts.factories import UserFactory
 from content import models
-from organizations.factories import OrganizationFactory
-from social.factories import SocialConnectionFactory
+from social.factories import SocialConnectionFactory, new_organization_id
 
 
 def content_hash(obj) -> str:
@@ -36,9 +35,9 @@ class ContentFactory(DjangoModelFactory):
 
 
 class ContentDraftFactory(DjangoModelFactory):
-    organization = factory.SubFactory(OrganizationFactory)
+    organization_id = factory.LazyFunction(new_organization_id)
     connection = factory.SubFactory(
-        SocialConnectionFactory, organization=factory.SelfAttribute("..organization")
+        SocialConnectionFactory, organization_id=factory.SelfAttribute("..organization_id")
     )
     content = factory.Sequence(lambda n: f"Draft {n}")
     content_hash = factory.LazyAttribute(content_hash)
@@ -48,9 +47,9 @@ class ContentDraftFactory(DjangoModelFactory):
 
 
 class ContentScheduleFactory(DjangoModelFactory):
-    organization = factory.SubFactory(OrganizationFactory)
+    organization_id = factory.LazyFunction(new_organization_id)
     connection = factory.SubFactory(
-        SocialConnectionFactory, organization=factory.SelfAttribute("..organization")
+        SocialConnectionFactory, organization_id=factory.SelfAttribute("..organization_id")
     )
     content = factory.Sequence(lambda n: f"Scheduled post {n}")
     content_hash = factory.LazyAttribute(content_hash)

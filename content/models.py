@@ -172,9 +172,10 @@ class ContentDraft(models.Model):
     id = UUIDPrimaryKey()
     Status = DraftStatus
 
-    organization = models.ForeignKey(
-        "organizations.Organization", models.CASCADE, db_index=False, related_name="drafts"
-    )
+    # The platform types this UUID while organizations.id is its text UUID: no database key
+    # can join the two (PLATFORM.md), so the column keeps the platform's type and
+    # check_integrity compares the values as text.
+    organization_id = models.UUIDField()
     connection = models.ForeignKey(
         "social.SocialConnection", models.CASCADE, db_index=False, related_name="drafts"
     )
@@ -186,13 +187,17 @@ class ContentDraft(models.Model):
     verified_at = models.DateTimeField(null=True)
     error_message = models.TextField(null=True)
 
+    implied_references: ClassVar[dict[str, tuple[str, str]]] = {
+        "organization_id": ("organizations", "id"),
+    }
+
     class Meta:
         db_table = "content_drafts"
         db_table_comment = "Drafts that verify an organization's connection can publish."
         indexes = [
             # Also serves organization_id alone.
             models.Index(
-                fields=["organization", "connection"], name="idx_content_drafts_org_connection"
+                fields=["organization_id", "connection"], name="idx_content_drafts_org_connection"
             ),
             models.Index(fields=["connection"], name="content_drafts_connection_id_idx"),
             models.Index(fields=["content_hash"], name="content_drafts_content_hash_idx"),
@@ -211,9 +216,10 @@ class ContentSchedule(models.Model):
     id = UUIDPrimaryKey()
     Status = ScheduleStatus
 
-    organization = models.ForeignKey(
-        "organizations.Organization", models.CASCADE, db_index=False, related_name="schedules"
-    )
+    # The platform types this UUID while organizations.id is its text UUID: no database key
+    # can join the two (PLATFORM.md), so the column keeps the platform's type and
+    # check_integrity compares the values as text.
+    organization_id = models.UUIDField()
     connection = models.ForeignKey(
         "social.SocialConnection", models.CASCADE, db_index=False, related_name="schedules"
     )
@@ -231,13 +237,17 @@ class ContentSchedule(models.Model):
     created_at = models.DateTimeField(db_default=Now())
     updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
+    implied_references: ClassVar[dict[str, tuple[str, str]]] = {
+        "organization_id": ("organizations", "id"),
+    }
+
     class Meta:
         db_table = "content_schedules"
         db_table_comment = "Posts an organization has scheduled on one of its connections."
         indexes = [
             # Also serves organization_id alone.
             models.Index(
-                fields=["organization", "connection"],
+                fields=["organization_id", "connection"],
                 name="idx_content_schedules_org_connection",
             ),
             models.Index(fields=["connection"], name="content_schedules_connection_id_idx"),
@@ -247,7 +257,7 @@ class ContentSchedule(models.Model):
         constraints = [
             # Per tenant, not global as in the code.
             models.UniqueConstraint(
-                fields=["organization", "idempotency_key"],
+                fields=["organization_id", "idempotency_key"],
                 name="content_schedules_organization_id_idempotency_key_key",
             ),
             models.CheckConstraint(
@@ -312,23 +322,22 @@ class ContentItem(models.Model):
     parent_content = models.ForeignKey(
         "self", models.SET_NULL, db_index=False, null=True, related_name="derived_items"
     )
-    # SET NULL: the template is optional; items outlive it.
+    # No database key: the platform declares none and may store ids no template has (D15);
+    # check_integrity reports the ones that point at nothing.
     template = models.ForeignKey(
-        "ContentTemplate", models.SET_NULL, db_index=False, null=True, related_name="items"
+        "ContentTemplate",
+        models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        related_name="items",
     )
     campaign_id = models.CharField(null=True)  # Soft reference: there is no campaigns table.
     ab_test_group = models.CharField(null=True)  # A, B, C…
     ab_test_id = models.CharField(null=True)
     requires_approval = models.BooleanField(db_default=False)
-    # SET NULL: informational; the item outlives its approver.
-    approved_by = models.ForeignKey(
-        "accounts.User",
-        models.SET_NULL,
-        db_column="approved_by",
-        db_index=False,
-        null=True,
-        related_name="approved_content_items",
-    )
+    # Text, as the platform declares it (no key to users): what it stores is its own (D15).
+    approved_by = models.CharField(null=True)
     approved_at = models.DateTimeField(null=True)
     rejection_reason = models.TextField(null=True)
     content_quality_score = models.FloatField(db_default=0.0)
@@ -355,7 +364,6 @@ class ContentItem(models.Model):
             models.Index(fields=["sentiment"], name="content_items_sentiment_idx"),
             models.Index(fields=["parent_content"], name="content_items_parent_content_id_idx"),
             models.Index(fields=["template"], name="content_items_template_id_idx"),
-            models.Index(fields=["approved_by"], name="content_items_approved_by_idx"),
             # Also serves user_id alone.
             models.Index(fields=["user", "platform"], name="idx_content_user_platform"),
             models.Index(

@@ -140,6 +140,8 @@ class MemoryContentType(models.TextChoices):
     POST = "post", "Post"
     INSIGHT = "insight", "Insight"
     TREND = "trend", "Trend"
+    NOTE = "note", "Note"  # the platform's memory API stores these two as well
+    TEMPLATE = "template", "Template"
 
 
 class MemorySource(models.TextChoices):

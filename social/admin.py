@@ -83,7 +83,7 @@ class InboxSettingsAdmin(ReadOnlyAdmin):
 class SocialConnectionAdmin(PlatformAdmin):
     list_display = (
         "id",
-        "organization",
+        "organization_id",
         "platform",
         "connection_name",
         "platform_username",
@@ -91,16 +91,23 @@ class SocialConnectionAdmin(PlatformAdmin):
         "is_active",
         "token_expires_at",
     )
-    list_select_related = ("organization",)
     list_filter = ("is_active", "verified_for_posting", "webhook_subscribed")
-    search_fields = ("id", "organization")
+    search_fields = ("id", "organization_id")
 
 
 @admin.register(models.SocialAudit)
 class SocialAuditAdmin(ReadOnlyAdmin):
-    list_display = ("id", "created_at", "organization", "connection", "action", "user", "status")
-    list_select_related = ("organization", "connection", "user")
-    search_fields = ("id", "organization", "connection")
+    list_display = (
+        "id",
+        "created_at",
+        "organization_id",
+        "connection",
+        "action",
+        "user",
+        "status",
+    )
+    list_select_related = ("connection", "user")
+    search_fields = ("id", "organization_id", "connection")
 
 
 @admin.register(models.SocialPost)

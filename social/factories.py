@@ -1,5 +1,7 @@
 """factory-boy factories for every social model (tests and local data only)."""
 
+import uuid
+
 import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
@@ -71,8 +73,13 @@ class InboxSettingsFactory(DjangoModelFactory):
         model = models.InboxSettings
 
 
+def new_organization_id() -> uuid.UUID:
+    """An organization's key in the UUID form the platform's organization_id columns use."""
+    return uuid.UUID(OrganizationFactory().id)
+
+
 class SocialConnectionFactory(DjangoModelFactory):
-    organization = factory.SubFactory(OrganizationFactory)
+    organization_id = factory.LazyFunction(new_organization_id)
     platform = "meta"
     connection_name = factory.Sequence(lambda n: f"Page {n}")
     platform_account_id = factory.Sequence(lambda n: f"page-{n}")
@@ -83,7 +90,7 @@ class SocialConnectionFactory(DjangoModelFactory):
 
 class SocialAuditFactory(DjangoModelFactory):
     connection = factory.SubFactory(SocialConnectionFactory)
-    organization = factory.SelfAttribute("connection.organization")
+    organization_id = factory.SelfAttribute("connection.organization_id")
     action = models.SocialAudit.Action.CONNECT
     platform = factory.SelfAttribute("connection.platform")
     status = models.SocialAudit.Status.SUCCESS

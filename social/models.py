@@ -404,12 +404,10 @@ class TemplatePostType(models.TextChoices):
 
 class SocialConnection(models.Model):
     id = UUIDPrimaryKey()
-    organization = models.ForeignKey(
-        "organizations.Organization",
-        models.CASCADE,
-        db_index=False,
-        related_name="social_connections",
-    )
+    # The platform types this UUID while organizations.id is its text UUID: no database key
+    # can join the two (PLATFORM.md), so the column keeps the platform's type and
+    # check_integrity compares the values as text.
+    organization_id = models.UUIDField()
     platform = models.CharField(max_length=50)  # meta, x… (open vocabulary)
     connection_name = models.CharField(max_length=255, null=True)
     platform_account_id = models.CharField(max_length=255, null=True)
@@ -431,6 +429,10 @@ class SocialConnection(models.Model):
     created_at = models.DateTimeField(db_default=Now())
     updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
+    implied_references: ClassVar[dict[str, tuple[str, str]]] = {
+        "organization_id": ("organizations", "id"),
+    }
+
     class Meta:
         db_table = "social_connections"
         db_table_comment = (
@@ -443,14 +445,14 @@ class SocialConnection(models.Model):
             ),
             # The organization's live connections, by platform.
             models.Index(
-                fields=["organization", "platform"],
+                fields=["organization_id", "platform"],
                 condition=Q(is_active=True, revoked_at__isnull=True),
                 name="idx_social_connections_active",
             ),
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["organization", "platform", "platform_account_id"],
+                fields=["organization_id", "platform", "platform_account_id"],
                 name="uq_org_platform_account",
             ),
         ]
@@ -464,13 +466,10 @@ class SocialAudit(models.Model):
     Action = AuditAction
     Status = AuditStatus
 
-    organization = models.ForeignKey(
-        "organizations.Organization",
-        models.CASCADE,
-        db_index=False,
-        null=True,
-        related_name="social_audit_entries",
-    )
+    # The platform types this UUID while organizations.id is its text UUID: no database key
+    # can join the two (PLATFORM.md), so the column keeps the platform's type and
+    # check_integrity compares the values as text.
+    organization_id = models.UUIDField(null=True)
     # SET NULL: the audit outlives the connection (CASCADE in the code; R-14).
     connection = models.ForeignKey(
         SocialConnection,
@@ -494,12 +493,16 @@ class SocialAudit(models.Model):
     error_message = models.TextField(null=True)
     created_at = models.DateTimeField(db_default=Now())
 
+    implied_references: ClassVar[dict[str, tuple[str, str]]] = {
+        "organization_id": ("organizations", "id"),
+    }
+
     class Meta:
         db_table = "social_audit"
         db_table_comment = "Audit trail of connection events: connect, refresh, publish…"
         verbose_name_plural = "social audit"
         indexes = [
-            models.Index(fields=["organization"], name="social_audit_organization_id_idx"),
+            models.Index(fields=["organization_id"], name="social_audit_organization_id_idx"),
             models.Index(fields=["connection"], name="social_audit_connection_id_idx"),
             models.Index(fields=["user"], name="social_audit_user_id_idx"),
             models.Index(fields=["created_at"], name="social_audit_created_at_idx"),

@@ -17,6 +17,8 @@ class WorkflowType(models.TextChoices):
     DAILY = "daily", "Daily"
     OPTIMIZATION = "optimization", "Optimization"
     MANUAL = "manual", "Manual"
+    RESEARCH = "research", "Research"  # accepted by the platform's workflow API
+    CONTENT_GENERATION = "content_generation", "Content generation"
 
 
 class WorkflowStatus(models.TextChoices):

@@ -1,8 +1,10 @@
 """Notifications to the target (TARGET_SCHEMA.md §4, R-10): references and required values.
 
 - ``goal_id`` and ``workflow_id`` pointed at tables production never had: their values are
-  archived and cleared, and the emptied columns become varchar foreign keys (the platform's key type, D15) to goals and
-  workflow_executions, ON DELETE SET NULL, indexed. Only catalog changes take the table lock.
+  archived and cleared, and the emptied columns become varchar (the platform's key type,
+  D15), indexed: ``goal_id`` a foreign key to goals, ON DELETE SET NULL; ``workflow_id`` a
+  reference without a key, as the platform declares it (check_integrity compares it). Only
+  catalog changes take the table lock.
 - ``content_id`` stays a soft reference, but as text: the platform stores post ids and UUID
   strings in it. The integers are kept as their text, through a shadow column.
 - ``message`` and ``notification_type`` become NOT NULL, as the code declares them: the rows
@@ -45,13 +47,6 @@ class Migration(migrations.Migration):
                 AddForeignKey(
                     "notifications", "notifications_goal_id_fkey", "goal_id", "goals", "SET NULL"
                 ),
-                AddForeignKey(
-                    "notifications",
-                    "notifications_workflow_id_fkey",
-                    "workflow_id",
-                    "workflow_executions",
-                    "SET NULL",
-                ),
                 CreateIndex("notifications", "notifications_goal_id_idx", ["goal_id"]),
                 CreateIndex("notifications", "notifications_workflow_id_idx", ["workflow_id"]),
             ],
@@ -73,9 +68,10 @@ class Migration(migrations.Migration):
                     "notification",
                     "workflow",
                     models.ForeignKey(
+                        db_constraint=False,
                         db_index=False,
                         null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
                         related_name="notifications",
                         to="workflows.workflowexecution",
                     ),

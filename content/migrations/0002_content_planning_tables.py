@@ -93,15 +93,7 @@ class Migration(migrations.Migration):
                 ),
                 ("verified_at", models.DateTimeField(null=True)),
                 ("error_message", models.TextField(null=True)),
-                (
-                    "organization",
-                    models.ForeignKey(
-                        db_index=False,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="drafts",
-                        to="organizations.organization",
-                    ),
-                ),
+                ("organization_id", models.UUIDField()),
             ],
             options={
                 "db_table": "content_drafts",
@@ -219,14 +211,7 @@ class Migration(migrations.Migration):
                 ("content_metadata", models.JSONField(db_default={})),
                 (
                     "approved_by",
-                    models.ForeignKey(
-                        db_column="approved_by",
-                        db_index=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="approved_content_items",
-                        to="accounts.user",
-                    ),
+                    models.CharField(null=True),
                 ),
                 (
                     "parent_content",
@@ -338,15 +323,7 @@ class Migration(migrations.Migration):
                         auto_now=True, db_default=django.db.models.functions.datetime.Now()
                     ),
                 ),
-                (
-                    "organization",
-                    models.ForeignKey(
-                        db_index=False,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="schedules",
-                        to="organizations.organization",
-                    ),
-                ),
+                ("organization_id", models.UUIDField()),
             ],
             options={
                 "db_table": "content_schedules",
@@ -415,9 +392,10 @@ class Migration(migrations.Migration):
             model_name="contentitem",
             name="template",
             field=models.ForeignKey(
+                db_constraint=False,
                 db_index=False,
                 null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
+                on_delete=django.db.models.deletion.DO_NOTHING,
                 related_name="items",
                 to="content.contenttemplate",
             ),
@@ -474,7 +452,7 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name="contentschedule",
             constraint=models.UniqueConstraint(
-                fields=("organization", "idempotency_key"),
+                fields=("organization_id", "idempotency_key"),
                 name="content_schedules_organization_id_idempotency_key_key",
             ),
         ),
@@ -546,10 +524,6 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="contentitem",
             index=models.Index(fields=["template"], name="content_items_template_id_idx"),
-        ),
-        migrations.AddIndex(
-            model_name="contentitem",
-            index=models.Index(fields=["approved_by"], name="content_items_approved_by_idx"),
         ),
         migrations.AddIndex(
             model_name="contentitem",

@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="contentdraft",
             index=models.Index(
-                fields=["organization", "connection"], name="idx_content_drafts_org_connection"
+                fields=["organization_id", "connection"], name="idx_content_drafts_org_connection"
             ),
         ),
         migrations.AddIndex(
@@ -51,7 +51,8 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="contentschedule",
             index=models.Index(
-                fields=["organization", "connection"], name="idx_content_schedules_org_connection"
+                fields=["organization_id", "connection"],
+                name="idx_content_schedules_org_connection",
             ),
         ),
         migrations.AddIndex(

@@ -32,6 +32,8 @@ class Migration(migrations.Migration):
                             ("post", "Post"),
                             ("insight", "Insight"),
                             ("trend", "Trend"),
+                            ("note", "Note"),
+                            ("template", "Template"),
                         ]
                     ),
                 ),
@@ -73,7 +75,10 @@ class Migration(migrations.Migration):
                     ),
                     models.CheckConstraint(
                         condition=models.Q(
-                            ("content_type__in", ["research", "post", "insight", "trend"])
+                            (
+                                "content_type__in",
+                                ["research", "post", "insight", "trend", "note", "template"],
+                            )
                         ),
                         name="memory_content_content_type_valid",
                     ),

@@ -61,15 +61,7 @@ class Migration(migrations.Migration):
                         auto_now=True, db_default=django.db.models.functions.datetime.Now()
                     ),
                 ),
-                (
-                    "organization",
-                    models.ForeignKey(
-                        db_index=False,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="social_connections",
-                        to="organizations.organization",
-                    ),
-                ),
+                ("organization_id", models.UUIDField()),
             ],
             options={
                 "db_table": "social_connections",
@@ -121,16 +113,7 @@ class Migration(migrations.Migration):
                     "created_at",
                     models.DateTimeField(db_default=django.db.models.functions.datetime.Now()),
                 ),
-                (
-                    "organization",
-                    models.ForeignKey(
-                        db_index=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="social_audit_entries",
-                        to="organizations.organization",
-                    ),
-                ),
+                ("organization_id", models.UUIDField(null=True)),
                 (
                     "user",
                     models.ForeignKey(
@@ -396,20 +379,22 @@ class Migration(migrations.Migration):
             model_name="socialconnection",
             index=models.Index(
                 condition=models.Q(("is_active", True), ("revoked_at__isnull", True)),
-                fields=["organization", "platform"],
+                fields=["organization_id", "platform"],
                 name="idx_social_connections_active",
             ),
         ),
         migrations.AddConstraint(
             model_name="socialconnection",
             constraint=models.UniqueConstraint(
-                fields=("organization", "platform", "platform_account_id"),
+                fields=("organization_id", "platform", "platform_account_id"),
                 name="uq_org_platform_account",
             ),
         ),
         migrations.AddIndex(
             model_name="socialaudit",
-            index=models.Index(fields=["organization"], name="social_audit_organization_id_idx"),
+            index=models.Index(
+                fields=["organization_id"], name="social_audit_organization_id_idx"
+            ),
         ),
         migrations.AddIndex(
             model_name="socialaudit",

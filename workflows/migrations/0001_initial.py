@@ -33,6 +33,8 @@ class Migration(migrations.Migration):
                             ("daily", "Daily"),
                             ("optimization", "Optimization"),
                             ("manual", "Manual"),
+                            ("research", "Research"),
+                            ("content_generation", "Content generation"),
                         ]
                     ),
                 ),
@@ -84,7 +86,16 @@ class Migration(migrations.Migration):
                     ),
                     models.CheckConstraint(
                         condition=models.Q(
-                            ("workflow_type__in", ["daily", "optimization", "manual"])
+                            (
+                                "workflow_type__in",
+                                [
+                                    "daily",
+                                    "optimization",
+                                    "manual",
+                                    "research",
+                                    "content_generation",
+                                ],
+                            )
                         ),
                         name="workflow_executions_workflow_type_valid",
                     ),
