@@ -36,7 +36,7 @@ from django.db.models import Func, Q
 from django.utils.translation import gettext_lazy as _
 
 from database import secret_formats
-from database.fields import SecretFieldMixin, TokenHashField
+from database.fields import SecretFieldMixin
 
 EXACT_COUNT_LIMIT = 10_000
 FILTER_CHOICES_LIMIT = 50
@@ -74,8 +74,6 @@ def secret_fields(model) -> dict[str, str]:
         known = SECRET_COLUMNS.get((model._meta.db_table, field.column))
         if isinstance(field, SecretFieldMixin):
             found[field.name] = "encrypted"
-        elif isinstance(field, TokenHashField):
-            found[field.name] = "hash"
         elif known:
             found[field.name] = known
         elif SECRET_NAME.search(field.name) and field.get_internal_type() in TEXT_TYPES:

@@ -17,7 +17,7 @@ from django.db.models import Value
 from django.db.models.functions import Cast
 from psycopg.types.json import Json
 
-from database import crypto, hashing, secret_formats
+from database import crypto, secret_formats
 
 
 class LegacyJSONField(models.JSONField):
@@ -334,21 +334,3 @@ class PlatformSecretTextField(_PlatformSecretMixin, models.TextField):
     """A ``text`` secret the platform writes and reads itself (user credentials blobs)."""
 
     description = "Text secret in the platform's own format (never re-encrypted)"
-
-
-class TokenHashField(models.CharField):
-    """An **H** column: only ``hashing.hash_token(token)`` is stored, and rows are found by it.
-
-    Saving anything that is not a 64-hex-digit hash raises, so a raw token cannot be written
-    through the ORM by mistake. Look rows up with ``hashing.lookup``.
-    """
-
-    description = "SHA-256 hash of a secret token"
-
-    def get_db_prep_save(self, value, connection):
-        if value is not None and not hasattr(value, "as_sql") and not hashing.is_token_hash(value):
-            raise ValueError(
-                f"{self.model.__name__}.{self.name} stores only hashing.hash_token() values, "
-                "never a raw token"
-            )
-        return super().get_db_prep_save(value, connection)

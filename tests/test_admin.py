@@ -212,7 +212,7 @@ EXPECTED_SECRETS = {
 
 def test_secret_columns_of_the_schema_are_recognised():
     found = {m._meta.label: secret_fields(m) for m in domain_models() if secret_fields(m)}
-    # Field swaps may turn a name-based "encrypted" into a TokenHashField ("hash"); the set of
+    # Field swaps may change how a secret column is recognised; the set of
     # secret columns must stay the same.
     assert {label: set(names) for label, names in found.items()} == {
         label: set(names) for label, names in EXPECTED_SECRETS.items()

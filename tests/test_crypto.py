@@ -1,7 +1,6 @@
 """The envelope format shared with the running platform, keys, fields and deploy checks."""
 
 import base64
-import hashlib
 import json
 import os
 import subprocess
@@ -14,13 +13,12 @@ from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from django.conf import settings
 from django.test import override_settings
 
-from database import crypto, deploy_checks, hashing
+from database import crypto, deploy_checks
 from database.fields import (
     EncryptedCharField,
     EncryptedJSONField,
     EncryptedLegacyJSONField,
     EncryptedTextField,
-    TokenHashField,
 )
 
 KEY_A = Fernet.generate_key().decode()
@@ -276,29 +274,6 @@ def test_legacy_json_variant_reads_values_psycopg_already_decoded():
         # An envelope the platform stored as a JSON string.
         assert field.from_db_value(json.dumps(envelope), None, None) == [1, 2, {"t": "x"}]
         assert field.from_db_value({}, None, None) == {}
-
-
-# ------------------------------------------------------------------------------ hashing
-
-
-def test_token_hash_is_sha256_hex_and_lookup_compares_hashes():
-    token = "5XWwOaBkQ9TE-mEHH_WE1hRwsocKEyOKXtVAwivgnUo"
-    digest = hashing.hash_token(token)
-    assert digest == hashlib.sha256(token.encode()).hexdigest()
-    assert hashing.is_token_hash(digest)
-    assert hashing.matches(token, digest)
-    assert not hashing.matches("other", digest)
-    assert not hashing.matches(token, None)
-    with pytest.raises(ValueError):
-        hashing.hash_token("")
-
-
-def test_token_hash_field_refuses_to_store_a_raw_token():
-    field = TokenHashField()
-    field.name = "token_hash"
-    field.model = type("Invitation", (), {})
-    with pytest.raises(ValueError, match="never a raw token"):
-        field.get_db_prep_save("raw-token-value", connection=None)
 
 
 # ------------------------------------------------------------------------ deploy checks
