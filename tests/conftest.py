@@ -90,9 +90,7 @@ def production_template(server) -> Iterator[str]:
     scratch.drop_database(server, database.name)
 
 
-@pytest.fixture
-def make_database(server) -> Iterator:
-    """Factory: an empty scratch database, or a clone of ``template``; dropped afterwards."""
+def _databases(server: dict) -> Iterator:
     created: list[ScratchDatabase] = []
 
     def make(prefix: str = "scratch", template: str | None = None) -> ScratchDatabase:
@@ -103,6 +101,18 @@ def make_database(server) -> Iterator:
     yield make
     for database in created:
         scratch.drop_database(server, database.name)
+
+
+@pytest.fixture
+def make_database(server) -> Iterator:
+    """Factory: an empty scratch database, or a clone of ``template``; dropped afterwards."""
+    yield from _databases(server)
+
+
+@pytest.fixture(scope="module")
+def module_databases(server) -> Iterator:
+    """The same factory, for databases that live as long as the test module."""
+    yield from _databases(server)
 
 
 @pytest.fixture

@@ -61,10 +61,10 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from database import crypto, platform_contract, scratch
+from database import crypto, platform_contract
 from database.platform_contract import PlatformColumn, PlatformTable
 from tests import platform_metadata as pm
-from tests.conftest import ScratchDatabase, _create, run_manage
+from tests.conftest import ScratchDatabase, run_manage
 
 UTC = datetime.UTC
 CONTRACT = pm.contract()
@@ -88,21 +88,6 @@ def engine_for(database: ScratchDatabase) -> Engine:
     """A psycopg2 engine on ``database``, session in UTC like production's server."""
     url = database.url.replace("postgres://", "postgresql+psycopg2://", 1)
     return create_engine(url, poolclass=NullPool, connect_args={"options": "-c timezone=UTC"})
-
-
-@pytest.fixture(scope="module")
-def module_databases(server) -> Iterator:
-    """Factory for databases that live as long as this module (dropped afterwards)."""
-    created: list[ScratchDatabase] = []
-
-    def make(prefix: str, template: str | None = None) -> ScratchDatabase:
-        database = _create(server, prefix, template)
-        created.append(database)
-        return database
-
-    yield make
-    for database in created:
-        scratch.drop_database(server, database.name)
 
 
 @pytest.fixture(scope="module")
