@@ -278,6 +278,27 @@ COLUMNS: tuple[SecretColumn, ...] = (
         "decrypt_credentials reads plaintext as {}",
     ),
 )
+# Looked up by their raw value, so they stay raw until the platform hashes them (D18).
+_LOOKED_UP_RAW = (
+    ("organization_invitations", "token", "the invitation acceptance endpoint"),
+    ("user_management", "api_key", "API-key authentication"),
+    ("user_management", "api_secret", "API-key authentication"),
+    ("api_key_revocations", "api_key", "the revocation check"),
+    ("admin_sessions", "session_token", "backend/auth/admin_auth.py"),
+    ("admin_sessions", "refresh_token", "backend/auth/admin_auth.py"),
+)
+COLUMNS += tuple(
+    SecretColumn(
+        table,
+        column,
+        f"{reader}, which finds the row by the raw value",
+        frozenset({PLAINTEXT}),
+        False,
+        "store sha256(value) and look rows up by the hash; the project then hashes the rows "
+        "in place (D18)",
+    )
+    for table, column, reader in _LOOKED_UP_RAW
+)
 BY_COLUMN = {(column.table, column.column): column for column in COLUMNS}
 
 

@@ -465,6 +465,31 @@ def test_secrets_are_classified_by_platform_format_and_plaintext_names_its_platf
     assert [s for s in ("PLAINTEXT", "PLAIN-TW", "TM-TOKEN", blob[:20]) if s in text] == []
 
 
+def test_raw_lookup_tokens_are_reported_with_the_hashing_the_platform_needs(fresh_db, alias_of):
+    fresh_db.execute(USER)
+    ((organization,),) = fresh_db.execute(
+        "INSERT INTO organizations (id, name, slug, owner_id) VALUES ('org-1', 'O', 'o', 1) "
+        "RETURNING id"
+    )
+    fresh_db.execute(
+        "INSERT INTO organization_invitations (organization_id, email, token, invited_by_id, "
+        "expires_at) VALUES (%s, 'x@example.com', 'RAW-INVITE-TOKEN', 1, now())",
+        [organization],
+    )
+
+    report = run_checks(alias_of(fresh_db), only=["secrets"])
+
+    (finding,) = report.findings
+    assert (finding.table, finding.column, finding.severity.label, finding.count) == (
+        "organization_invitations",
+        "token",
+        "warning",
+        1,
+    )
+    assert "sha256" in finding.message and "D18" in finding.message
+    assert "RAW-INVITE-TOKEN" not in json.dumps(finding.as_dict())
+
+
 # -- output ---------------------------------------------------------------------------------
 
 FINDING_FIELDS = {"check", "severity", "table", "column", "object", "count", "message", "sample"}
