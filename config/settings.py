@@ -130,6 +130,10 @@ SILENCED_SYSTEM_CHECKS = [
 
 # Legacy-production contract shipped with the project (copied from the shared contract).
 CONTRACT_DIR = BASE_DIR / "contract"
+# The running platform's models (check_integrity's platform_models check); empty turns it off.
+PLATFORM_CONTRACT = env.str(
+    "PLATFORM_CONTRACT", default=str(CONTRACT_DIR / "application" / "platform_models.json")
+)
 
 # Key for the advisory lock that serialises ``migrate`` runs on one database.
 MIGRATE_ADVISORY_LOCK_KEY = env.int("MIGRATE_ADVISORY_LOCK_KEY", default=727_001)

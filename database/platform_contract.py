@@ -27,6 +27,12 @@ _SIZED = re.compile(r"^(?P<base>[A-Z ]+?)\((?P<length>\d+)\)$")
 DATETIME_TYPES = ("TIMESTAMP WITHOUT TIME ZONE", "TIMESTAMP WITH TIME ZONE")
 
 
+def split_type(type_: str) -> tuple[str, int | None]:
+    """``VARCHAR(255)`` → ``("VARCHAR", 255)``; ``TEXT`` → ``("TEXT", None)``."""
+    match = _SIZED.match(type_)
+    return (match["base"], int(match["length"])) if match else (type_, None)
+
+
 @dataclass(frozen=True)
 class PlatformForeignKey:
     table: str
@@ -73,13 +79,11 @@ class PlatformColumn:
     @property
     def base_type(self) -> str:
         """The type without its length: ``VARCHAR(255)`` → ``VARCHAR``."""
-        match = _SIZED.match(self.type)
-        return match["base"] if match else self.type
+        return split_type(self.type)[0]
 
     @property
     def length(self) -> int | None:
-        match = _SIZED.match(self.type)
-        return int(match["length"]) if match else None
+        return split_type(self.type)[1]
 
     @property
     def is_datetime(self) -> bool:
@@ -223,13 +227,25 @@ PRODUCTION_WINS: tuple[Contradiction, ...] = (
     ),
 )
 
+# Where the upgrade deliberately differs from a model in a way the platform's driver cannot
+# tell (check_integrity lists them as info, with the decision).
+DELIBERATE: tuple[Contradiction, ...] = (
+    Contradiction(
+        "admin_users.role",
+        "the native enum adminrole",
+        "character varying(20) checked against the role names (accounts.0009)",
+        "The driver sends and reads the label as text either way; the check also admits "
+        "SUPPORT, a role production's enum lacks.",
+    ),
+)
+
 # The integer key production has where the platform declares a text or UUID one.
 _INTEGER_KEYS = {"notifications.id", "company_knowledge.id", "admin_users.id"}
 RETIRED_TABLES = frozenset(c.subject for c in PRODUCTION_WINS if "." not in c.subject)
 
 
 def contradiction(subject: str) -> Contradiction | None:
-    for item in PRODUCTION_WINS:
+    for item in (*PRODUCTION_WINS, *DELIBERATE):
         if item.subject == subject:
             return item
     return None

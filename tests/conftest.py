@@ -5,6 +5,7 @@ embedded server, or DATABASE_URL). Production-shaped databases are cloned from a
 built once per session from ``contract/legacy``.
 """
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -140,3 +141,36 @@ def adopted_alias(make_database, adopted_template, django_db_blocker) -> Iterato
         scratch.database_alias(connections.settings["default"], database.name) as alias,
     ):
         yield alias
+
+
+@pytest.fixture(scope="session")
+def migrated_template(server) -> Iterator[str]:
+    """An empty database brought up to date by ``manage.py migrate``, to clone."""
+    database = _create(server, "tpl_migrated")
+    result = database.manage("migrate", "--no-input")
+    assert result.returncode == 0, result.stderr
+    yield database.name
+    scratch.drop_database(server, database.name)
+
+
+@pytest.fixture
+def fresh_db(make_database, migrated_template) -> ScratchDatabase:
+    return make_database("fresh", template=migrated_template)
+
+
+@pytest.fixture
+def adopted_db(make_database, adopted_template) -> ScratchDatabase:
+    return make_database("adopted", template=adopted_template)
+
+
+@pytest.fixture
+def alias_of(django_db_blocker) -> Iterator:
+    """Factory: a Django connection alias on a scratch database (closed afterwards)."""
+    with django_db_blocker.unblock(), contextlib.ExitStack() as stack:
+
+        def register(database: ScratchDatabase) -> str:
+            return stack.enter_context(
+                scratch.database_alias(connections.settings["default"], database.name)
+            )
+
+        yield register

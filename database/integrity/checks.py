@@ -18,9 +18,9 @@ from django.db import connections
 from django.db.models import Count
 from django.utils import timezone
 
-from database import crypto, secret_formats
+from database import crypto, platform_contract, secret_formats
 from database.catalog import Catalog, diff_catalogs, read_catalog
-from database.integrity import declarations, schema
+from database.integrity import declarations, platform, schema
 from database.integrity.findings import SAMPLE_SIZE, Finding, Severity
 from database.integrity.scan import (
     SCHEMA,
@@ -873,6 +873,38 @@ def _confirm_sample(scan, secret, pk, state, shape, fmt, where) -> Iterator[Find
     )
 
 
+# -- the platform's models ---------------------------------------------------------------------
+
+
+def platform_models(scan: Scan, context: Context) -> Iterator[Finding]:
+    """Where the live database and the running platform's models disagree (D14).
+
+    Off when ``PLATFORM_CONTRACT`` names no contract. What breaks the platform is an error,
+    what fails on some values a warning, a deliberate difference info (with its decision);
+    what the platform's driver cannot tell apart is not reported.
+    """
+    if not settings.PLATFORM_CONTRACT:
+        return
+    contract = platform_contract.load(settings.PLATFORM_CONTRACT)
+    live = platform.read_live_schema(scan.rows(platform.LIVE_COLUMNS))
+    for mismatch in platform.compare(contract, live, platform.production_schema()):
+        severity = (
+            Severity.INFO
+            if mismatch.decision
+            else Severity.ERROR
+            if mismatch.breaks
+            else Severity.WARNING
+        )
+        yield Finding(
+            "platform_models",
+            severity,
+            platform.finding_message(mismatch),
+            table=mismatch.table,
+            column=mismatch.column,
+            object=mismatch.kind if mismatch.column else None,
+        )
+
+
 # -- the registry -----------------------------------------------------------------------------
 
 
@@ -887,6 +919,7 @@ class Check:
 SCHEMA_SECTION = "Schema inconsistencies"
 FK_SECTION = "Foreign-key issues"
 DATA_SECTION = "Integrity findings"
+PLATFORM_SECTION = "Compared with the platform's models"
 
 CHECKS: dict[str, Check] = {
     check.name: check
@@ -994,6 +1027,13 @@ CHECKS: dict[str, Check] = {
             conflicting_values,
             DATA_SECTION,
             "Decide which of the values is right and correct the other.",
+        ),
+        Check(
+            "platform_models",
+            platform_models,
+            PLATFORM_SECTION,
+            "Each finding names its fix: apply the migrations the database lacks, or change "
+            "the column or the platform's model (README: What the platform must change).",
         ),
     ]
 }

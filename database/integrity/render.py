@@ -3,7 +3,13 @@
 import json
 from collections.abc import Callable
 
-from database.integrity.checks import CHECKS, DATA_SECTION, FK_SECTION, SCHEMA_SECTION
+from database.integrity.checks import (
+    CHECKS,
+    DATA_SECTION,
+    FK_SECTION,
+    PLATFORM_SECTION,
+    SCHEMA_SECTION,
+)
 from database.integrity.findings import Finding, Report, Severity
 
 Style = Callable[[str], str]
@@ -81,15 +87,67 @@ def as_markdown(report: Report, fail_on: Severity) -> str:
         "",
     ]
     out += _tables_section(report)
-    sections = {SCHEMA_SECTION: [], FK_SECTION: [], DATA_SECTION: []}
+    sections = {SCHEMA_SECTION: [], FK_SECTION: [], DATA_SECTION: [], PLATFORM_SECTION: []}
     for finding in _ordered(report.findings):
         sections[CHECKS[finding.check].section].append(finding)
     for title, findings in sections.items():
+        if title == PLATFORM_SECTION:
+            continue
         out += [f"## {title}", ""]
         out += _finding_table(findings) if findings else ["None found.", ""]
+    if "platform_models" in report.checks:
+        out += _platform_section(sections[PLATFORM_SECTION])
     out += _risk_section(report)
     out += _actions_section(report)
     return "\n".join(out).rstrip() + "\n"
+
+
+# The platform comparison's parts, as the seed report had them, by the finding's kind.
+PLATFORM_PARTS = {
+    "Missing tables": ("missing table",),
+    "Missing columns": ("missing column",),
+    "Type mismatches": ("key type", "type", "date-time"),
+    "Lengths and nullability": ("length", "nullability"),
+}
+
+
+def _platform_section(findings: list[Finding]) -> list[str]:
+    """The database against the running platform's models (``platform_models``): what the
+    platform maps and the database lacks or types otherwise, what each does to the running
+    code, and the fixes as numbered items; deliberate differences last, with their decision."""
+    out = [f"## {PLATFORM_SECTION}", ""]
+    to_fix = [f for f in findings if f.severity > Severity.INFO]
+    decided = [f for f in findings if f.severity == Severity.INFO]
+    if not findings:
+        return [*out, "The database serves every table and column the platform maps.", ""]
+    for title, kinds in PLATFORM_PARTS.items():
+        part = [f for f in to_fix if _kind(f) in kinds]
+        out += [f"### {title} ({len(part)})", ""]
+        out += _platform_table(part) if part else ["None.", ""]
+    out += [f"### Deliberate differences ({len(decided)})", ""]
+    out += _platform_table(decided) if decided else ["None.", ""]
+    fixes: dict[str, list[Finding]] = {}
+    for finding in to_fix:
+        fixes.setdefault(finding.message.partition(" Fix: ")[2].rstrip("."), []).append(finding)
+    if fixes:
+        out += ["### What to do, in order", ""]
+        for number, (fix, where) in enumerate(fixes.items(), start=1):
+            places = ", ".join(f"`{f.where}`" for f in where)
+            out.append(f"{number}. {fix[0].upper()}{fix[1:]}: {places}.")
+        out.append("")
+    return out
+
+
+def _kind(finding: Finding) -> str:
+    return finding.message.split(":", 1)[0]
+
+
+def _platform_table(findings: list[Finding]) -> list[str]:
+    out = ["| severity | where | what the platform meets |", "|---|---|---|"]
+    for finding in findings:
+        said = finding.message.split(": ", 1)[1].split(" Fix: ")[0].replace("|", "\\|")
+        out.append(f"| {finding.severity.label} | `{finding.where}` | {said} |")
+    return [*out, ""]
 
 
 def _tables_section(report: Report) -> list[str]:
