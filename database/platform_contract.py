@@ -10,6 +10,10 @@ compares the database with what the platform expects (the compatibility tests, a
 ``PRODUCTION_WINS`` lists, in one place, where the platform's models contradict production
 (PLATFORM.md, last section): there the project keeps production's shape and the platform has
 to change its models. ``expected_key_type`` applies those decisions to a column.
+
+``python manage.py platform_contract`` regenerates the file from the platform's metadata;
+``dumps`` is the file's exact text and ``diff`` names what changed, table by table and column
+by column.
 """
 
 from __future__ import annotations
@@ -325,3 +329,62 @@ def default_path() -> Path:
 def load(path: Path | str | None = None) -> PlatformContract:
     """The platform's models from ``platform_models.json`` (the contract's, by default)."""
     return parse(json.loads(Path(path or default_path()).read_text()))
+
+
+# --------------------------------------------------------------------------- writing, comparing
+
+
+def dumps(data: Mapping[str, Any]) -> str:
+    """The file's text for ``data``: keys sorted, one-space indentation, a final newline."""
+    return json.dumps(data, sort_keys=True, indent=1) + "\n"
+
+
+def diff(expected: Mapping[str, Any], found: Mapping[str, Any]) -> list[str]:
+    """What differs between two ``platform_models.json`` documents, one line per table or
+    column: ``+`` only in ``found``, ``-`` only in ``expected``, ``~`` changed (each key with
+    its expected and found value; ``absent`` where a key is left out)."""
+    lines = []
+    for table in sorted(expected.keys() | found.keys()):
+        if table not in found:
+            lines.append(f"- table {table}")
+        elif table not in expected:
+            lines.append(f"+ table {table}")
+        else:
+            lines.extend(_diff_table(table, expected[table], found[table]))
+    return lines
+
+
+def _diff_table(table: str, expected: Mapping[str, Any], found: Mapping[str, Any]) -> list[str]:
+    lines = [
+        f"~ table {table}: {change}"
+        for change in _changed_keys(
+            {key: value for key, value in expected.items() if key != "columns"},
+            {key: value for key, value in found.items() if key != "columns"},
+        )
+    ]
+    old = {column["name"]: column for column in expected.get("columns", ())}
+    new = {column["name"]: column for column in found.get("columns", ())}
+    for name in sorted(old.keys() | new.keys()):
+        if name not in new:
+            lines.append(f"- column {table}.{name}")
+        elif name not in old:
+            lines.append(f"+ column {table}.{name}")
+        elif changes := _changed_keys(old[name], new[name]):
+            lines.append(f"~ column {table}.{name}: {'; '.join(changes)}")
+    old_order = [name for name in old if name in new]
+    new_order = [name for name in new if name in old]
+    if old_order != new_order:
+        lines.append(f"~ table {table}: column order {old_order} → {new_order}")
+    return lines
+
+
+def _changed_keys(expected: Mapping[str, Any], found: Mapping[str, Any]) -> list[str]:
+    def show(data: Mapping[str, Any], key: str) -> str:
+        return json.dumps(data[key], sort_keys=True) if key in data else "absent"
+
+    # Compared as JSON text: 0, 0.0 and false are different defaults.
+    return [
+        f"{key} {show(expected, key)} → {show(found, key)}"
+        for key in sorted(expected.keys() | found.keys())
+        if show(expected, key) != show(found, key)
+    ]
