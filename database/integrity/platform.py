@@ -252,10 +252,27 @@ def _effect(column: PlatformColumn, live: LiveColumn) -> str:
     return f"values are read and written as {found}, not {model.lower()}"
 
 
+# Why a column the platform does not map is there (reported as info).
+UNMAPPED = {
+    "public_id": "the project's public identifier (TARGET_SCHEMA.md §2), filled by its "
+    "database default",
+    "users.registration_key_id": "a reference to the registration keys the mission retires "
+    "(accounts.0007 archives it, then drops it; D1)",
+    "content_logs.metadata": "a legacy column D1 keeps",
+    "content_logs.scheduled_time": "a legacy column D1 keeps",
+    "content_logs.engagement_score": "a legacy column D1 keeps",
+    "response_templates.avg_satisfaction": "a legacy column D1 keeps",
+}
+
+
 def _unfilled_columns(table: PlatformTable, columns: Mapping[str, LiveColumn]):
+    """Columns the platform does not map: an outage when NOT NULL without a default (its
+    inserts never send them), otherwise harmless and named, with why they are there."""
     mapped = {column.name for column in table.columns}
     for name, live in sorted(columns.items()):
-        if name not in mapped and live.not_null and not live.has_default:
+        if name in mapped:
+            continue
+        if live.not_null and not live.has_default:
             yield Mismatch(
                 table.name,
                 name,
@@ -265,6 +282,18 @@ def _unfilled_columns(table: PlatformTable, columns: Mapping[str, LiveColumn]):
                 f"every insert through {_class_names(table)} fails: it never sends {name}",
                 breaks=True,
             )
+            continue
+        reason = UNMAPPED.get(f"{table.name}.{name}") or UNMAPPED.get(name)
+        yield Mismatch(
+            table.name,
+            name,
+            "unmapped column",
+            "no such attribute",
+            live.type,
+            "the platform neither reads nor writes it",
+            breaks=False,
+            decision=reason or "a column only the database and this project use",
+        )
 
 
 # -- the check --------------------------------------------------------------------------------

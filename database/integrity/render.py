@@ -107,7 +107,7 @@ PLATFORM_PARTS = {
     "Missing tables": ("missing table",),
     "Missing columns": ("missing column",),
     "Type mismatches": ("key type", "type", "date-time"),
-    "Lengths and nullability": ("length", "nullability"),
+    "Lengths and nullability": ("length", "nullability", "unmapped column"),
 }
 
 
