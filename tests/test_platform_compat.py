@@ -62,6 +62,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from database import crypto, platform_contract
+from database.integrity import platform
 from database.platform_contract import PlatformColumn, PlatformTable
 from tests import platform_metadata as pm
 from tests.conftest import ScratchDatabase, run_manage
@@ -352,157 +353,52 @@ def oracle_results(oracle) -> dict[str, list[str]]:
 # --------------------------------------------------------------------------- schema
 
 
-LIVE_COLUMNS = """
-SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
-       d.adbin IS NOT NULL OR a.attidentity <> '' OR a.attgenerated <> ''
-FROM pg_attribute a
-JOIN pg_class c ON c.oid = a.attrelid
-JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
-LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
-"""
-
-
-@dataclass(frozen=True)
-class LiveColumn:
-    type: str
-    not_null: bool
-    has_default: bool
-
-
-def live_columns(engine: Engine) -> dict[str, dict[str, LiveColumn]]:
-    tables: dict[str, dict[str, LiveColumn]] = {}
+def platform_mismatches(engine: Engine) -> list[platform.Mismatch]:
+    """The live database against the platform's models, as check_integrity compares them."""
     with engine.connect() as conn:
-        for table, column, type_, not_null, has_default in conn.execute(text(LIVE_COLUMNS)):
-            tables.setdefault(table, {})[column] = LiveColumn(type_, not_null, has_default)
-    return tables
+        live = platform.read_live_schema(conn.execute(text(platform.LIVE_COLUMNS)))
+    return platform.compare(CONTRACT, live, platform.production_schema())
 
 
-def accepted(column: PlatformColumn, expected: str, live: str) -> bool:
-    """Whether the platform's driver reads and writes ``live`` as the model's type."""
-    if expected == "INTEGER":
-        return live in ("integer", "bigint")
-    if expected.startswith("VARCHAR"):
-        if live in ("character varying", "text"):
-            return True
-        if live.startswith("character varying(") and column.length:
-            return int(live[len("character varying(") : -1]) >= column.length
-        return False
-    return (
-        live
-        in {
-            "TEXT": ("text", "character varying"),
-            "FLOAT": ("double precision",),
-            "BOOLEAN": ("boolean",),
-            "JSON": ("json", "jsonb"),
-            "UUID": ("uuid",),
-            "TIMESTAMP WITHOUT TIME ZONE": ("timestamp without time zone",),
-            "TIMESTAMP WITH TIME ZONE": ("timestamp with time zone",),
-            # A native enum or text checked against its labels: the driver sends and reads
-            # the label as text either way (the labels: test_the_checks_accept_every_value…).
-            "adminrole": ("adminrole", "character varying(20)"),
-        }[expected]
+def described(mismatches) -> str:
+    return "\n".join(
+        f"  {m.where} ({m.kind}): expected {m.model}, found {m.found}" for m in mismatches
     )
-
-
-def schema_mismatches(live: dict[str, dict[str, LiveColumn]]) -> dict[str, list[str]]:
-    """Every mismatch between the live columns and the platform's models, by group."""
-    groups: dict[str, list[str]] = {
-        "missing tables": [],
-        "missing columns": [],
-        "key types": [],
-        "naive/aware": [],
-        "other types": [],
-        "required columns the platform does not send": [],
-    }
-    for table in CONTRACT:
-        if table.name in RETIRED:
-            continue
-        if table.name not in live:
-            groups["missing tables"].append(table.name)
-            continue
-        for column in table.columns:
-            found = live[table.name].get(column.name)
-            where = column.qualified_name
-            if found is None:
-                groups["missing columns"].append(f"{where}: expected {column.type}, missing")
-                continue
-            expected = platform_contract.expected_key_type(column)
-            if not accepted(column, expected, found.type):
-                group = (
-                    "key types"
-                    if column.primary_key or column.foreign_keys
-                    else "naive/aware"
-                    if column.is_datetime and found.type.startswith("timestamp")
-                    else "other types"
-                )
-                note = " (production's key)" if expected != column.type else ""
-                groups[group].append(f"{where}: expected {expected}{note}, found {found.type}")
-            sends_value = column.default is not None or column.server_default is not None
-            if column.nullable and not sends_value and found.not_null and not found.has_default:
-                groups["required columns the platform does not send"].append(
-                    f"{where}: nullable in the model, NOT NULL without a default here"
-                )
-        mapped = {column.name for column in table.columns}
-        for name, found in sorted(live[table.name].items()):
-            if name not in mapped and found.not_null and not found.has_default:
-                groups["required columns the platform does not send"].append(
-                    f"{table.name}.{name}: not in the model, NOT NULL without a default"
-                )
-    return {group: items for group, items in groups.items() if items}
 
 
 # Columns production already types narrower than the platform's models: the upgrade keeps
 # production's lengths (D16), and README "What the platform must change" lists them.
 PRODUCTION_LENGTHS = {
-    "notifications.title: expected VARCHAR, found character varying(255)",
-    "notifications.notification_type: expected VARCHAR, found character varying(50)",
-    "notifications.priority: expected VARCHAR, found character varying(20)",
-    "notifications.action_url: expected VARCHAR, found character varying(500)",
-    "notifications.action_label: expected VARCHAR, found character varying(100)",
-    "user_settings.secondary_color: expected VARCHAR, found character varying(50)",
-    "user_settings.industry_type: expected VARCHAR, found character varying(100)",
-    "user_settings.visual_style: expected VARCHAR, found character varying(100)",
-    "user_settings.image_quality: expected VARCHAR, found character varying(50)",
-    "user_settings.image_aspect_ratio: expected VARCHAR, found character varying(20)",
+    "notifications.title",
+    "notifications.notification_type",
+    "notifications.priority",
+    "notifications.action_url",
+    "notifications.action_label",
+    "user_settings.secondary_color",
+    "user_settings.industry_type",
+    "user_settings.visual_style",
+    "user_settings.image_quality",
+    "user_settings.image_aspect_ratio",
 }
 
 
-def test_every_platform_column_exists_with_a_type_its_driver_handles_alike(upgraded, production):
-    """Every mismatch the upgrade leaves, grouped; production's own are marked, and only the
-    documented narrow lengths may remain of them."""
-    mismatches = schema_mismatches(live_columns(upgraded))
-    before = {
-        item for items in schema_mismatches(live_columns(production)).values() for item in items
-    }
-    left = {item for items in mismatches.values() for item in items}
-    report = "\n".join(
-        f"{group} ({len(items)}):\n  "
-        + "\n  ".join(
-            f"{item}{' (so in production already)' if item in before else ''}" for item in items
-        )
-        for group, items in mismatches.items()
+def test_every_platform_column_exists_with_a_type_its_driver_handles_alike(upgraded):
+    """Only differences a decision covers remain; production's narrow lengths among them."""
+    mismatches = platform_mismatches(upgraded)
+
+    undecided = [m for m in mismatches if not m.decision]
+    assert not undecided, (
+        f"the platform's models vs the upgraded database:\n{described(undecided)}"
     )
-    assert left == PRODUCTION_LENGTHS, f"the platform's models vs the upgraded database:\n{report}"
-    assert before >= PRODUCTION_LENGTHS
+    assert {m.where for m in mismatches if m.kind == "length"} == PRODUCTION_LENGTHS
 
 
 def test_the_oracle_schema_matches_the_models_itself(oracle):
-    """The comparison itself is sound: the platform's own schema passes it, except where the
-    models contradict production (those keys are the models' own types there)."""
-    mismatches = schema_mismatches(live_columns(oracle))
-    key_types = mismatches.pop("key types", [])
-    expected = {
-        f"{c.qualified_name}: expected INTEGER (production's key), found character varying"
-        for t in CONTRACT
-        for c in t.columns
-        if platform_contract.follows_production(c)
-        and t.name not in RETIRED
-        # The oracle itself takes the integer for social_audit.user_id (platform_metadata).
-        and c.qualified_name != "social_audit.user_id"
-    }
-    assert set(key_types) == expected
-    assert not mismatches
+    """The comparison itself is sound: the platform's own schema passes it, but for the one
+    column even the oracle cannot declare as the models do (social_audit.user_id)."""
+    mismatches = platform_mismatches(oracle)
+
+    assert [(m.where, m.kind) for m in mismatches] == [("social_audit.user_id", "key type")]
 
 
 # --------------------------------------------------------------------------- per table
