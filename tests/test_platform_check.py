@@ -41,6 +41,30 @@ def test_production_before_the_upgrade_misses_what_the_platform_maps(production_
     assert missing_columns  # the seed's "missing public_id" has its platform twin here
     assert missing_columns <= errors
     assert len(missing_tables) == 35
+    # Every type production disagrees on, each with what it does to the platform.
+    mistyped = {
+        f"{f.table}.{f.column}": f.message
+        for f in findings
+        if kind(f) in ("type", "key type", "date-time") and f.severity.label == "error"
+    }
+    assert set(mistyped) == {
+        *(f"content_logs.{c}" for c in ("created_at", "published_at", "updated_at")),
+        *(f"notifications.{c}" for c in ("created_at", "expires_at", "read_at")),
+        *(f"notifications.{c}" for c in ("content_id", "goal_id", "workflow_id")),
+        *(
+            f"users.{c}"
+            for c in (
+                "created_at",
+                "updated_at",
+                "email_verification_sent_at",
+                "password_reset_sent_at",
+                "subscription_end_date",
+            )
+        ),
+        "users.two_factor_backup_codes",
+    }
+    assert "fail to insert" in mistyped["notifications.goal_id"]
+    assert "not the dicts and lists" in mistyped["users.two_factor_backup_codes"]
     messages = {(f.table, f.column): f.message for f in findings}
     # A type production disagrees on, with what it does to the platform.
     assert "timezone-aware" in messages["users", "created_at"] or (
