@@ -2,7 +2,7 @@
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint
+.PHONY: demo stop test lint
 
 $(BIN)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -14,6 +14,10 @@ $(BIN)/.installed: pyproject.toml
 # development encryption key is allowed for it; production needs TOKEN_ENCRYPTION_KEY.
 demo: $(BIN)/.installed
 	DJANGO_DEVELOPMENT_KEYS=1 $(BIN)/python manage.py rehearse_adoption
+
+# Stops the embedded PostgreSQL server (.pgdata/) as the OS user it runs as.
+stop:
+	$(BIN)/python -m config.embedded stop
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
