@@ -6,6 +6,7 @@ on demand (see ``config.embedded``).
 
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import environ
@@ -49,6 +50,8 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # Before staticfiles: runserver leaves static files to WhiteNoise, as production does.
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "accounts",
@@ -63,6 +66,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -119,8 +123,22 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# Static files (the admin's): WhiteNoise serves them from the Django process itself, under
+# runserver and gunicorn alike. Production runs ``collectstatic`` once per release: the files
+# are copied to STATIC_ROOT with hashed, compressed copies and a manifest, and served with
+# far-future cache headers. Before that (a checkout, the tests) WhiteNoise serves them from
+# the apps' own folders and pages link their plain names (config.storage).
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+STATIC_COLLECTED = (STATIC_ROOT / "staticfiles.json").is_file()
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "config.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = not STATIC_COLLECTED
+if not STATIC_ROOT.is_dir():
+    # WhiteNoise warns about a STATIC_ROOT that collectstatic has not created yet.
+    warnings.filterwarnings("ignore", message="No directory at: ")
 
 SILENCED_SYSTEM_CHECKS = [
     # Django caps index names at 30 characters for Oracle's sake; PostgreSQL allows 63 and
