@@ -10,8 +10,10 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-# The rehearsal copy holds only the contract's fictional sample secrets, so the public
-# development encryption key is allowed for it; production needs TOKEN_ENCRYPTION_KEY.
+# Without DATABASE_URL the demo database is the embedded server's own database, so every later
+# command uses it as written; the rehearsal copy holds only the contract's fictional sample
+# secrets, so the public development encryption key is allowed for it (production needs
+# TOKEN_ENCRYPTION_KEY).
 demo: $(BIN)/.installed
 	DJANGO_DEVELOPMENT_KEYS=1 $(BIN)/python manage.py rehearse_adoption
 

@@ -2,7 +2,8 @@
 
 It is started on demand the first time settings are loaded without DATABASE_URL, keeps its
 data in ``.pgdata/`` (git-ignored) and keeps running after the process exits, so the next
-command reuses it in milliseconds.
+command reuses it in milliseconds. Its one database is the demo database: ``make demo``
+(``rehearse_adoption``) rebuilds it, and every command run without DATABASE_URL uses it.
 
 ``python -m config.embedded stop`` (``make stop``) stops it, as the OS user it runs as.
 """
@@ -14,7 +15,8 @@ import warnings
 from pathlib import Path
 from urllib.parse import quote
 
-DEFAULT_DATABASE = "platform"
+DEMO_DATABASE = "production_rehearsal"
+DEFAULT_DATABASE = DEMO_DATABASE
 DATA_DIR = Path(__file__).resolve().parent.parent / ".pgdata"
 
 

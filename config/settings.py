@@ -1,7 +1,9 @@
 """Settings for the platform-schema project, driven by the environment (django-environ).
 
 ``DATABASE_URL`` selects the database; without it an embedded PostgreSQL server is started
-on demand (see ``config.embedded``).
+on demand (see ``config.embedded``), and its database is the demo database ``make demo``
+builds, with the public development encryption key allowed: that server only ever holds the
+contract's fictional samples.
 """
 
 import os
@@ -94,8 +96,12 @@ TEMPLATES = [
 ]
 
 
+# An explicit DATABASE_URL always wins; without it, the embedded server's demo database.
+EMBEDDED_DATABASE = not env.str("DATABASE_URL", default="")
+
+
 def _database_url() -> str:
-    if env.str("DATABASE_URL", default=""):
+    if not EMBEDDED_DATABASE:
         return env.str("DATABASE_URL")
     from config.embedded import embedded_database_url
 
@@ -171,14 +177,16 @@ TOKEN_ENCRYPTION_KEY = env.str("TOKEN_ENCRYPTION_KEY", default="")
 TOKEN_ENCRYPTION_KEYS = env.str("TOKEN_ENCRYPTION_KEYS", default="")
 TOKEN_ENCRYPTION_ACTIVE_KID = env.str("TOKEN_ENCRYPTION_ACTIVE_KID", default="default")
 # Without TOKEN_ENCRYPTION_KEY a fixed, public development key stands in for "default", but only
-# when DEBUG is on, under the test runner, or when DJANGO_DEVELOPMENT_KEYS=1 says so; otherwise
+# when DEBUG is on, under the test runner, on the embedded server (its databases hold only the
+# contract's fictional samples; any real database comes through DATABASE_URL), or when
+# DJANGO_DEVELOPMENT_KEYS=1 says so; DJANGO_DEVELOPMENT_KEYS=0 refuses it everywhere. Otherwise
 # every encryption or decryption fails loudly. ``check --deploy`` reports an Error whenever
 # TOKEN_ENCRYPTION_KEY is missing. The test runner exports the flag so that the ``manage.py``
 # subprocesses the tests start (migrate on scratch databases) use the same key.
 TESTING = "pytest" in sys.modules or sys.argv[1:2] == ["test"]
 if TESTING:
     os.environ.setdefault("DJANGO_DEVELOPMENT_KEYS", "1")
-DEVELOPMENT_KEYS = env.bool("DJANGO_DEVELOPMENT_KEYS", default=DEBUG)
+DEVELOPMENT_KEYS = env.bool("DJANGO_DEVELOPMENT_KEYS", default=DEBUG or EMBEDDED_DATABASE)
 TOKEN_ENCRYPTION_DEVELOPMENT_KEY = (
     # Fernet key published here on purpose: it protects nothing.
     "cGxhdGZvcm0tZGV2LWtleS1ub3QtZm9yLXByb2QhISE=" if DEVELOPMENT_KEYS else ""

@@ -2,17 +2,36 @@
 
 Builds a database shaped like production (``contract/legacy``: schema and sample data) on
 the server of ``--database``, adopts it with ``migrate --fake-initial``, and shows what
-happened: which migrations were faked or applied, and that every row kept its values.
+happened: which migrations were faked or applied, and that every row kept its values. It ends
+with the commands to run next on that database.
+
+Without DATABASE_URL the copy is the embedded server's own database (``make demo``), which
+every later command run without DATABASE_URL uses.
 """
+
+import re
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS
 
+from config.embedded import DEMO_DATABASE
 from database import rowcheck, scratch
 
 LEGACY_DIR = settings.CONTRACT_DIR / "legacy"
+
+# What the README shows after the demo, printed at its end (tests/test_fresh_clone.py runs
+# these lines as written).
+NEXT_COMMANDS = [
+    ("python manage.py check_integrity", "what is wrong with the schema and the data"),
+    ("python manage.py check_integrity --format json", ""),
+    ("python manage.py check_integrity --format markdown > report.md", "a report to hand on"),
+    ("python manage.py showmigrations", "every migration applied"),
+    ("python manage.py rotate_keys --dry-run", "what a key rotation would re-encrypt"),
+    ("python manage.py createsuperuser", "a login for the admin"),
+    ("python manage.py runserver", "then http://127.0.0.1:8000/admin/"),
+]
 
 
 class Command(BaseCommand):
@@ -21,14 +40,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument(
             "--name",
-            default="production_rehearsal",
+            default=DEMO_DATABASE,
             help="Name of the database to (re)build; it is dropped first if it exists.",
         )
         parser.add_argument("--database", default=DEFAULT_DB_ALIAS, help="Server to use.")
 
     def handle(self, *args, name: str, database: str, **options):
         server = scratch.server_settings(database)
-        if name == server["NAME"]:
+        embedded = settings.EMBEDDED_DATABASE and database == DEFAULT_DB_ALIAS
+        if name == server["NAME"] and not embedded:
             raise CommandError(f"Refusing to rebuild '{name}': it is the configured database.")
         self.build_production_copy(server, name)
         with scratch.connect(server, name) as conn:
@@ -40,6 +60,7 @@ class Command(BaseCommand):
             archived = rowcheck.archived_rows(conn)
             applied = conn.execute("SELECT count(*) FROM django_migrations").fetchone()[0]
         self.report(before, after, archived, applied, name)
+        self.next_steps(server, name, configured=name == server["NAME"])
 
     def build_production_copy(self, server: dict, name: str) -> None:
         self.stdout.write(f"Building '{name}' from {LEGACY_DIR.relative_to(settings.BASE_DIR)}")
@@ -67,3 +88,27 @@ class Command(BaseCommand):
                 "compared, every value kept or archived."
             )
         )
+
+    def next_steps(self, server: dict, name: str, configured: bool) -> None:
+        steps = [(". .venv/bin/activate", "")]
+        if configured:  # only ever the embedded server's database
+            intro = (
+                f"'{name}' is the embedded server's database: every command run here\n"
+                "without DATABASE_URL uses it. Next:"
+            )
+        else:
+            url = scratch.database_url(server, name)
+            masked = re.sub(r"^(postgres(?:ql)?://[^:/@]*):[^@]*@", r"\1:…@", url)
+            intro = f"'{name}' is not the configured database; to work on it:"
+            password_note = "your password in place of …" if masked != url else ""
+            steps += [
+                (f"export DATABASE_URL='{masked}'", password_note),
+                ("export DJANGO_DEVELOPMENT_KEYS=1", "the copy holds only fictional secrets"),
+            ]
+        steps += NEXT_COMMANDS
+        if settings.EMBEDDED_DATABASE:
+            steps.append(("make stop", "stop the embedded server"))
+        width = max(len(command) for command, _ in NEXT_COMMANDS)
+        self.stdout.write(f"\n{intro}\n\n")
+        for command, note in steps:
+            self.stdout.write(f"  {command:<{width}} # {note}" if note else f"  {command}")
