@@ -6,10 +6,16 @@ adopted by ``conftest.adopted_template``), so no test migrates from scratch.
 
 import base64
 import json
+import os
+import pty
+import select
+import subprocess
+import sys
 
 import psycopg
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connections
@@ -619,3 +625,89 @@ def test_a_bad_flag_through_call_command_is_a_usage_error():
         call_command("check_integrity", "--format", "xml")
 
     assert raised.value.returncode == 3
+
+
+def test_contradictory_only_and_skip_is_a_usage_error_in_one_paragraph():
+    result = run_manage(
+        "check_integrity",
+        "--only",
+        "drift",
+        "--skip",
+        "drift",
+        database_url="postgres://x@127.0.0.1:9/x",
+    )
+
+    assert result.returncode == 3, result.stderr
+    assert result.stdout == ""
+    paragraph = result.stderr.strip()
+    assert "\n" not in paragraph and "Traceback" not in paragraph
+    assert "--only and --skip both name drift" in paragraph
+
+
+def test_skipping_every_check_is_a_usage_error():
+    skips = [flag for name in CHECKS for flag in ("--skip", name)]
+
+    result = run_manage("check_integrity", *skips, database_url="postgres://x@127.0.0.1:9/x")
+
+    assert result.returncode == 3, result.stderr
+    assert "nothing would be checked" in result.stderr
+    assert "\n" not in result.stderr.strip()
+
+
+# -- what a terminal shows ------------------------------------------------------------------
+
+DIM = "\x1b[2m"
+RED = "\x1b[31"  # Django's ERROR style: bold red ("\x1b[31;1m")
+
+
+def run_with_terminal_stderr(database: ScratchDatabase, *args: str) -> tuple[int, str, str]:
+    """``check_integrity`` with stderr on a pseudo-terminal and stdout on a pipe."""
+    controller, terminal = pty.openpty()
+    env = {**os.environ, "DATABASE_URL": database.url, "TERM": "xterm"}
+    env.pop("NO_COLOR", None)
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "check_integrity", *args],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+    )
+    os.close(terminal)
+    shown = b""
+    while True:  # read the terminal as it is written, or a full pty would block the command
+        ready, _, _ = select.select([controller], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the command closed the terminal
+                break
+            if not chunk:
+                break
+            shown += chunk
+        elif process.poll() is not None:
+            break
+    stdout = process.stdout.read().decode()
+    process.wait(timeout=120)
+    os.close(controller)
+    return process.returncode, stdout, shown.decode()
+
+
+def test_progress_on_a_terminal_is_dim_on_stderr_and_distinct_from_findings(adopted_db):
+    code, stdout, terminal = run_with_terminal_stderr(adopted_db, "--only", "fk_orphans")
+
+    assert code == 0, stdout + terminal
+    assert f"{DIM}[1/1] fk_orphans: " in terminal
+    assert RED not in terminal  # not styled like a finding
+    assert terminal.endswith("\r\x1b[K")  # and cleared at the end
+    assert "[1/1]" not in stdout and "\x1b" not in stdout
+    assert "0 finding(s)" in stdout
+
+
+def test_no_color_keeps_progress_on_a_terminal_but_plain(adopted_db):
+    code, stdout, terminal = run_with_terminal_stderr(
+        adopted_db, "--only", "fk_orphans", "--no-color"
+    )
+
+    assert code == 0, stdout + terminal
+    assert "[1/1] fk_orphans: " in terminal
+    assert DIM not in terminal and RED not in terminal
