@@ -8,6 +8,7 @@ import base64
 import json
 import os
 import pty
+import re
 import select
 import subprocess
 import sys
@@ -23,8 +24,9 @@ from django.db import connections
 from database import scratch
 from database.baseline import BASELINE_MIGRATIONS
 from database.catalog import diff_catalogs, read_catalog
-from database.integrity import schema
+from database.integrity import render, schema
 from database.integrity.checks import CHECKS
+from database.integrity.findings import Severity, TableRows
 from database.integrity.runner import run_checks
 from tests.conftest import ScratchDatabase, run_manage
 
@@ -519,7 +521,22 @@ def test_markdown_report_has_every_section(adopted_db):
     for risk in ("**High**", "**Medium**", "**Low**"):
         assert risk in report
     assert "`social_responses.interaction_id`" in report
-    assert "| `users` |" in report
+    # What was compared, then real row figures (the sample's small tables are counted), and
+    # no column that says the same on every row.
+    assert "- Checks run: all 16 checks\n" in report
+    assert "- Schema: every migration is applied: compared with the migrated schema" in report
+    assert "- Platform's models: compared with platform_models.json\n" in report
+    assert "| table | rows |\n" in report
+    assert "| `users` | 5 |" in report and "| `social_responses` | 3 |" in report
+    assert "| yes |" not in report and "estimated rows" not in report
+    assert "Every table found is in the schema compared with." in report
+    # What the upgrade archived.
+    assert "## Archive" in report
+    assert (
+        "| `public.registration_keys` | 2 | `id, key, description, max_uses, current_uses, "
+        "expires_at, email_domain_restriction, is_active, created_at, created_by WHERE true` "
+        "| `archive.registration_keys` | `accounts.0007_retire_registration_keys` |"
+    ) in report
 
 
 def test_only_and_skip_select_checks(adopted_db, alias_of):
@@ -711,3 +728,49 @@ def test_no_color_keeps_progress_on_a_terminal_but_plain(adopted_db):
     assert code == 0, stdout + terminal
     assert "[1/1] fk_orphans: " in terminal
     assert DIM not in terminal and RED not in terminal
+
+
+# -- what the header says was compared -------------------------------------------------------
+
+
+def test_the_header_says_the_schema_was_not_compared_when_drift_did_not_run(adopted_db):
+    result = check(adopted_db, "--only", "fk_orphans")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    header = result.stdout.splitlines()[:2]
+    assert header[0].endswith("ran 1 of 16 checks (fk_orphans).")
+    assert header[1] == (
+        "Schema: not compared (drift did not run). "
+        "Platform's models: not compared (platform_models did not run)."
+    )
+
+
+def test_the_header_names_what_was_compared_when_drift_and_platform_models_ran(adopted_db):
+    result = check(adopted_db, "--skip", "secrets", "--fail-on", "error")
+
+    header = result.stdout.splitlines()[:2]
+    assert header[0].endswith("ran 15 of 16 checks (not run: secrets).")
+    assert header[1] == (
+        "Schema: every migration is applied: compared with the migrated schema (schema.json). "
+        "Platform's models: compared with platform_models.json."
+    )
+
+
+def test_markdown_counts_small_tables_and_marks_estimates_of_big_ones(fresh_db, alias_of):
+    fresh_db.execute("CREATE TABLE big AS SELECT generate_series(1, 12000) AS id")
+    fresh_db.execute("ANALYZE big")
+    fresh_db.execute("INSERT INTO users (email, username) VALUES ('a@example.com', 'a')")
+
+    report = run_checks(alias_of(fresh_db), only=["invalid_indexes"], count_rows=True)
+    markdown = render.as_markdown(report, Severity.WARNING)
+
+    assert report.tables["big"] == TableRows(12000, exact=False)
+    assert report.tables["users"] == TableRows(1, exact=True)  # never analysed: counted
+    assert "| `big` | ≈ 12,000 (estimate) |" in markdown
+    assert "| `users` | 1 |" in markdown
+    assert "≈ marks the planner's estimate" in markdown
+    # drift did not run: nothing claims the tables were compared with the schema.
+    assert "- Schema: not compared (`drift` did not run)" in markdown
+    assert "## Missing tables (0)\n\nNot compared: `drift` did not run." in markdown
+    # The migrations looked for rows to archive and found none.
+    assert re.search(r"`archive.manifest` records \d+ archiving run\(s\): 0 archived", markdown)

@@ -111,6 +111,7 @@ class Command(BaseCommand):
                     skip=options["skip"],
                     timeout=options["statement_timeout"],
                     progress=self.progress if self.stderr.isatty() else None,
+                    count_rows=options["format"] == "markdown",
                 )
         except DatabaseError as error:
             if isinstance(error.__cause__, psycopg.errors.QueryCanceled):
