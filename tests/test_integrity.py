@@ -6,10 +6,17 @@ adopted by ``conftest.adopted_template``), so no test migrates from scratch.
 
 import base64
 import json
+import os
+import pty
+import re
+import select
+import subprocess
+import sys
 
 import psycopg
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connections
@@ -17,8 +24,9 @@ from django.db import connections
 from database import scratch
 from database.baseline import BASELINE_MIGRATIONS
 from database.catalog import diff_catalogs, read_catalog
-from database.integrity import schema
+from database.integrity import render, schema
 from database.integrity.checks import CHECKS
+from database.integrity.findings import Severity, TableRows
 from database.integrity.runner import run_checks
 from tests.conftest import ScratchDatabase, run_manage
 
@@ -513,7 +521,22 @@ def test_markdown_report_has_every_section(adopted_db):
     for risk in ("**High**", "**Medium**", "**Low**"):
         assert risk in report
     assert "`social_responses.interaction_id`" in report
-    assert "| `users` |" in report
+    # What was compared, then real row figures (the sample's small tables are counted), and
+    # no column that says the same on every row.
+    assert "- Checks run: all 16 checks\n" in report
+    assert "- Schema: every migration is applied: compared with the migrated schema" in report
+    assert "- Platform's models: compared with platform_models.json\n" in report
+    assert "| table | rows |\n" in report
+    assert "| `users` | 5 |" in report and "| `social_responses` | 3 |" in report
+    assert "| yes |" not in report and "estimated rows" not in report
+    assert "Every table found is in the schema compared with." in report
+    # What the upgrade archived.
+    assert "## Archive" in report
+    assert (
+        "| `public.registration_keys` | 2 | `id, key, description, max_uses, current_uses, "
+        "expires_at, email_domain_restriction, is_active, created_at, created_by WHERE true` "
+        "| `archive.registration_keys` | `accounts.0007_retire_registration_keys` |"
+    ) in report
 
 
 def test_only_and_skip_select_checks(adopted_db, alias_of):
@@ -619,3 +642,135 @@ def test_a_bad_flag_through_call_command_is_a_usage_error():
         call_command("check_integrity", "--format", "xml")
 
     assert raised.value.returncode == 3
+
+
+def test_contradictory_only_and_skip_is_a_usage_error_in_one_paragraph():
+    result = run_manage(
+        "check_integrity",
+        "--only",
+        "drift",
+        "--skip",
+        "drift",
+        database_url="postgres://x@127.0.0.1:9/x",
+    )
+
+    assert result.returncode == 3, result.stderr
+    assert result.stdout == ""
+    paragraph = result.stderr.strip()
+    assert "\n" not in paragraph and "Traceback" not in paragraph
+    assert "--only and --skip both name drift" in paragraph
+
+
+def test_skipping_every_check_is_a_usage_error():
+    skips = [flag for name in CHECKS for flag in ("--skip", name)]
+
+    result = run_manage("check_integrity", *skips, database_url="postgres://x@127.0.0.1:9/x")
+
+    assert result.returncode == 3, result.stderr
+    assert "nothing would be checked" in result.stderr
+    assert "\n" not in result.stderr.strip()
+
+
+# -- what a terminal shows ------------------------------------------------------------------
+
+DIM = "\x1b[2m"
+RED = "\x1b[31"  # Django's ERROR style: bold red ("\x1b[31;1m")
+
+
+def run_with_terminal_stderr(database: ScratchDatabase, *args: str) -> tuple[int, str, str]:
+    """``check_integrity`` with stderr on a pseudo-terminal and stdout on a pipe."""
+    controller, terminal = pty.openpty()
+    env = {**os.environ, "DATABASE_URL": database.url, "TERM": "xterm"}
+    env.pop("NO_COLOR", None)
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "check_integrity", *args],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+    )
+    os.close(terminal)
+    shown = b""
+    while True:  # read the terminal as it is written, or a full pty would block the command
+        ready, _, _ = select.select([controller], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the command closed the terminal
+                break
+            if not chunk:
+                break
+            shown += chunk
+        elif process.poll() is not None:
+            break
+    stdout = process.stdout.read().decode()
+    process.wait(timeout=120)
+    os.close(controller)
+    return process.returncode, stdout, shown.decode()
+
+
+def test_progress_on_a_terminal_is_dim_on_stderr_and_distinct_from_findings(adopted_db):
+    code, stdout, terminal = run_with_terminal_stderr(adopted_db, "--only", "fk_orphans")
+
+    assert code == 0, stdout + terminal
+    assert f"{DIM}[1/1] fk_orphans: " in terminal
+    assert RED not in terminal  # not styled like a finding
+    assert terminal.endswith("\r\x1b[K")  # and cleared at the end
+    assert "[1/1]" not in stdout and "\x1b" not in stdout
+    assert "0 finding(s)" in stdout
+
+
+def test_no_color_keeps_progress_on_a_terminal_but_plain(adopted_db):
+    code, stdout, terminal = run_with_terminal_stderr(
+        adopted_db, "--only", "fk_orphans", "--no-color"
+    )
+
+    assert code == 0, stdout + terminal
+    assert "[1/1] fk_orphans: " in terminal
+    assert DIM not in terminal and RED not in terminal
+
+
+# -- what the header says was compared -------------------------------------------------------
+
+
+def test_the_header_says_the_schema_was_not_compared_when_drift_did_not_run(adopted_db):
+    result = check(adopted_db, "--only", "fk_orphans")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    header = result.stdout.splitlines()[:2]
+    assert header[0].endswith("ran 1 of 16 checks (fk_orphans).")
+    assert header[1] == (
+        "Schema: not compared (drift did not run). "
+        "Platform's models: not compared (platform_models did not run)."
+    )
+
+
+def test_the_header_names_what_was_compared_when_drift_and_platform_models_ran(adopted_db):
+    result = check(adopted_db, "--skip", "secrets", "--fail-on", "error")
+
+    header = result.stdout.splitlines()[:2]
+    assert header[0].endswith("ran 15 of 16 checks (not run: secrets).")
+    assert header[1] == (
+        "Schema: every migration is applied: compared with the migrated schema (schema.json). "
+        "Platform's models: compared with platform_models.json."
+    )
+
+
+def test_markdown_counts_small_tables_and_marks_estimates_of_big_ones(fresh_db, alias_of):
+    fresh_db.execute("CREATE TABLE big AS SELECT generate_series(1, 12000) AS id")
+    fresh_db.execute("ANALYZE big")
+    fresh_db.execute("INSERT INTO users (email, username) VALUES ('a@example.com', 'a')")
+
+    report = run_checks(alias_of(fresh_db), only=["invalid_indexes"], count_rows=True)
+    markdown = render.as_markdown(report, Severity.WARNING)
+
+    assert report.tables["big"] == TableRows(12000, exact=False)
+    assert report.tables["users"] == TableRows(1, exact=True)  # never analysed: counted
+    assert "| `big` | ≈ 12,000 (estimate) |" in markdown
+    assert "| `users` | 1 |" in markdown
+    assert "≈ marks the planner's estimate" in markdown
+    # drift did not run: nothing claims the tables were compared with the schema.
+    assert "- Schema: not compared (`drift` did not run)" in markdown
+    assert "## Missing tables (0)\n\nNot compared: `drift` did not run." in markdown
+    # The migrations looked for rows to archive and found none.
+    assert re.search(r"`archive.manifest` records \d+ archiving run\(s\): 0 archived", markdown)

@@ -2,6 +2,7 @@
 
 import enum
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 SAMPLE_SIZE = 5
@@ -60,6 +61,28 @@ class Finding:
         }
 
 
+@dataclass(frozen=True)
+class TableRows:
+    """How many rows a table holds, as far as the report knows."""
+
+    rows: int | None  # None: never analysed and not counted (the count hit the timeout)
+    exact: bool  # counted with count(*), not the planner's estimate
+
+
+@dataclass(frozen=True)
+class ArchiveRun:
+    """One row of ``archive.manifest``: one archiving run of a migration (database/archive.py)."""
+
+    source: str
+    selection: str
+    archive_table: str
+    migration: str
+    row_count: int
+    checksum: str
+    archived_at: datetime | None
+    restored_at: datetime | None
+
+
 @dataclass
 class Report:
     """Everything one run learned about one database."""
@@ -69,9 +92,14 @@ class Report:
     checks: list[str]
     findings: list[Finding] = field(default_factory=list)
     # Context for the schema analysis report: tables found and expected, migration state.
-    tables: dict[str, int] = field(default_factory=dict)  # name -> estimated rows
+    tables: dict[str, TableRows] = field(default_factory=dict)
     expected_tables: list[str] = field(default_factory=list)
-    schema_basis: str = ""
+    schema_basis: str = ""  # what drift compares with (when it runs)
+    platform_basis: str = ""  # what platform_models compares with (when it runs)
+    # The archive schema's manifest, oldest run first; None when there is none to read, and
+    # archive_absent says why.
+    archive: list[ArchiveRun] | None = None
+    archive_absent: str = ""
 
     def at_or_above(self, severity: Severity) -> list[Finding]:
         return [finding for finding in self.findings if finding.severity >= severity]

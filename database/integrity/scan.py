@@ -13,7 +13,7 @@ import psycopg
 from django.db import DatabaseError, transaction
 from psycopg import sql
 
-from database.integrity.findings import SAMPLE_SIZE, Finding, Severity
+from database.integrity.findings import SAMPLE_SIZE, ArchiveRun, Finding, Severity, TableRows
 
 T = TypeVar("T")
 SCHEMA = "public"
@@ -113,6 +113,70 @@ def estimated_rows(scan: Scan) -> dict[str, int]:
             [SCHEMA],
         )
     )
+
+
+EXACT_BELOW = 10_000  # rows: tables the planner puts below this are counted exactly
+
+
+def row_figures(scan: Scan, estimates: dict[str, int]) -> dict[str, TableRows]:
+    """Each table's rows: ``count(*)`` where the planner estimates fewer than EXACT_BELOW rows
+    or has no estimate (never analysed), under the statement timeout; the estimate otherwise,
+    or when the count does not finish in time (unknown if there is none)."""
+    figures = {}
+    for table, estimate in estimates.items():
+        counted = None
+        if estimate < EXACT_BELOW:
+            scan.progress(f"counting the rows of {table}")
+            counted = _count(scan, table)
+        if counted is not None:
+            figures[table] = TableRows(counted, exact=True)
+        else:
+            figures[table] = TableRows(estimate if estimate >= 0 else None, exact=False)
+    return figures
+
+
+_NOT_READ = (
+    psycopg.errors.QueryCanceled,
+    psycopg.errors.LockNotAvailable,
+    psycopg.errors.InsufficientPrivilege,
+)
+
+
+def _count(scan: Scan, table: str) -> int | None:
+    try:
+        with transaction.atomic(using=scan.alias):
+            return scan.rows(f"SELECT count(*) FROM {scan.ident(SCHEMA, table)}")[0][0]
+    except DatabaseError as error:
+        if isinstance(error.__cause__, _NOT_READ):
+            return None
+        raise
+
+
+ARCHIVE_MANIFEST = """
+SELECT source, selection, archive_table, migration, row_count, checksum, archived_at,
+       restored_at
+FROM archive.manifest ORDER BY id
+"""
+
+
+def archive_manifest(scan: Scan) -> tuple[list[ArchiveRun] | None, str]:
+    """The runs recorded in ``archive.manifest`` (database/archive.py), or None and why."""
+    ((schema, manifest),) = scan.rows(
+        "SELECT pg_catalog.to_regnamespace('archive') IS NOT NULL, "
+        "pg_catalog.to_regclass('archive.manifest') IS NOT NULL"
+    )
+    if not schema:
+        return None, "There is no `archive` schema: no migration has archived anything here."
+    if not manifest:
+        return None, "The `archive` schema exists but holds no `manifest` table."
+    try:
+        with transaction.atomic(using=scan.alias):
+            return [ArchiveRun(*row) for row in scan.rows(ARCHIVE_MANIFEST)], ""
+    except DatabaseError as error:
+        if isinstance(error.__cause__, _NOT_READ):
+            reason = error.__cause__.diag.message_primary
+            return None, f"`archive.manifest` could not be read: {reason}."
+        raise
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ unreachable, authentication, missing database, missing permission); 3 usage erro
 """
 
 import argparse
+import os
 import sys
 
 import psycopg
@@ -16,10 +17,14 @@ from database import errors
 from database.integrity import render
 from database.integrity.checks import CHECKS
 from database.integrity.findings import Severity
-from database.integrity.runner import DEFAULT_TIMEOUT, run_checks
+from database.integrity.runner import DEFAULT_TIMEOUT, run_checks, selected_checks
 
 FINDINGS = 1
 USAGE = 3
+
+CLEAR_LINE = "\r\033[K"  # back to the line's start, erase it
+DIM = "\033[2m"
+RESET = "\033[0m"
 
 
 class Command(BaseCommand):
@@ -89,6 +94,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         alias = options["database"]
         fail_on = Severity.from_label(options["fail_on"])
+        self._check_selection(options["only"], options["skip"])
+        self._dim = not options.get("no_color") and "NO_COLOR" not in os.environ
         try:
             connection = connections[alias]
         except ConnectionDoesNotExist:
@@ -104,6 +111,7 @@ class Command(BaseCommand):
                     skip=options["skip"],
                     timeout=options["statement_timeout"],
                     progress=self.progress if self.stderr.isatty() else None,
+                    count_rows=options["format"] == "markdown",
                 )
         except DatabaseError as error:
             if isinstance(error.__cause__, psycopg.errors.QueryCanceled):
@@ -124,6 +132,26 @@ class Command(BaseCommand):
                 returncode=FINDINGS,
             )
 
+    @staticmethod
+    def _check_selection(only: list[str], skip: list[str]) -> None:
+        """Contradictory ``--only``/``--skip``, or a selection that leaves nothing to run, is
+        a usage error (exit 3), not a clean run of no check."""
+        both = [name for name in CHECKS if name in only and name in skip]
+        if both:
+            named = ", ".join(both)
+            raise CommandError(
+                f"--only and --skip both name {named}: a check cannot be run and left out at "
+                "once. Give each check to one of them (--only runs just the checks it names, "
+                "--skip runs all the others).",
+                returncode=USAGE,
+            )
+        if not selected_checks(only, skip):
+            raise CommandError(
+                "--skip leaves out every check, so nothing would be checked. Drop a --skip, "
+                "or use --only to name the checks to run.",
+                returncode=USAGE,
+            )
+
     def write(self, report, output_format: str, fail_on: Severity) -> None:
         if output_format == "json":
             self.stdout.write(render.as_json(report, fail_on))
@@ -142,18 +170,26 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(summary) if healthy else summary)
 
     _progress_shown = False
+    _dim = True
 
     def progress(self, text: str | None) -> None:
-        """One self-overwriting status line on a terminal; ``None`` clears it."""
+        """One self-overwriting status line on stderr, dim (unlike findings), and only on a
+        terminal; ``None`` clears it. Never styled as an error: it is not one."""
         if not self.stderr.isatty():
             return
         if text is None:
             if self._progress_shown:
-                self.stderr.write("\r\033[K", ending="")
+                self.stderr.write(CLEAR_LINE, style_func=_unstyled, ending="")
             return
         self._progress_shown = True
-        self.stderr.write(f"\r\033[K{text[:120]}", ending="")
+        line = f"{DIM}{text[:120]}{RESET}" if self._dim else text[:120]
+        self.stderr.write(f"{CLEAR_LINE}{line}", style_func=_unstyled, ending="")
         self.stderr.flush()
+
+
+def _unstyled(text: str) -> str:
+    """Django styles everything written to a terminal's stderr as an error; progress is not."""
+    return text
 
 
 def _positive_seconds(text: str) -> float:
