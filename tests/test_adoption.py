@@ -20,6 +20,7 @@ def test_fake_initial_adopts_production_and_keeps_every_value(production_db):
     result = production_db.manage("migrate", "--fake-initial", "--no-input")
 
     assert result.returncode == 0, result.stderr
+    assert "Baseline check passed: the 16 legacy tables match" in result.stdout
     for app, name in baseline.BASELINE_MIGRATIONS:
         assert f"Applying {app}.{name}... FAKED" in result.stdout
     applied = production_db.applied_migrations()
