@@ -37,30 +37,14 @@ RAW_APP = "bench-raw"
 
 SEED: tuple[str, ...] = ()
 ENCRYPTION = "values are encrypted in Python (Fernet envelopes); SQL has no equivalent"
-DUPLICATE_SETTINGS = "id NOT IN (SELECT min(id) FROM user_settings GROUP BY user_id)"
 # migration label → per RunPython operation, in order: its raw statements, or (a string)
-# the reason it has no raw equivalent.
+# the reason it has no raw equivalent. The archiving steps (accounts 0005, 0007, 0014) print
+# their own statements, manifest included, and run as printed.
 RAW_PYTHON: dict[str, list[tuple[str, ...] | str]] = {
     "contenttypes.0002_remove_content_type_name": [SEED],
     "auth.0011_update_proxy_permissions": [SEED],
     "database.0001_inspector_group": [SEED],
     "accounts.0003_seed_platform_configs": [SEED],
-    "accounts.0005_user_settings_one_row_per_user": [
-        (
-            "CREATE SCHEMA IF NOT EXISTS archive",
-            "CREATE TABLE archive.user_settings_duplicates AS "
-            f"SELECT * FROM user_settings WHERE {DUPLICATE_SETTINGS}",
-            f"DELETE FROM user_settings WHERE {DUPLICATE_SETTINGS}",
-        )
-    ],
-    "accounts.0007_retire_registration_keys": [
-        (
-            "CREATE SCHEMA IF NOT EXISTS archive",
-            "CREATE TABLE archive.registration_keys AS SELECT * FROM registration_keys",
-            "CREATE TABLE archive.users_registration_key_id AS SELECT id, registration_key_id "
-            "FROM users WHERE registration_key_id IS NOT NULL",
-        )
-    ],
     "content.0004_seed_content_categories": [SEED],
     "social.0007_encrypt_tokens": [ENCRYPTION],
     "organizations.0002_seed_roles_and_permissions": [SEED],

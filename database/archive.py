@@ -11,9 +11,12 @@ always give the same checksum, and a restore is verified against it.
 
 from dataclasses import dataclass
 
+from django.db import transaction
 from psycopg import sql
 
 from database import crypto
+from database.online import DatabaseOnlyOperation, column_type
+from database.operations import quote
 
 SCHEMA = "archive"
 
@@ -43,12 +46,16 @@ class Archive:
     checksum: str
 
 
+def _render(connection, statement: sql.Composable | str) -> str:
+    if isinstance(statement, str):
+        return statement
+    connection.ensure_connection()
+    return statement.as_string(connection.connection)
+
+
 def _execute(connection, statement, params=None):
     with connection.cursor() as cursor:
-        text = (
-            statement if isinstance(statement, str) else statement.as_string(connection.connection)
-        )
-        cursor.execute(text, params)
+        cursor.execute(_render(connection, statement), params)
         return cursor.fetchall() if cursor.description else None
 
 
@@ -69,6 +76,80 @@ def _checksum_query(relation: sql.Composable, columns: sql.Composable, where: sq
     ).format(columns=columns, relation=relation, where=where)
 
 
+@dataclass(frozen=True)
+class Archiving:
+    """The statements of one archiving run, the same whether run or printed by sqlmigrate.
+
+    ``manifest`` arguments are the manifest row's id: a literal when run, the manifest
+    sequence's ``currval`` when printed (the statements then run as they are, in order).
+    """
+
+    source_table: str
+    archive_table: str
+    columns: tuple[str, ...]
+    migration: str
+    where: str = "true"
+
+    @property
+    def source(self) -> sql.Composable:
+        return sql.SQL("public.{}").format(sql.Identifier(self.source_table))
+
+    @property
+    def target(self) -> sql.Composable:
+        return sql.SQL("archive.{}").format(sql.Identifier(self.archive_table))
+
+    @property
+    def column_list(self) -> sql.Composable:
+        return sql.SQL(", ").join(map(sql.Identifier, self.columns))
+
+    def create_table(self) -> sql.Composable:
+        return sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {target} AS SELECT {columns}, NULL::bigint AS "
+            "_manifest_id FROM {source} WITH NO DATA"
+        ).format(target=self.target, columns=self.column_list, source=self.source)
+
+    def record_manifest(self) -> sql.Composable:
+        """The manifest row, with the count and checksum of the rows about to be copied."""
+        checksum = _checksum_query(
+            self.source, _canonical(list(self.columns)), sql.SQL(self.where)
+        )
+        return sql.SQL(
+            "INSERT INTO archive.manifest "
+            "(source, selection, archive_table, migration, row_count, checksum) "
+            "SELECT {source}, {selection}, {archive}, {migration}, counted.n, counted.sum "
+            "FROM ({checksum}) AS counted(n, sum) RETURNING id, row_count, checksum"
+        ).format(
+            source=sql.Literal(f"public.{self.source_table}"),
+            selection=sql.Literal(f"{', '.join(self.columns)} WHERE {self.where}"),
+            archive=sql.Literal(f"archive.{self.archive_table}"),
+            migration=sql.Literal(self.migration),
+            checksum=checksum,
+        )
+
+    def copy_rows(self, manifest: sql.Composable) -> sql.Composable:
+        return sql.SQL(
+            "INSERT INTO {target} ({columns}, _manifest_id) "
+            "SELECT {columns}, {manifest} FROM {source} WHERE {where}"
+        ).format(
+            target=self.target,
+            columns=self.column_list,
+            manifest=manifest,
+            source=self.source,
+            where=sql.SQL(self.where),
+        )
+
+    def archived_checksum(self, manifest: sql.Composable) -> sql.Composable:
+        return _checksum_query(
+            self.target,
+            _canonical(list(self.columns)),
+            sql.SQL("_manifest_id = {}").format(manifest),
+        )
+
+
+# The manifest row just inserted, in the session that inserted it (printed statements).
+CURRENT_MANIFEST = sql.SQL("currval(pg_catalog.pg_get_serial_sequence('archive.manifest', 'id'))")
+
+
 def archive_rows(
     connection,
     *,
@@ -87,50 +168,68 @@ def archive_rows(
     stays that of the plaintext rows, which a restore proves again.
     """
     ensure_schema(connection)
-    source = sql.SQL("public.{}").format(sql.Identifier(source_table))
-    target = sql.SQL("archive.{}").format(sql.Identifier(archive_table))
-    column_list = sql.SQL(", ").join(map(sql.Identifier, columns))
-    condition = sql.SQL(where)
-    _execute(
-        connection,
-        sql.SQL(
-            "CREATE TABLE IF NOT EXISTS {target} AS SELECT {columns}, NULL::bigint AS "
-            "_manifest_id FROM {source} WITH NO DATA"
-        ).format(target=target, columns=column_list, source=source),
-    )
-    ((row_count, checksum),) = _execute(
-        connection, _checksum_query(source, _canonical(columns), condition)
-    )
-    ((manifest_id,),) = _execute(
-        connection,
-        "INSERT INTO archive.manifest "
-        "(source, selection, archive_table, migration, row_count, checksum) "
-        "VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
-        [
-            f"public.{source_table}",
-            f"{', '.join(columns)} WHERE {where}",
-            f"archive.{archive_table}",
-            migration,
-            row_count,
-            checksum,
-        ],
-    )
-    _execute(
-        connection,
-        sql.SQL(
-            "INSERT INTO {target} ({columns}, _manifest_id) "
-            "SELECT {columns}, %s FROM {source} WHERE {where}"
-        ).format(target=target, columns=column_list, source=source, where=condition),
-        [manifest_id],
-    )
-    archived = _checksum_query(
-        target, _canonical(columns), sql.SQL("_manifest_id = {}").format(sql.Literal(manifest_id))
-    )
-    if tuple(_execute(connection, archived)[0]) != (row_count, checksum):
+    run = Archiving(source_table, archive_table, tuple(columns), migration, where)
+    _execute(connection, run.create_table())
+    ((manifest_id, row_count, checksum),) = _execute(connection, run.record_manifest())
+    manifest = sql.Literal(manifest_id)
+    _execute(connection, run.copy_rows(manifest))
+    if tuple(_execute(connection, run.archived_checksum(manifest))[0]) != (row_count, checksum):
         raise ChecksumMismatch(f"archive.{archive_table} does not match {source_table}")
+    target = run.target
     for column in sealed:
         _rewrite_secrets(connection, target, column, crypto.ensure_encrypted, manifest_id)
     return Archive(manifest_id, row_count, checksum)
+
+
+def archive_statements(
+    connection,
+    *,
+    source_table: str,
+    archive_table: str,
+    columns: list[str],
+    migration: str,
+    where: str = "true",
+    sealed: tuple[str, ...] = (),
+) -> list[str]:
+    """What ``archive_rows`` runs, as ``sqlmigrate`` prints it: runnable in this order.
+
+    The copy is checked against the manifest row by Python: printed as the query it runs.
+    Sealing is Python too (the platform's envelope): printed as a comment.
+    """
+    run = Archiving(source_table, archive_table, tuple(columns), migration, where)
+
+    def text(statement: sql.Composable | str) -> str:
+        return f"{_render(connection, statement)};"
+
+    selection = "every row" if where == "true" else f"the rows WHERE {where}"
+    return [
+        f"-- archive {', '.join(columns)} of public.{source_table} ({selection}) into "
+        f"archive.{archive_table}, with a manifest row:",
+        text("CREATE SCHEMA IF NOT EXISTS archive"),
+        text(_MANIFEST.strip()),
+        text(run.create_table()),
+        text(run.record_manifest()),
+        text(run.copy_rows(CURRENT_MANIFEST)),
+        "-- the copy must give the manifest row's row_count and checksum, else the "
+        "migration stops:",
+        text(run.archived_checksum(CURRENT_MANIFEST)),
+        *(
+            f"-- then archive.{archive_table}.{column} is sealed: each value encrypted in "
+            "Python with the platform's key (TOKEN_ENCRYPTION_KEY); the manifest keeps the "
+            "plaintext checksum"
+            for column in sealed
+        ),
+    ]
+
+
+def archive_in(schema_editor, **archiving) -> Archive | None:
+    """``archive_rows`` in a migration: run, or printed when ``sqlmigrate`` collects SQL."""
+    if schema_editor.collect_sql:
+        schema_editor.collected_sql.extend(
+            archive_statements(schema_editor.connection, **archiving)
+        )
+        return None
+    return archive_rows(schema_editor.connection, **archiving)
 
 
 def _rewrite_secrets(connection, relation, column: str, transform, manifest_id=None) -> None:
@@ -284,3 +383,123 @@ def _verify_and_mark_restored(
         "UPDATE archive.manifest SET restored_at = now() WHERE id = %s",
         [archive.manifest_id],
     )
+
+
+class ArchiveRows(DatabaseOnlyOperation):
+    """Archive rows, or some of their columns, before a migration deletes, drops or changes them.
+
+    ``columns`` (every column of ``table`` when None) of the rows matching ``where`` go into
+    ``archive.<archive_table>`` with a manifest row (``archive_rows``); ``sealed`` columns
+    are encrypted there. ``then``: statements run after it in the same transaction (the
+    DELETE that the archive makes safe). ``while_type`` ``(column, type)``: archive only
+    while that column still has that type, so a re-run after the conversion it precedes
+    archives nothing. Backwards the archived rows come back and are checked against their
+    manifest: inserted again, or, with ``key``, their other columns written back into the
+    rows with that key.
+
+    ``sqlmigrate`` prints the statements it runs (``archive_statements``).
+    """
+
+    reduces_to_sql = True
+
+    def __init__(
+        self,
+        table: str,
+        archive_table: str,
+        migration: str,
+        columns: list[str] | None = None,
+        where: str = "true",
+        sealed: tuple[str, ...] = (),
+        then: list[str] = (),
+        key: str | None = None,
+        while_type: tuple[str, str] | None = None,
+    ):
+        self.table, self.archive_table, self.migration = table, archive_table, migration
+        self.columns = list(columns) if columns is not None else None
+        self.where, self.sealed, self.then = where, tuple(sealed), list(then)
+        self.key, self.while_type = key, tuple(while_type) if while_type else None
+
+    def columns_of(self, connection) -> list[str]:
+        if self.columns is not None:
+            return self.columns
+        with connection.cursor() as cursor:
+            description = connection.introspection.get_table_description(cursor, self.table)
+        return [column.name for column in description]
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        connection = schema_editor.connection
+        collecting = schema_editor.collect_sql
+        if self.while_type:
+            column, type_ = self.while_type
+            if collecting:
+                schema_editor.collected_sql.append(
+                    f"-- only while {self.table}.{column} is {type_} (a re-run after the "
+                    "conversion archives nothing):"
+                )
+            elif column_type(connection, self.table, column) != type_:
+                return
+        if collecting:
+            schema_editor.collected_sql.append("-- one transaction:")
+        with transaction.atomic(using=connection.alias):
+            archive_in(
+                schema_editor,
+                source_table=self.table,
+                archive_table=self.archive_table,
+                columns=self.columns_of(connection),
+                migration=self.migration,
+                where=self.where,
+                sealed=self.sealed,
+            )
+            for statement in self.then:
+                if collecting:
+                    schema_editor.collected_sql.append(f"{statement};")
+                else:
+                    with connection.cursor() as cursor:
+                        cursor.execute(statement)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        connection = schema_editor.connection
+        if schema_editor.collect_sql:
+            schema_editor.collected_sql.append(
+                f"-- restore the rows archived in archive.{self.archive_table} into "
+                f"{self.table}, checked against their manifest rows (Python)"
+            )
+            return
+        if self.while_type and not unrestored_archives(
+            connection, self.archive_table, required=False
+        ):
+            return
+        columns = self.columns_of(connection)
+        with transaction.atomic(using=connection.alias):
+            if self.key is None:
+                restore_rows(
+                    connection,
+                    archive_table=self.archive_table,
+                    target_table=self.table,
+                    columns=columns,
+                    sealed=self.sealed,
+                )
+            else:
+                restore_column(
+                    connection,
+                    archive_table=self.archive_table,
+                    target_table=self.table,
+                    key=self.key,
+                    columns=[column for column in columns if column != self.key],
+                    sealed=self.sealed,
+                )
+
+    def describe(self):
+        what = "every column" if self.columns is None else ", ".join(self.columns)
+        rows = "" if self.where == "true" else f" where {self.where}"
+        sealed = (
+            f", {', '.join(self.sealed)} sealed with the platform's key" if self.sealed else ""
+        )
+        then = "".join(f", then {quote(statement)}" for statement in self.then)
+        when = ""
+        if self.while_type:
+            when = f", while {self.table}.{self.while_type[0]} is {self.while_type[1]}"
+        return (
+            f"Archive {what} of {self.table}{rows} into archive.{self.archive_table} with a "
+            f"manifest row{sealed}{then}{when} (one transaction, row locks only)"
+        )

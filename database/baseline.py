@@ -6,6 +6,7 @@ against both that build and the production contract.
 """
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
@@ -82,23 +83,71 @@ def restrict(catalog: Catalog, tables: set[str]) -> Catalog:
     return {"tables": kept, "enums": enums}
 
 
-def adoption_differences(connection) -> list[Difference]:
-    """How the live database differs from the baseline it is about to be adopted as.
+@dataclass(frozen=True)
+class AdoptionCheck:
+    """The comparison ``migrate`` makes before ``--fake-initial`` records anything.
+
+    ``unapplied``: the baseline migrations not recorded yet; ``tables``: the legacy tables
+    they create, compared with the baseline when any legacy table is present.
+    """
+
+    unapplied: list[tuple[str, str]]
+    tables: set[str] = field(default_factory=set)
+    compared: bool = False
+    differences: list[Difference] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.differences
+
+    def summary(self) -> str:
+        """One line for the operator: what was compared, and the outcome."""
+        if not self.unapplied:
+            return (
+                "Baseline check: the initial migrations are recorded already, there is "
+                "nothing to adopt."
+            )
+        if not self.compared:
+            return (
+                "Baseline check: no legacy table in this database, the initial migrations "
+                "will create them."
+            )
+        if self.differences:
+            return (
+                f"Baseline check failed: the database differs from the production baseline "
+                f"in {len(self.differences)} place(s)."
+            )
+        return (
+            f"Baseline check passed: the {len(self.tables)} legacy tables match the "
+            "production baseline (columns and their order, types, nullability, defaults, "
+            "indexes, constraints, sequences, triggers, enum types). Only the catalog was "
+            "read."
+        )
+
+
+def adoption_check(connection) -> AdoptionCheck:
+    """Compare the live database with the baseline it is about to be adopted as.
 
     Only the tables of baseline migrations not yet recorded are compared: those are what
     ``--fake-initial`` would fake. On a first adoption (nothing recorded) every table of the
-    public schema must be a baseline table. Empty when no legacy table is present at all.
+    public schema must be a baseline table. Nothing is compared when no legacy table is
+    present at all. Read-only.
     """
     unapplied = unapplied_baseline(connection)
     if not unapplied:
-        return []
+        return AdoptionCheck(unapplied)
     snapshot = load_snapshot()
     present = public_tables(connection) - DJANGO_BOOKKEEPING
     if not present & set(snapshot["tables"]):
-        return []
+        return AdoptionCheck(unapplied)
     to_fake = tables_created_by(unapplied)
     first_adoption = len(unapplied) == len(BASELINE_MIGRATIONS)
     compared = to_fake | (present - set(snapshot["tables"]) if first_adoption else set())
     expected = restrict(snapshot, to_fake)
     found = restrict(catalog_of(connection, present & compared), compared)
-    return diff_catalogs(expected, found)
+    return AdoptionCheck(unapplied, to_fake, True, diff_catalogs(expected, found))
+
+
+def adoption_differences(connection) -> list[Difference]:
+    """How the live database differs from the baseline (see ``adoption_check``)."""
+    return adoption_check(connection).differences

@@ -20,6 +20,7 @@ from database.online import (
     CreateIndex,
     DatabaseOnlyOperation,
     backfill,
+    column_type,
     constraint_exists,
     drop_index,
     fetch_one,
@@ -42,16 +43,6 @@ BEGIN
 END
 $$
 """
-
-
-def column_type(connection, table: str, column: str) -> str | None:
-    row = fetch_one(
-        connection,
-        "SELECT format_type(atttypid, atttypmod) FROM pg_catalog.pg_attribute "
-        "WHERE attrelid = to_regclass(%s) AND attname = %s AND NOT attisdropped",
-        [f"public.{table}", column],
-    )
-    return row[0] if row else None
 
 
 class ChangeColumnType(DatabaseOnlyOperation):
@@ -204,7 +195,12 @@ class ChangeColumnType(DatabaseOnlyOperation):
         )
 
     def describe(self):
-        return f"Change {self.table}.{self.column} to {self.type} online"
+        using = self.using.format(value=self.column, type=self.type)
+        return (
+            f"Change {self.table}.{self.column} to {self.type} (as {using}) online: a shadow "
+            "column kept current by a trigger, backfilled in batches, swapped in by catalog "
+            "changes"
+        )
 
 
 class ConvertJsonToJsonb(ChangeColumnType):
@@ -215,12 +211,23 @@ class ConvertJsonToJsonb(ChangeColumnType):
 
     def before_conversion(self, schema_editor, app_label: str) -> None:
         """Keep the raw text of values that jsonb would change by collapsing keys."""
-        archive_table = f"{self.table}__{self.column}__raw_json"[:63]
+        archive_table = self.archive_table
         connection = schema_editor.connection
+        archiving = {
+            "source_table": self.table,
+            "archive_table": archive_table,
+            "columns": ["id", self.column],
+            "migration": f"{app_label}: {self.table}.{self.column} json to jsonb",
+            "where": f"archive.json_has_duplicate_keys({self.column})",
+        }
         if schema_editor.collect_sql:
-            schema_editor.collected_sql.append(
-                f"-- archive raw json of {self.table}.{self.column} where keys repeat, into "
-                f"archive.{archive_table}"
+            schema_editor.collected_sql.extend(
+                [
+                    "CREATE SCHEMA IF NOT EXISTS archive;",
+                    f"{_DUPLICATE_KEYS_FUNCTION.strip()};",
+                    f"-- once: skipped if archive.manifest has a row for archive.{archive_table}",
+                    *archive.archive_statements(connection, **archiving),
+                ]
             )
             return
         with transaction.atomic(using=connection.alias):
@@ -228,17 +235,19 @@ class ConvertJsonToJsonb(ChangeColumnType):
             with connection.cursor() as cursor:
                 cursor.execute(_DUPLICATE_KEYS_FUNCTION)
             if archive.latest_archive(connection, archive_table) is None:
-                archive.archive_rows(
-                    connection,
-                    source_table=self.table,
-                    archive_table=archive_table,
-                    columns=["id", self.column],
-                    migration=f"{app_label}: {self.table}.{self.column} json to jsonb",
-                    where=f"archive.json_has_duplicate_keys({self.column})",
-                )
+                archive.archive_rows(connection, **archiving)
+
+    @property
+    def archive_table(self) -> str:
+        return f"{self.table}__{self.column}__raw_json"[:63]
 
     def describe(self):
-        return f"Convert {self.table}.{self.column} from json to jsonb online"
+        return (
+            f"Convert {self.table}.{self.column} from json to jsonb online: values with "
+            f"duplicate keys archived raw into archive.{self.archive_table} first, then a "
+            "shadow column kept current by a trigger, backfilled in batches, swapped in by "
+            "catalog changes"
+        )
 
 
 class ConvertToTimestamptz(DatabaseOnlyOperation):
@@ -269,7 +278,16 @@ class ConvertToTimestamptz(DatabaseOnlyOperation):
             CreateIndex(self.table, name, columns).database_forwards("", schema_editor, None, None)
 
     def describe(self):
-        return f"Convert {self.table}.{self.column} to timestamptz (values read as UTC)"
+        indexes = (
+            f"; its indexes {', '.join(name for name, _ in self.indexes)} dropped and rebuilt "
+            "concurrently around it"
+            if self.indexes
+            else ""
+        )
+        return (
+            f"Convert {self.table}.{self.column} to timestamptz, values read as UTC (a "
+            f"catalog change, no rewrite){indexes}"
+        )
 
 
 class RetypeDanglingColumns(DatabaseOnlyOperation):
@@ -370,9 +388,12 @@ class RetypeDanglingColumns(DatabaseOnlyOperation):
         )
 
     def describe(self):
+        columns = ", ".join(f"{self.table}.{column}" for column in self.columns)
         return (
-            f"Archive and clear {self.table}.{', '.join(self.columns)}, then make them "
-            f"{self.type} (catalog changes only)"
+            f"Make {columns} {self.type}: a CHECK (... IS NULL) NOT VALID stops new values, "
+            f"the values are archived into archive.{self.archive_table} and cleared in one "
+            "transaction, the CHECK is validated while writes go on, then the empty columns "
+            "are dropped and added again (catalog changes only)"
         )
 
 
@@ -421,7 +442,11 @@ class ArchiveAndFill(DatabaseOnlyOperation):
             )
 
     def describe(self):
-        return f"Archive the rows where {self.table}.{self.column} IS NULL, then fill them"
+        return (
+            f"Archive the rows of {self.table} where {self.column} IS NULL into "
+            f"archive.{self.archive_table}, then set {self.column} = {self.value} in them "
+            "(one transaction, row locks only)"
+        )
 
 
 def archive_then_update(
@@ -439,22 +464,20 @@ def archive_then_update(
     updated, or neither; only row locks are taken.
     """
     connection = schema_editor.connection
+    connection.ensure_connection()
     condition = where.as_string(connection.connection)
-    if schema_editor.collect_sql:
-        schema_editor.collected_sql.append(
-            f"-- archive id, {', '.join(columns)} of the rows where {condition} into "
-            f"archive.{archive_table}, then:"
-        )
-        schema_editor.collected_sql.append(f"{update.as_string(connection.connection)};")
-        return
     with transaction.atomic(using=connection.alias):
-        archive.archive_rows(
-            connection,
+        archive.archive_in(
+            schema_editor,
             source_table=table,
             archive_table=archive_table,
             columns=["id", *columns],
             migration=migration,
             where=condition,
         )
+        if schema_editor.collect_sql:
+            schema_editor.collected_sql.append("-- then, in the same transaction:")
+            schema_editor.collected_sql.append(f"{update.as_string(connection.connection)};")
+            return
         with connection.cursor() as cursor:
             cursor.execute(update)

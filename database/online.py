@@ -20,6 +20,8 @@ from django.db import OperationalError, migrations, models, transaction
 from django.db.migrations.operations.base import Operation
 from psycopg import sql
 
+from database.operations import SeparateDatabaseAndState, quote
+
 LOCK_TIMEOUT = "2s"
 ATTEMPTS = 10
 BATCH_SIZE = 10_000
@@ -77,6 +79,16 @@ def fetch_one(connection, query, params=None):
     with connection.cursor() as cursor:
         cursor.execute(query, params)
         return cursor.fetchone()
+
+
+def column_type(connection, table: str, column: str) -> str | None:
+    row = fetch_one(
+        connection,
+        "SELECT format_type(atttypid, atttypmod) FROM pg_catalog.pg_attribute "
+        "WHERE attrelid = to_regclass(%s) AND attname = %s AND NOT attisdropped",
+        [f"public.{table}", column],
+    )
+    return row[0] if row else None
 
 
 def index_state(connection, name: str) -> str | None:
@@ -174,7 +186,11 @@ class AddColumn(DatabaseOnlyOperation):
         )
 
     def describe(self):
-        return f"Add column {self.table}.{self.column} online"
+        default = f", default {self.default} for new rows" if self.default is not None else ""
+        return (
+            f"Add column {self.table}.{self.column} {self.type}, nullable{default} "
+            "(catalog changes only, online)"
+        )
 
 
 def backfill(
@@ -317,7 +333,12 @@ class Backfill(DatabaseOnlyOperation):
         pass  # The column's own removal undoes the backfill.
 
     def describe(self):
-        return f"Backfill {self.table}.{self.column} in batches"
+        only = f" and ({self.only})" if self.only else ""
+        return (
+            f"Fill {self.table}.{self.column} with {self.expression} where it is NULL{only}, "
+            f"in primary-key batches of {self.batch_size:,} rows, one transaction each "
+            "(online, resumable)"
+        )
 
 
 class AddUniqueConstraint(DatabaseOnlyOperation):
@@ -349,7 +370,10 @@ class AddUniqueConstraint(DatabaseOnlyOperation):
         drop_constraint(schema_editor, self.table, self.name)
 
     def describe(self):
-        return f"Add unique constraint {self.name} online"
+        return (
+            f"Build unique index {self.name} on {self.table} ({', '.join(self.columns)}) "
+            "concurrently, then attach it as a constraint (online)"
+        )
 
 
 class Undo:
@@ -366,7 +390,10 @@ class DropUniqueConstraint(Undo, AddUniqueConstraint):
     """Drop a unique constraint (and its index); reverse rebuilds it concurrently."""
 
     def describe(self):
-        return f"Drop unique constraint {self.name}"
+        return (
+            f"Drop unique constraint {self.name} of {self.table} and its index "
+            f"(catalog change under a {LOCK_TIMEOUT} lock timeout)"
+        )
 
 
 class SetNotNull(DatabaseOnlyOperation):
@@ -413,7 +440,10 @@ class SetNotNull(DatabaseOnlyOperation):
         )
 
     def describe(self):
-        return f"Set {self.table}.{self.column} NOT NULL through a validated CHECK"
+        return (
+            f"Make {self.table}.{self.column} NOT NULL: a CHECK added NOT VALID, validated "
+            "while writes go on, then SET NOT NULL without a scan (online)"
+        )
 
 
 class CreateIndex(DatabaseOnlyOperation):
@@ -434,14 +464,17 @@ class CreateIndex(DatabaseOnlyOperation):
         drop_index(schema_editor, self.name)
 
     def describe(self):
-        return f"Create index {self.name} concurrently"
+        return (
+            f"Create index {self.name} on {self.table} ({', '.join(self.columns)}) "
+            "concurrently (online)"
+        )
 
 
 class DropIndex(Undo, CreateIndex):
     """``DROP INDEX CONCURRENTLY``; reverse rebuilds it concurrently."""
 
     def describe(self):
-        return f"Drop index {self.name} concurrently"
+        return f"Drop index {self.name} of {self.table} concurrently (online)"
 
 
 def add_index(
@@ -452,7 +485,7 @@ def add_index(
     ``columns`` are the database columns where they differ from the model ``fields`` (a
     foreign key ``user`` is the column ``user_id``).
     """
-    return migrations.SeparateDatabaseAndState(
+    return SeparateDatabaseAndState(
         database_operations=[CreateIndex(table, name, columns or fields)],
         state_operations=[
             migrations.AddIndex(model_name, models.Index(fields=fields, name=name)),
@@ -462,7 +495,7 @@ def add_index(
 
 def remove_index(model_name: str, table: str, name: str, columns: list[str]) -> Operation:
     """An index dropped concurrently (rebuilt when reversed), and gone from the state."""
-    return migrations.SeparateDatabaseAndState(
+    return SeparateDatabaseAndState(
         database_operations=[DropIndex(table, name, columns)],
         state_operations=[migrations.RemoveIndex(model_name, name)],
     )
@@ -480,7 +513,7 @@ def add_public_id(model_name: str, table: str) -> list[Operation]:
     constraint = f"{table}_public_id_key"
     field = models.UUIDField(db_default=RandomUUID(), editable=False)
     return [
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 AddColumn(table, "public_id", "uuid", default="gen_random_uuid()"),
                 Backfill(table, "public_id", "gen_random_uuid()"),
@@ -518,7 +551,8 @@ class RunDDL(DatabaseOnlyOperation):
             run_ddl(schema_editor, statement)
 
     def describe(self):
-        return f"Run {len(self.statements)} DDL statement(s) under a lock timeout"
+        statements = "; ".join(quote(statement) for statement in self.statements)
+        return f"Run under a {LOCK_TIMEOUT} lock timeout, retried: {statements}"
 
 
 _DELETE_RULES = {"NO ACTION": "a", "RESTRICT": "r", "CASCADE": "c", "SET NULL": "n"}
@@ -557,7 +591,10 @@ class AddForeignKey(DatabaseOnlyOperation):
         drop_constraint(schema_editor, self.table, self.name)
 
     def describe(self):
-        return f"Add foreign key {self.name} NOT VALID, then validate it"
+        return (
+            f"Add foreign key {self.name}: {self.table}.{self.column} -> {self.target}.id "
+            f"ON DELETE {self.rule}, NOT VALID, then validated while writes go on (online)"
+        )
 
 
 class SetForeignKeyRule(DatabaseOnlyOperation):
@@ -604,7 +641,11 @@ class SetForeignKeyRule(DatabaseOnlyOperation):
         return row[0] if row else None
 
     def describe(self):
-        return f"Set ON DELETE {self.rule} on {self.table}.{self.name}"
+        return (
+            f"Set ON DELETE {self.rule} (was {self.previous}) on foreign key {self.name} "
+            f"({self.table}.{self.column} -> {self.target}): a twin constraint added NOT "
+            "VALID, validated while writes go on, renamed into place (online)"
+        )
 
 
 class MoveSequencePastMax(DatabaseOnlyOperation):
@@ -647,4 +688,8 @@ class MoveSequencePastMax(DatabaseOnlyOperation):
         pass
 
     def describe(self):
-        return f"Move the sequence of {self.table}.{self.column} past its highest value"
+        return (
+            f"Move the sequence of {self.table}.{self.column} past the column's highest "
+            "value if it is behind, never backwards (the table locked in SHARE mode for two "
+            "index lookups: writes wait, reads go on)"
+        )

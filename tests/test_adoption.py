@@ -20,6 +20,7 @@ def test_fake_initial_adopts_production_and_keeps_every_value(production_db):
     result = production_db.manage("migrate", "--fake-initial", "--no-input")
 
     assert result.returncode == 0, result.stderr
+    assert "Baseline check passed: the 16 legacy tables match" in result.stdout
     for app, name in baseline.BASELINE_MIGRATIONS:
         assert f"Applying {app}.{name}... FAKED" in result.stdout
     applied = production_db.applied_migrations()
@@ -52,7 +53,12 @@ DRIFTS = [
     (
         "nullability",
         "ALTER TABLE notifications ALTER COLUMN message SET NOT NULL",
-        "notifications.message: column nullability",
+        "notifications.message: column nullability: nullable expected, the column is NOT NULL",
+    ),
+    (
+        "not null dropped",
+        "ALTER TABLE users ALTER COLUMN email DROP NOT NULL",
+        "users.email: column nullability: NOT NULL expected, the column is nullable",
     ),
     (
         "default",
@@ -209,3 +215,17 @@ def test_an_upgrade_without_the_encryption_key_stops_with_one_paragraph(producti
         "SELECT count(*) FROM social_platform_connections WHERE access_token LIKE 'DUMMY-%'"
     )
     assert plaintext == 2  # nothing was half-encrypted with a wrong key
+
+
+def test_drift_lines_read_in_the_operators_terms():
+    from database.catalog import Difference
+
+    assert str(Difference("users", "column nullability", "email", True, False)) == (
+        "users.email: column nullability: NOT NULL expected, the column is nullable"
+    )
+    assert str(Difference("users", "column identity", "id", None, "a")) == (
+        "users.id: column identity: expected no identity, found GENERATED ALWAYS AS IDENTITY"
+    )
+    assert str(Difference("users", "column default", "created_at", None, "now()")) == (
+        "users.created_at: column default: expected nothing, found 'now()'"
+    )

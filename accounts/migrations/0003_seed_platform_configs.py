@@ -96,6 +96,7 @@ PLATFORM_CONFIGS = [
 
 
 def seed_platform_configs(apps, schema_editor):
+    """Insert or update the platform_configs rows of the supported platforms (new table)."""
     PlatformConfig = apps.get_model("accounts", "PlatformConfig")
     for row in PLATFORM_CONFIGS:
         values = dict(row)
@@ -106,6 +107,7 @@ def seed_platform_configs(apps, schema_editor):
 
 
 def unseed_platform_configs(apps, schema_editor):
+    """Delete the seeded platform_configs rows."""
     PlatformConfig = apps.get_model("accounts", "PlatformConfig")
     PlatformConfig.objects.using(schema_editor.connection.alias).filter(
         platform_name__in=[row["platform_name"] for row in PLATFORM_CONFIGS]

@@ -7,47 +7,14 @@ deleted in the same transaction, then the unique constraint is built concurrentl
 Reversing drops the constraint and puts the archived rows back.
 """
 
-from django.db import migrations, models, transaction
+from django.db import migrations, models
 
-from database import archive
+from database.archive import ArchiveRows
 from database.online import AddUniqueConstraint
+from database.operations import SeparateDatabaseAndState
 
 MIGRATION = "accounts.0005_user_settings_one_row_per_user"
 DUPLICATES = "id NOT IN (SELECT min(id) FROM public.user_settings GROUP BY user_id)"
-
-
-def settings_columns(connection) -> list[str]:
-    with connection.cursor() as cursor:
-        return [
-            column.name
-            for column in connection.introspection.get_table_description(cursor, "user_settings")
-        ]
-
-
-def archive_duplicates(apps, schema_editor):
-    connection = schema_editor.connection
-    with transaction.atomic(using=connection.alias):
-        archive.archive_rows(
-            connection,
-            source_table="user_settings",
-            archive_table="user_settings_duplicates",
-            columns=settings_columns(connection),
-            migration=MIGRATION,
-            where=DUPLICATES,
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM user_settings WHERE {DUPLICATES}")
-
-
-def restore_duplicates(apps, schema_editor):
-    connection = schema_editor.connection
-    with transaction.atomic(using=connection.alias):
-        archive.restore_rows(
-            connection,
-            archive_table="user_settings_duplicates",
-            target_table="user_settings",
-            columns=settings_columns(connection),
-        )
 
 
 class Migration(migrations.Migration):
@@ -58,8 +25,14 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(archive_duplicates, restore_duplicates),
-        migrations.SeparateDatabaseAndState(
+        ArchiveRows(
+            "user_settings",
+            "user_settings_duplicates",
+            MIGRATION,
+            where=DUPLICATES,
+            then=[f"DELETE FROM user_settings WHERE {DUPLICATES}"],
+        ),
+        SeparateDatabaseAndState(
             database_operations=[
                 AddUniqueConstraint("user_settings", "user_settings_user_id_key", ["user_id"]),
             ],

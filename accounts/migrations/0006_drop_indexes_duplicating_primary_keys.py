@@ -7,10 +7,11 @@ primary keys already index; they only cost writes. Reversing rebuilds them concu
 from django.db import migrations
 
 from database.online import DropIndex
+from database.operations import SeparateDatabaseAndState
 
 
 def drop(model_name: str, table: str, name: str) -> migrations.SeparateDatabaseAndState:
-    return migrations.SeparateDatabaseAndState(
+    return SeparateDatabaseAndState(
         database_operations=[DropIndex(table, name, ["id"])],
         state_operations=[migrations.RemoveIndex(model_name, name)],
     )

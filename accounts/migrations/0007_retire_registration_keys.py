@@ -11,8 +11,9 @@ restores every archived value byte for byte (verified against the manifest check
 
 from django.db import migrations
 
-from database import archive
+from database.archive import ArchiveRows
 from database.online import RunDDL
+from database.operations import SeparateDatabaseAndState
 
 MIGRATION = "accounts.0007_retire_registration_keys"
 KEY_COLUMNS = [
@@ -31,52 +32,29 @@ KEY_COLUMNS = [
 SECRETS = ("key",)
 
 
-def archive_registration_keys(apps, schema_editor):
-    connection = schema_editor.connection
-    archive.archive_rows(
-        connection,
-        source_table="registration_keys",
-        archive_table="registration_keys",
-        columns=KEY_COLUMNS,
-        migration=MIGRATION,
-        sealed=SECRETS,
-    )
-    archive.archive_rows(
-        connection,
-        source_table="users",
-        archive_table="users_registration_key_id",
-        columns=["id", "registration_key_id"],
-        migration=MIGRATION,
-        where="registration_key_id IS NOT NULL",
-    )
-
-
-def restore_registration_keys(apps, schema_editor):
-    connection = schema_editor.connection
-    archive.restore_rows(
-        connection,
-        archive_table="registration_keys",
-        target_table="registration_keys",
-        columns=KEY_COLUMNS,
-        sealed=SECRETS,
-    )
-    archive.restore_column(
-        connection,
-        archive_table="users_registration_key_id",
-        target_table="users",
-        key="id",
-        columns=["registration_key_id"],
-    )
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0006_drop_indexes_duplicating_primary_keys"),
     ]
 
     operations = [
-        migrations.RunPython(archive_registration_keys, restore_registration_keys),
-        migrations.SeparateDatabaseAndState(
+        # The users' links first: reversed, the keys come back before the links to them.
+        ArchiveRows(
+            "users",
+            "users_registration_key_id",
+            MIGRATION,
+            columns=["id", "registration_key_id"],
+            where="registration_key_id IS NOT NULL",
+            key="id",
+        ),
+        ArchiveRows(
+            "registration_keys",
+            "registration_keys",
+            MIGRATION,
+            columns=KEY_COLUMNS,
+            sealed=SECRETS,
+        ),
+        SeparateDatabaseAndState(
             database_operations=[
                 RunDDL(
                     [

@@ -12,6 +12,7 @@ import django.db.models.functions.datetime
 from django.db import migrations, models
 
 import database.conversions
+from database.operations import SeparateDatabaseAndState
 
 
 class Migration(migrations.Migration):
@@ -22,7 +23,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertToTimestamptz(
                     table="users",
@@ -38,7 +39,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertToTimestamptz(
                     table="users",
@@ -54,7 +55,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertToTimestamptz(
                     table="users",
@@ -70,7 +71,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertToTimestamptz(
                     table="users",
@@ -86,7 +87,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertToTimestamptz(
                     table="users",
@@ -102,7 +103,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertJsonToJsonb(
                     table="notifications",
@@ -118,7 +119,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertToTimestamptz(
                     table="notifications",
@@ -134,7 +135,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertToTimestamptz(
                     table="notifications",
@@ -152,7 +153,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertToTimestamptz(
                     table="notifications",
@@ -168,7 +169,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertJsonToJsonb(
                     table="user_settings",
@@ -184,7 +185,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertJsonToJsonb(
                     table="user_settings",
@@ -202,7 +203,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertJsonToJsonb(
                     table="user_settings",
@@ -218,7 +219,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertJsonToJsonb(
                     table="user_settings",
@@ -237,7 +238,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertJsonToJsonb(
                     table="user_settings",
@@ -256,7 +257,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertJsonToJsonb(
                     table="user_settings",
@@ -272,7 +273,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertJsonToJsonb(
                     table="user_settings",
@@ -288,7 +289,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertJsonToJsonb(
                     table="user_settings",
@@ -304,7 +305,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertJsonToJsonb(
                     table="user_settings",
@@ -320,7 +321,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertJsonToJsonb(
                     table="user_settings",
@@ -343,7 +344,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertJsonToJsonb(
                     table="user_settings",

@@ -18,6 +18,7 @@ from django.db import migrations, models
 
 import database.fields
 import database.online
+from database.operations import SeparateDatabaseAndState
 
 
 class Migration(migrations.Migration):
@@ -28,7 +29,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.online.RunDDL(
                     [

@@ -19,13 +19,14 @@ lookup columns of the new tables stay plain text (D18).
 from django.db import migrations
 
 from database.fields import PlatformSecretCharField, PlatformSecretTextField
+from database.operations import SeparateDatabaseAndState
 
 
 class Migration(migrations.Migration):
     dependencies = [("accounts", "0009_target_defaults_columns_and_rules")]
 
     operations = [
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             state_operations=[
                 migrations.AlterField(
                     "user", "two_factor_secret", PlatformSecretCharField(null=True)

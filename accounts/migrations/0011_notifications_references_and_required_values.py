@@ -19,6 +19,7 @@ from django.db import migrations, models
 
 from database.conversions import ArchiveAndFill, ChangeColumnType, RetypeDanglingColumns
 from database.online import AddForeignKey, CreateIndex, SetNotNull
+from database.operations import SeparateDatabaseAndState
 
 MIGRATION = "accounts.0011_notifications_references_and_required_values"
 INTEGER_TEXT = "CASE WHEN {value} ~ '^-?[0-9]{{1,9}}$' THEN {value}::integer END"
@@ -34,7 +35,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 RetypeDanglingColumns(
                     "notifications",
@@ -86,7 +87,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 ChangeColumnType(
                     "notifications",
@@ -100,7 +101,7 @@ class Migration(migrations.Migration):
                 migrations.AlterField("notification", "content_id", models.CharField(null=True)),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 ArchiveAndFill(
                     "notifications",

@@ -11,6 +11,7 @@ from django.db import migrations, models
 
 from database.conversions import RetypeDanglingColumns
 from database.online import AddForeignKey, CreateIndex
+from database.operations import SeparateDatabaseAndState
 
 
 class Migration(migrations.Migration):
@@ -22,7 +23,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 RetypeDanglingColumns(
                     "users",

@@ -9,6 +9,7 @@ from django.db import migrations, models
 
 from database.conversions import ArchiveAndFill
 from database.online import SetNotNull
+from database.operations import SeparateDatabaseAndState
 
 
 class Migration(migrations.Migration):
@@ -19,7 +20,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 ArchiveAndFill(
                     "admin_users",

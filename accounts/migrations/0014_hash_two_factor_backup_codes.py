@@ -12,10 +12,11 @@ the platform writes meanwhile are hashed too. The hashing function lives only as
 the migration runs. Backwards converts to text and restores the archived originals.
 """
 
-from django.db import migrations, models, transaction
+from django.db import migrations, models
 
-from database import archive
-from database.conversions import ChangeColumnType, column_type
+from database.archive import ArchiveRows
+from database.conversions import ChangeColumnType
+from database.operations import SeparateDatabaseAndState
 
 MIGRATION = "accounts.0014_hash_two_factor_backup_codes"
 ARCHIVE_TABLE = "users_two_factor_backup_codes"
@@ -56,37 +57,6 @@ $$
 DROP_HASH_FUNCTION = "DROP FUNCTION IF EXISTS public.hashed_two_factor_backup_codes(text)"
 
 
-def archive_plaintext_codes(apps, schema_editor):
-    connection = schema_editor.connection
-    if column_type(connection, "users", "two_factor_backup_codes") != "text":
-        return
-    with transaction.atomic(using=connection.alias):
-        archive.archive_rows(
-            connection,
-            source_table="users",
-            archive_table=ARCHIVE_TABLE,
-            columns=["id", "two_factor_backup_codes"],
-            migration=MIGRATION,
-            where="two_factor_backup_codes IS NOT NULL",
-            sealed=("two_factor_backup_codes",),
-        )
-
-
-def restore_plaintext_codes(apps, schema_editor):
-    connection = schema_editor.connection
-    if not archive.unrestored_archives(connection, ARCHIVE_TABLE, required=False):
-        return
-    with transaction.atomic(using=connection.alias):
-        archive.restore_column(
-            connection,
-            archive_table=ARCHIVE_TABLE,
-            target_table="users",
-            key="id",
-            columns=["two_factor_backup_codes"],
-            sealed=("two_factor_backup_codes",),
-        )
-
-
 class Migration(migrations.Migration):
     atomic = False
 
@@ -95,8 +65,17 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(archive_plaintext_codes, restore_plaintext_codes),
-        migrations.SeparateDatabaseAndState(
+        ArchiveRows(
+            "users",
+            ARCHIVE_TABLE,
+            MIGRATION,
+            columns=["id", "two_factor_backup_codes"],
+            where="two_factor_backup_codes IS NOT NULL",
+            sealed=("two_factor_backup_codes",),
+            key="id",
+            while_type=("two_factor_backup_codes", "text"),
+        ),
+        SeparateDatabaseAndState(
             database_operations=[
                 migrations.RunSQL(HASH_FUNCTION, DROP_HASH_FUNCTION),
                 ChangeColumnType(

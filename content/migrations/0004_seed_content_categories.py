@@ -58,6 +58,7 @@ CATEGORIES = [
 
 
 def seed_categories(apps, schema_editor):
+    """Insert or update the default content_categories rows (new table)."""
     ContentCategory = apps.get_model("content", "ContentCategory")
     for name, slug, description, color, keywords in CATEGORIES:
         ContentCategory.objects.using(schema_editor.connection.alias).update_or_create(
@@ -72,6 +73,7 @@ def seed_categories(apps, schema_editor):
 
 
 def unseed_categories(apps, schema_editor):
+    """Delete the seeded content_categories rows."""
     ContentCategory = apps.get_model("content", "ContentCategory")
     ContentCategory.objects.using(schema_editor.connection.alias).filter(
         slug__in=[row[1] for row in CATEGORIES]

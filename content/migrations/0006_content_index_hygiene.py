@@ -6,6 +6,7 @@ Concurrent builds and drops; reversing restores the legacy indexes by name.
 from django.db import migrations, models
 
 from database.online import CreateIndex, DropIndex
+from database.operations import SeparateDatabaseAndState
 
 
 class Migration(migrations.Migration):
@@ -17,16 +18,16 @@ class Migration(migrations.Migration):
 
     operations = [
         # Duplicates the primary key.
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[DropIndex("content", "ix_content_id", ["id"])],
             state_operations=[migrations.RemoveIndex("content", "ix_content_id")],
         ),
         # A prefix of ix_content_user_created.
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[DropIndex("content", "ix_content_user_id", ["user_id"])],
             state_operations=[migrations.RemoveIndex("content", "ix_content_user_id")],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[CreateIndex("content", "content_memory_id_idx", ["memory_id"])],
             state_operations=[
                 migrations.AddIndex(

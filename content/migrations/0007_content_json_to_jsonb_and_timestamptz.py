@@ -12,6 +12,7 @@ import django.db.models.functions.datetime
 from django.db import migrations, models
 
 import database.conversions
+from database.operations import SeparateDatabaseAndState
 
 
 class Migration(migrations.Migration):
@@ -22,7 +23,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertToTimestamptz(
                     table="content_logs",
@@ -38,7 +39,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertToTimestamptz(
                     table="content_logs",
@@ -56,7 +57,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertToTimestamptz(
                     table="content_logs",
@@ -72,7 +73,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertJsonToJsonb(
                     table="content",
@@ -88,7 +89,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertJsonToJsonb(
                     table="content",

@@ -13,12 +13,14 @@ from database.admin_inspector import INSPECTOR_GROUP, grant_view_permissions
 
 
 def create_inspector_group(apps, schema_editor):
+    """Create the read-only inspector group with the view permissions of every model."""
     from django.apps import apps as installed_apps
 
     grant_view_permissions(apps, schema_editor.connection.alias, installed_apps.get_app_configs())
 
 
 def delete_inspector_group(apps, schema_editor):
+    """Delete the inspector group."""
     group_model = apps.get_model("auth", "Group")
     group_model.objects.using(schema_editor.connection.alias).filter(name=INSPECTOR_GROUP).delete()
 

@@ -73,10 +73,12 @@ def set_rules(schema_editor, apps, *, reset: bool) -> None:
 
 
 def forwards(apps, schema_editor):
+    """Re-create the new tables' CASCADE and SET NULL foreign keys with their ON DELETE rule."""
     set_rules(schema_editor, apps, reset=False)
 
 
 def backwards(apps, schema_editor):
+    """Re-create those foreign keys without an ON DELETE rule (NO ACTION)."""
     set_rules(schema_editor, apps, reset=True)
 
 

@@ -91,6 +91,7 @@ ROLE_PERMISSIONS = {
 
 
 def seed(apps, schema_editor):
+    """Insert or update the system roles, permissions and role_permissions (new tables)."""
     alias = schema_editor.connection.alias
     Role = apps.get_model("organizations", "Role")
     Permission = apps.get_model("organizations", "Permission")
@@ -128,6 +129,7 @@ def seed(apps, schema_editor):
 
 
 def unseed(apps, schema_editor):
+    """Delete the seeded role_permissions, permissions and roles."""
     alias = schema_editor.connection.alias
     Role = apps.get_model("organizations", "Role")
     Permission = apps.get_model("organizations", "Permission")

@@ -6,6 +6,7 @@ Concurrent drops; reversing rebuilds the legacy indexes by name.
 from django.db import migrations
 
 from database.online import DropIndex
+from database.operations import SeparateDatabaseAndState
 
 
 class Migration(migrations.Migration):
@@ -17,12 +18,12 @@ class Migration(migrations.Migration):
 
     operations = [
         # Duplicates the primary key.
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[DropIndex("memories", "ix_memories_id", ["id"])],
             state_operations=[migrations.RemoveIndex("memory", "ix_memories_id")],
         ),
         # A prefix of ix_memories_user_created.
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[DropIndex("memories", "ix_memories_user_id", ["user_id"])],
             state_operations=[migrations.RemoveIndex("memory", "ix_memories_user_id")],
         ),

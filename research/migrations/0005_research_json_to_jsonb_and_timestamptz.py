@@ -11,6 +11,7 @@ knowledge_base_entries) are left alone. Non-atomic and resumable.
 from django.db import migrations, models
 
 import database.conversions
+from database.operations import SeparateDatabaseAndState
 
 
 class Migration(migrations.Migration):
@@ -21,7 +22,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertJsonToJsonb(
                     table="company_knowledge",
@@ -37,7 +38,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertJsonToJsonb(
                     table="company_knowledge",
@@ -53,7 +54,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertJsonToJsonb(
                     table="company_knowledge",
@@ -69,7 +70,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertJsonToJsonb(
                     table="company_knowledge",
@@ -87,7 +88,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertJsonToJsonb(
                     table="memories",
@@ -103,7 +104,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertJsonToJsonb(
                     table="memories",

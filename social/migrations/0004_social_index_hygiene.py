@@ -7,6 +7,7 @@ Concurrent builds and drops; reversing restores the legacy indexes by name.
 from django.db import migrations, models
 
 from database.online import CreateIndex, DropIndex
+from database.operations import SeparateDatabaseAndState
 
 
 class Migration(migrations.Migration):
@@ -18,7 +19,7 @@ class Migration(migrations.Migration):
 
     operations = [
         # A prefix of the (user_id, platform) unique constraint.
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 DropIndex(
                     "social_platform_connections",
@@ -33,7 +34,7 @@ class Migration(migrations.Migration):
             ],
         ),
         # A prefix of the (platform, external_id) unique constraint.
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 DropIndex("social_interactions", "ix_social_interactions_platform", ["platform"])
             ],
@@ -42,7 +43,7 @@ class Migration(migrations.Migration):
             ],
         ),
         # Duplicates the inbox_settings_user_id_key unique constraint.
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 DropIndex("inbox_settings", "idx_inbox_settings_user_id", ["user_id"])
             ],
@@ -50,7 +51,7 @@ class Migration(migrations.Migration):
                 migrations.RemoveIndex("inboxsettings", "idx_inbox_settings_user_id")
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 CreateIndex(
                     "social_interactions",
@@ -67,7 +68,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 CreateIndex(
                     "social_interactions", "social_interactions_assigned_to_idx", ["assigned_to"]
@@ -82,7 +83,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 CreateIndex(
                     "interaction_responses",

@@ -11,6 +11,7 @@ knowledge_base_entries) are left alone. Non-atomic and resumable.
 from django.db import migrations, models
 
 import database.conversions
+from database.operations import SeparateDatabaseAndState
 
 
 class Migration(migrations.Migration):
@@ -21,7 +22,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertJsonToJsonb(
                     table="social_platform_connections",
@@ -37,7 +38,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertJsonToJsonb(
                     table="social_platform_connections",
@@ -53,7 +54,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertJsonToJsonb(
                     table="social_platform_connections",
@@ -69,7 +70,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertJsonToJsonb(
                     table="social_interactions",
@@ -85,7 +86,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertJsonToJsonb(
                     table="social_interactions",
@@ -101,7 +102,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertJsonToJsonb(
                     table="social_interactions",
@@ -117,7 +118,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertJsonToJsonb(
                     table="social_interactions",
@@ -133,7 +134,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertJsonToJsonb(
                     table="response_templates",
@@ -149,7 +150,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertJsonToJsonb(
                     table="response_templates",
@@ -165,7 +166,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertJsonToJsonb(
                     table="response_templates",
@@ -181,7 +182,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertJsonToJsonb(
                     table="response_templates",
@@ -197,7 +198,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.conversions.ConvertJsonToJsonb(
                     table="interaction_responses",

@@ -13,6 +13,7 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 import database.online
+from database.operations import SeparateDatabaseAndState
 
 
 class Migration(migrations.Migration):
@@ -24,7 +25,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 database.online.RunDDL(
                     [

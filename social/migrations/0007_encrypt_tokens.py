@@ -15,6 +15,7 @@ from django.db import migrations
 
 from database import crypto_batches
 from database.fields import EncryptedTextField
+from database.operations import SeparateDatabaseAndState
 
 FIELDS = [
     ("SocialPlatformConnection", "access_token"),
@@ -27,6 +28,7 @@ FIELDS = [
 
 
 def encrypt(apps, schema_editor):
+    """Encrypt plaintext connection tokens in place, in keyset batches (Python, resumable)."""
     for model_name, field_name in FIELDS:
         crypto_batches.encrypt_field(
             apps.get_model("social", model_name), field_name, using=schema_editor.connection.alias
@@ -34,6 +36,7 @@ def encrypt(apps, schema_editor):
 
 
 def decrypt(apps, schema_editor):
+    """Decrypt the envelopes back to plaintext, in keyset batches."""
     for model_name, field_name in FIELDS:
         crypto_batches.decrypt_field(
             apps.get_model("social", model_name), field_name, using=schema_editor.connection.alias
@@ -46,7 +49,7 @@ class Migration(migrations.Migration):
     dependencies = [("social", "0006_target_defaults_columns_and_rules")]
 
     operations = [
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             state_operations=[
                 migrations.AlterField(
                     "socialplatformconnection", "access_token", EncryptedTextField()

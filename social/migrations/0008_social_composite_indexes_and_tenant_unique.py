@@ -17,6 +17,7 @@ from database.online import (
     add_index,
     remove_index,
 )
+from database.operations import SeparateDatabaseAndState
 
 
 class Migration(migrations.Migration):
@@ -67,7 +68,7 @@ class Migration(migrations.Migration):
             ["user_id", "received_at"],
         ),
         # Looser than the constraint it replaces, so the existing rows already satisfy it.
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 AddUniqueConstraint(
                     "social_interactions",
@@ -85,7 +86,7 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.SeparateDatabaseAndState(
+        SeparateDatabaseAndState(
             database_operations=[
                 DropUniqueConstraint(
                     "social_interactions",

@@ -3,21 +3,30 @@
 On top of Django's command it
 - holds a PostgreSQL advisory lock, so a second migrator fails fast instead of racing;
 - with ``--fake-initial``, compares the live catalog of every legacy table with the baseline
-  before anything is recorded, and refuses on any difference;
+  before anything is recorded, says that the check passed, and refuses on any difference;
 - without it, refuses to run the initial migrations over existing legacy tables;
+- with ``--plan``, runs the same (read-only) check first, then says of every migration
+  whether it WILL BE FAKED or APPLIED, and describes every operation in words;
 - reports an unreachable or forbidden database in one paragraph.
 """
+
+import sys
 
 from django.conf import settings
 from django.core.management.base import CommandError
 from django.core.management.commands import migrate
 from django.db import connections
+from django.db.migrations.exceptions import AmbiguityError
+from django.db.migrations.executor import MigrationExecutor
 
-from database import baseline, crypto, errors
+from database import baseline, crypto, errors, operations
 from database.locks import LockUnavailable, advisory_lock
 
 DRIFT_REFUSED = 4
 ANOTHER_MIGRATOR = 5
+FAKED = "WILL BE FAKED"
+APPLIED = "WILL BE APPLIED"
+UNAPPLIED = "WILL BE UNAPPLIED"
 
 
 class Command(migrate.Command):
@@ -33,8 +42,13 @@ class Command(migrate.Command):
                 errors.reported_as_cannot_run(connection),
                 advisory_lock(connection, settings.MIGRATE_ADVISORY_LOCK_KEY),
             ):
-                self.check_adoption(connection, fake_initial=options["fake_initial"])
-                super().handle(*args, **options)
+                check = self.check_adoption(connection, fake_initial=options["fake_initial"])
+                if options["verbosity"] >= 1 or options["plan"]:
+                    self.stdout.write(check.summary(), self.style.SUCCESS)
+                if options["plan"] and not options["prune"]:
+                    self.show_plan(connection, options)
+                else:
+                    super().handle(*args, **options)
         except LockUnavailable:
             raise CommandError(
                 "Another migrate is running on this database (it holds advisory lock "
@@ -50,14 +64,11 @@ class Command(migrate.Command):
                 returncode=errors.CANNOT_RUN,
             ) from None
 
-    def check_adoption(self, connection, *, fake_initial: bool) -> None:
-        differences = baseline.adoption_differences(connection)
-        if differences:
-            self.stderr.write(
-                f"The database differs from the production baseline in "
-                f"{len(differences)} place(s):"
-            )
-            for difference in differences:
+    def check_adoption(self, connection, *, fake_initial: bool) -> baseline.AdoptionCheck:
+        check = baseline.adoption_check(connection)
+        if check.differences:
+            self.stderr.write(check.summary())
+            for difference in check.differences:
                 self.stderr.write(f"  - {difference}")
             raise CommandError(
                 "Refusing to adopt this database: its legacy tables are not the ones the "
@@ -72,6 +83,7 @@ class Command(migrate.Command):
                 "that the tables match the baseline.",
                 returncode=DRIFT_REFUSED,
             )
+        return check
 
     @staticmethod
     def holds_unadopted_tables(connection) -> bool:
@@ -79,3 +91,96 @@ class Command(migrate.Command):
             return False
         legacy = set(baseline.load_snapshot()["tables"])
         return bool(baseline.public_tables(connection) & legacy)
+
+    def show_plan(self, connection, options) -> None:
+        """Print what ``migrate`` would do, as Django's ``--plan`` does, but truthfully.
+
+        Each migration is marked WILL BE FAKED (``--fake-initial`` and its tables exist: the
+        baseline check above has compared the legacy ones), APPLIED or UNAPPLIED, and each
+        operation is described by what it does. Reads only.
+        """
+        connection.prepare_database()
+        executor = MigrationExecutor(connection)
+        executor.loader.check_consistent_history(connection)
+        plan = executor.migration_plan(self.plan_targets(executor, options))
+        self.stdout.write(
+            "Planned operations (--plan runs and records nothing):", self.style.MIGRATE_LABEL
+        )
+        if not plan:
+            self.stdout.write("  No planned migration operations.")
+        verdicts: dict[str, int] = {}
+        for migration, backwards in plan:
+            faked = (
+                options["fake_initial"]
+                and not backwards
+                and executor.detect_soft_applied(None, migration)[0]
+            )
+            verdict = UNAPPLIED if backwards else FAKED if faked else APPLIED
+            verdicts[verdict] = verdicts.get(verdict, 0) + 1
+            self.stdout.write(
+                f"{migration}: {verdict}{self.why(migration, verdict)}",
+                self.style.MIGRATE_HEADING,
+            )
+            for operation in migration.operations:
+                if faked:
+                    message, is_error = self.describe_faked(operation), False
+                elif hasattr(operation, "steps") and not backwards:
+                    message, is_error = "\n      then ".join(operation.steps()), False
+                else:
+                    message, is_error = self.describe_operation(operation, backwards)
+                self.stdout.write("    " + message, self.style.WARNING if is_error else None)
+        if plan:
+            counts = ", ".join(
+                f"{verdicts.get(verdict, 0)} {verdict.removeprefix('WILL BE ').lower()}"
+                for verdict in (FAKED, APPLIED, UNAPPLIED)
+                if verdict in verdicts or verdict != UNAPPLIED
+            )
+            self.stdout.write(f"{len(plan)} migration(s): {counts}.")
+        if options["check_unapplied"] and plan:
+            sys.exit(1)
+
+    @staticmethod
+    def why(migration, verdict: str) -> str:
+        if verdict != FAKED:
+            return ""
+        if (migration.app_label, migration.name) in baseline.BASELINE_MIGRATIONS:
+            return " (its tables exist and match the baseline: recorded as applied, not run)"
+        return " (its tables exist: recorded as applied, not run)"
+
+    @staticmethod
+    def plan_targets(executor, options) -> list[tuple[str, str | None]]:
+        """The migrations to migrate to, as Django's ``migrate`` works them out."""
+        loader = executor.loader
+        app_label, name = options["app_label"], options["migration_name"]
+        if app_label and app_label not in loader.migrated_apps:
+            raise CommandError(f"App '{app_label}' does not have migrations.")
+        if app_label and name:
+            if name == "zero":
+                return [(app_label, None)]
+            try:
+                return [(app_label, loader.get_migration_by_prefix(app_label, name).name)]
+            except AmbiguityError:
+                raise CommandError(
+                    f"More than one migration matches '{name}' in app '{app_label}'. "
+                    "Please be more specific."
+                ) from None
+            except KeyError:
+                raise CommandError(
+                    f"Cannot find a migration matching '{name}' from app '{app_label}'."
+                ) from None
+        leaves = loader.graph.leaf_nodes()
+        return [key for key in leaves if key[0] == app_label] if app_label else leaves
+
+    @staticmethod
+    def describe_operation(operation, backwards):
+        """An operation in words (``database.operations.describe``); an error if irreversible."""
+        return (
+            operations.describe(operation, backwards=backwards),
+            backwards and not operation.reversible,
+        )
+
+    @staticmethod
+    def describe_faked(operation) -> str:
+        if hasattr(operation, "describe_faked"):
+            return operation.describe_faked()
+        return f"fake, not run: {operations.describe(operation)}"
