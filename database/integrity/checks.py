@@ -101,16 +101,11 @@ def drift(scan: Scan, context: Context) -> Iterator[Finding]:
         yield Finding(
             "drift",
             Severity.INFO if difference.kind == "column order" else Severity.ERROR,
-            f"{difference.kind}: expected {_show(difference.expected)}, "
-            f"found {_show(difference.found)}.",
+            f"{difference.kind}: {difference.explained()}.",
             table=None if difference.table == "(types)" else difference.table,
             column=difference.name if is_column and difference.name else None,
             object=None if is_column else (difference.name or None),
         )
-
-
-def _show(value: object) -> str:
-    return "nothing" if value is None else str(value)
 
 
 def unvalidated_constraints(scan: Scan, context: Context) -> Iterator[Finding]:
