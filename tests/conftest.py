@@ -41,9 +41,11 @@ class ScratchDatabase:
             cursor.execute(statement, params)
             return cursor.fetchall() if cursor.description else []
 
-    def manage(self, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    def manage(
+        self, *args: str, timeout: int = 300, env: dict | None = None
+    ) -> subprocess.CompletedProcess:
         """Run ``manage.py`` against this database, as an operator would."""
-        return run_manage(*args, database_url=self.url, timeout=timeout)
+        return run_manage(*args, database_url=self.url, timeout=timeout, env=env)
 
     def applied_migrations(self) -> list[tuple[str, str]]:
         exists = self.execute("SELECT to_regclass('public.django_migrations') IS NOT NULL")

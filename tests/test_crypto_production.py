@@ -282,3 +282,23 @@ def test_the_upgrade_keeps_every_platform_format_and_encrypts_only_plaintext_tok
         LEFT_FOR_THE_PLATFORM[("users", "two_factor_secret", 1)],
     ]
     assert [secret for secret in secrets if secret in report.stdout] == []
+
+
+def test_migrate_refuses_before_applying_anything_when_the_key_is_missing(production_db):
+    result = production_db.manage(
+        "migrate",
+        "--fake-initial",
+        "--no-input",
+        env={
+            "DJANGO_DEVELOPMENT_KEYS": "0",
+            "TOKEN_ENCRYPTION_KEY": "",
+            "TOKEN_ENCRYPTION_KEYS": "",
+        },
+    )
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "accounts.0007_retire_registration_keys" in result.stderr
+    assert "no encryption key for key id 'default'" in result.stderr
+    assert "Nothing was applied" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert production_db.applied_migrations() == []

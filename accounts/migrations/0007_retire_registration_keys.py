@@ -33,6 +33,9 @@ SECRETS = ("key",)
 
 
 class Migration(migrations.Migration):
+    # Seals or encrypts secrets: migrate refuses to start without the active key.
+    needs_encryption_keys = True
+
     dependencies = [
         ("accounts", "0006_drop_indexes_duplicating_primary_keys"),
     ]

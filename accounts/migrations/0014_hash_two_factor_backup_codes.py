@@ -58,6 +58,9 @@ DROP_HASH_FUNCTION = "DROP FUNCTION IF EXISTS public.hashed_two_factor_backup_co
 
 
 class Migration(migrations.Migration):
+    # Seals or encrypts secrets: migrate refuses to start without the active key.
+    needs_encryption_keys = True
+
     atomic = False
 
     dependencies = [

@@ -44,6 +44,9 @@ def decrypt(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+    # Seals or encrypts secrets: migrate refuses to start without the active key.
+    needs_encryption_keys = True
+
     atomic = False
 
     dependencies = [("social", "0006_target_defaults_columns_and_rules")]

@@ -48,6 +48,7 @@ class Command(migrate.Command):
                 if options["plan"] and not options["prune"]:
                     self.show_plan(connection, options)
                 else:
+                    self.check_encryption_keys(connection, options)
                     super().handle(*args, **options)
         except LockUnavailable:
             raise CommandError(
@@ -84,6 +85,29 @@ class Command(migrate.Command):
                 returncode=DRIFT_REFUSED,
             )
         return check
+
+    def check_encryption_keys(self, connection, options) -> None:
+        """Refuse before anything is applied when a pending migration seals or encrypts
+        secrets (``needs_encryption_keys``) and the active key is not configured: found at
+        accounts.0007, it would stop the upgrade half-way."""
+        executor = MigrationExecutor(connection)
+        plan = executor.migration_plan(self.plan_targets(executor, options))
+        needing = [
+            f"{migration.app_label}.{migration.name}"
+            for migration, _ in plan
+            if getattr(migration, "needs_encryption_keys", False)
+        ]
+        if not needing:
+            return
+        try:
+            ring = crypto.keyring()
+            ring.fernet(ring.active_kid)
+        except crypto.EncryptionError as error:
+            raise CommandError(
+                f"{', '.join(needing)} seal or encrypt secrets, but {error} Nothing was "
+                "applied: set the platform's key and run again.",
+                returncode=errors.CANNOT_RUN,
+            ) from None
 
     @staticmethod
     def holds_unadopted_tables(connection) -> bool:
