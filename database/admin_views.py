@@ -2,23 +2,31 @@
 
 Both are read-only, staff-only (``admin.site.admin_view``) and bounded: the archive shows
 tables with their estimated sizes and at most ``ARCHIVE_PAGE`` rows per page, up to
-``ARCHIVE_MAX_OFFSET``; the integrity report runs the checks of ``database.integrity`` in
-process, with a statement timeout, only when asked. Archived values that look like secrets
-(by column name, JSON key or shape) are masked like everywhere else in the admin.
+``ARCHIVE_MAX_OFFSET``; the integrity page shows the latest report of the checks of
+``database.integrity`` (run in process, read-only, with a statement timeout) at once, and
+runs them again when asked.
+Archived values that look like secrets (by column name, JSON key or shape) are masked like
+everywhere else in the admin.
 """
 
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
+import logging
 import re
+import threading
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
 from django.contrib import admin
+from django.core.cache import cache
 from django.db import DatabaseError, connections, router, transaction
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from psycopg import sql
 
 from database import crypto
@@ -28,7 +36,11 @@ ARCHIVE_SCHEMA = "archive"
 ARCHIVE_PAGE = 50
 ARCHIVE_MAX_OFFSET = 10_000
 INTEGRITY_TIMEOUT = 20.0  # seconds per statement
+INTEGRITY_KEEP = 3600  # seconds a report is shown before a view runs the checks again
+INTEGRITY_WAIT = 20.0  # seconds a request waits for a run before showing "running"
+INTEGRITY_RELOAD = 5  # seconds between reloads of the page while a run goes on
 MASK = "••••"
+logger = logging.getLogger(__name__)
 _SECRET_SHAPES = re.compile(r"^\$2[aby]\$\d\d\$|^pbkdf2_|^argon2")
 
 
@@ -223,39 +235,122 @@ def archive_table_view(request, table: str):
 
 
 # ------------------------------------------------------------------------------ integrity
+#
+# The page shows the latest report at once. A report is kept in Django's cache (per database,
+# ``INTEGRITY_KEEP`` seconds) with when it ran and how long it took; when none is kept, the
+# first view starts a run. Runs happen in a background thread, one at a time per database and
+# process: the request waits up to ``INTEGRITY_WAIT`` seconds for it (a small database is
+# done by then), else the page says the checks are running and reloads itself. So a view
+# never holds a request past a proxy's timeout, and operators opening or reloading the page
+# do not each start the read-only but whole-database checks again; "Run again" does.
+
+
+@dataclass
+class IntegrityRun:
+    started: datetime.datetime
+    by: str
+    done: threading.Event = field(default_factory=threading.Event)
+    error: str = ""
+
+
+_RUNS: dict[str, IntegrityRun] = {}
+_RUNS_LOCK = threading.Lock()
+
+
+def _report_key(alias: str) -> str:
+    settings_dict = connections[alias].settings_dict
+    where = "|".join(str(settings_dict.get(k) or "") for k in ("HOST", "PORT", "NAME"))
+    return "database.integrity.report." + hashlib.sha256(where.encode()).hexdigest()[:32]
+
+
+def start_integrity_run(alias: str, by: str) -> IntegrityRun:
+    """The run in progress for ``alias`` in this process, or a new one started in a thread."""
+    key = _report_key(alias)
+    with _RUNS_LOCK:
+        run = _RUNS.get(key)
+        if run is not None and not run.done.is_set():
+            return run
+        run = _RUNS[key] = IntegrityRun(started=timezone.now(), by=by)
+    threading.Thread(
+        target=_run_integrity, args=(alias, key, run), name="integrity-report", daemon=True
+    ).start()
+    return run
+
+
+def _run_integrity(alias: str, key: str, run: IntegrityRun) -> None:
+    from database.integrity import runner
+
+    try:
+        report = runner.run_checks(alias, timeout=INTEGRITY_TIMEOUT)
+        cache.set(key, _kept_report(report, run), INTEGRITY_KEEP)
+    except DatabaseError as error:
+        run.error = f"The checks could not run: {error}"
+    except Exception as error:  # a thread's exception would otherwise vanish
+        logger.exception("The integrity checks failed")
+        run.error = f"The checks failed: {type(error).__name__}: {error}"
+    finally:
+        connections.close_all()  # this thread's connections only
+        run.done.set()
+
+
+def _kept_report(report, run: IntegrityRun) -> dict[str, Any]:
+    """What the page shows of a report: plain values, samples masked, nothing else kept."""
+    from database.integrity.findings import Severity
+
+    findings = sorted(report.findings, key=lambda f: (-f.severity, f.check, f.where))
+    finished = timezone.now()
+    return {
+        "database": report.database,
+        "server_version": report.server_version,
+        "schema_basis": report.schema_basis,
+        "checks": list(report.checks),
+        "counts": report.counts(),
+        "started": run.started,
+        "finished": finished,
+        "seconds": round((finished - run.started).total_seconds(), 1),
+        "by": run.by,
+        "findings": [
+            {
+                "severity": finding.severity.label,
+                "check": finding.check,
+                "where": finding.where,
+                "count": finding.count,
+                "message": finding.message,
+                "sample": [_display(masked_value(s)) for s in finding.sample],
+                "failing": finding.severity >= Severity.WARNING,
+            }
+            for finding in findings
+        ],
+    }
 
 
 def integrity_view(request):
     context = {**admin.site.each_context(request), "title": "Integrity report"}
     try:
         from database.integrity import runner
-        from database.integrity.findings import Severity
     except ImportError:
         context["unavailable"] = "The integrity checks (database.integrity) are not installed."
         return TemplateResponse(request, "admin/database/integrity.html", context)
-    context["checks"] = runner.selected_checks()
-    if request.GET.get("run"):
-        alias = inspection_alias()
-        try:
-            report = runner.run_checks(alias, timeout=INTEGRITY_TIMEOUT)
-        except DatabaseError as error:
-            context["error"] = f"The checks could not run: {error}"
-        else:
-            findings = sorted(report.findings, key=lambda f: (-f.severity, f.check, f.where))
-            context.update(
-                report=report,
-                counts=report.counts(),
-                findings=[
-                    {
-                        "severity": finding.severity.label,
-                        "check": finding.check,
-                        "where": finding.where,
-                        "count": finding.count,
-                        "message": finding.message,
-                        "sample": [_display(masked_value(s)) for s in finding.sample],
-                        "failing": finding.severity >= Severity.WARNING,
-                    }
-                    for finding in findings
-                ],
-            )
+    alias = inspection_alias()
+    key = _report_key(alias)
+    if request.method == "POST":  # "Run again"
+        start_integrity_run(alias, request.user.get_username()).done.wait(INTEGRITY_WAIT)
+        return HttpResponseRedirect(request.path)
+    report = cache.get(key)
+    run = _RUNS.get(key)
+    if report is None and run is None:  # first view: run now (a failed run waits for a click)
+        run = start_integrity_run(alias, request.user.get_username())
+    if run is not None and not run.done.is_set():
+        run.done.wait(INTEGRITY_WAIT)
+        report = cache.get(key)
+    running = run is not None and not run.done.is_set()
+    context.update(
+        checks=runner.selected_checks(),
+        report=report,
+        running=run if running else None,
+        error=run.error if run is not None and run.done.is_set() else "",
+        reload_seconds=INTEGRITY_RELOAD if running else None,
+        timeout=round(INTEGRITY_TIMEOUT),
+        keep_minutes=INTEGRITY_KEEP // 60,
+    )
     return TemplateResponse(request, "admin/database/integrity.html", context)

@@ -52,6 +52,15 @@ FIT = """() => {
     untitled: cut.filter(cell => !cell.title).map(cell => cell.className),
   };
 }"""
+SEVERITY_COLOURS = """() => Object.fromEntries(
+  ['error', 'warning', 'info'].map(severity => {
+    const badge = document.querySelector(`#integrity-findings tr.severity-${severity} .severity`);
+    return [severity, badge && {
+      text: badge.textContent.trim(),
+      background: getComputedStyle(badge).backgroundColor,
+      color: getComputedStyle(badge).color,
+    }];
+  }))"""
 
 
 def require_browser():
@@ -178,13 +187,23 @@ def test_admin_in_a_real_browser(admin_db, live_server, browser_page):  # noqa: 
     assert_no_secret(page)
     shot(page, "06-connection-masked-tokens")
 
-    # The inspection pages.
+    # The archive.
     page.goto(f"{base}/admin/inspect/archive/")
     page.wait_for_selector("#content-main")
     assert_no_secret(page)
     shot(page, "07-archive")
-    page.goto(f"{base}/admin/inspect/integrity/?run=1")
+
+    # The integrity report is there without pressing anything, severities in colour and words.
+    page.goto(f"{base}/admin/inspect/integrity/")
     page.wait_for_selector("#integrity-summary")
+    assert page.locator("#integrity-findings tbody tr").count() > 0
+    colours = {name: badge for name, badge in page.evaluate(SEVERITY_COLOURS).items() if badge}
+    assert set(colours) == {"error", "warning", "info"}  # the sample has all three
+    for severity, badge in colours.items():
+        assert badge["text"].lower() == severity  # the word, not only the colour
+        assert badge["background"] not in ("rgba(0, 0, 0, 0)", "transparent"), badge
+    assert len({badge["background"] for badge in colours.values()}) == len(colours)
+    assert page.locator("input[type=submit][value='Run again']").is_visible()
     assert_no_secret(page)
     shot(page, "08-integrity")
 
