@@ -2,9 +2,9 @@
 
 Both are read-only, staff-only (``admin.site.admin_view``) and bounded: the archive shows
 tables with their estimated sizes and at most ``ARCHIVE_PAGE`` rows per page, up to
-``ARCHIVE_MAX_OFFSET``; the integrity page shows the latest report of the checks of
-``database.integrity`` (run in process, read-only, with a statement timeout) at once, and
-runs them again when asked.
+``ARCHIVE_MAX_OFFSET``, empty archive tables folded away under the manifest's summary; the
+integrity page shows the latest report of the checks of ``database.integrity`` (run in
+process, read-only, with a statement timeout) at once, and runs them again when asked.
 Archived values that look like secrets (by column name, JSON key or shape) are masked like
 everywhere else in the admin.
 """
@@ -55,8 +55,10 @@ def inspection_alias() -> str:
 def archive_tables(alias: str) -> list[dict[str, Any]] | None:
     """Tables of the archive schema with their row counts; None when the schema is absent.
 
-    Counts are the planner's estimate, or an exact count capped at ``ARCHIVE_MAX_OFFSET`` for
-    a table never analysed yet (archives are written once and are usually small).
+    Counts are the planner's estimate; a table the planner takes for empty (never analysed,
+    or analysed before it was filled) is counted exactly, capped at ``ARCHIVE_MAX_OFFSET``,
+    all of them in one statement (archives are written once and are mostly small). ``empty``
+    is therefore exact.
     """
     with connections[alias].cursor() as cursor:
         cursor.execute("SELECT to_regnamespace(%s) IS NOT NULL", [ARCHIVE_SCHEMA])
@@ -72,22 +74,34 @@ def archive_tables(alias: str) -> list[dict[str, Any]] | None:
             """,
             [ARCHIVE_SCHEMA],
         )
-        tables = []
-        for name, rows, comment, size in cursor.fetchall():
-            estimated = rows >= 0
-            if not estimated:
-                cursor.execute(
-                    sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {}.{} LIMIT %s) AS t")
-                    .format(sql.Identifier(ARCHIVE_SCHEMA), sql.Identifier(name))
-                    .as_string(cursor.connection),
-                    [ARCHIVE_MAX_OFFSET + 1],
+        found = cursor.fetchall()
+        uncertain = [name for name, rows, _, _ in found if rows <= 0]
+        exact = {}
+        if uncertain:
+            count = sql.SQL(
+                "SELECT {name}, "
+                "(SELECT count(*) FROM (SELECT 1 FROM {schema}.{table} LIMIT {cap}) AS t)"
+            )
+            query = sql.SQL(" UNION ALL ").join(
+                count.format(
+                    name=sql.Literal(name),
+                    schema=sql.Identifier(ARCHIVE_SCHEMA),
+                    table=sql.Identifier(name),
+                    cap=sql.Literal(ARCHIVE_MAX_OFFSET + 1),
                 )
-                rows = cursor.fetchone()[0]
+                for name in uncertain
+            )
+            cursor.execute(query.as_string(cursor.connection))
+            exact = dict(cursor.fetchall())
+        tables = []
+        for name, estimate, comment, size in found:
+            rows = exact.get(name, estimate)
             tables.append(
                 {
                     "name": name,
                     "rows": rows,
-                    "estimated": estimated or rows > ARCHIVE_MAX_OFFSET,
+                    "estimated": name not in exact or rows > ARCHIVE_MAX_OFFSET,
+                    "empty": rows == 0,
                     "comment": comment or "",
                     "bytes": size,
                 }
@@ -107,10 +121,42 @@ def archive_manifest(alias: str, tables: list[dict[str, Any]]) -> list[dict[str,
             [ARCHIVE_PAGE * 4],
         )
         columns = [description.name for description in cursor.description]
-        return [
-            {column: _display(value) for column, value in zip(columns, row, strict=True)}
-            for row in cursor.fetchall()
-        ]
+        entries = []
+        for row in cursor.fetchall():
+            values = dict(zip(columns, row, strict=True))
+            entry = {column: _display(value) for column, value in values.items()}
+            for column, label in (("archived_at", "archived"), ("restored_at", "restored")):
+                moment = values.get(column)
+                entry[label] = moment.strftime("%Y-%m-%d %H:%M") if moment else ""
+            entries.append(entry)
+        return entries
+
+
+def manifest_summary(alias: str, tables: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Totals over the whole manifest: runs, runs that archived rows, rows, migrations,
+    restored runs, the latest run."""
+    if not any(table["name"] == "manifest" for table in tables):
+        return None
+    with connections[alias].cursor() as cursor:
+        cursor.execute(
+            sql.SQL(
+                "SELECT count(*), count(*) FILTER (WHERE row_count > 0), "
+                "coalesce(sum(row_count), 0), count(DISTINCT migration), "
+                "count(restored_at), max(archived_at) FROM {}.manifest"
+            )
+            .format(sql.Identifier(ARCHIVE_SCHEMA))
+            .as_string(cursor.connection)
+        )
+        runs, with_rows, rows, migrations, restored, latest = cursor.fetchone()
+    return {
+        "runs": runs,
+        "with_rows": with_rows,
+        "empty_runs": runs - with_rows,
+        "rows": rows,
+        "migrations": migrations,
+        "restored": restored,
+        "latest": latest,
+    }
 
 
 def _secret_archive(table: str) -> bool:
@@ -195,11 +241,17 @@ def archive_rows(alias: str, table: str, offset: int) -> tuple[list[str], list[l
 def archive_index_view(request):
     alias = inspection_alias()
     tables = archive_tables(alias)
+    manifest = archive_manifest(alias, tables or [])
     context = {
         **admin.site.each_context(request),
         "title": "Archive",
         "tables": tables,
-        "manifest": archive_manifest(alias, tables or []),
+        "filled_tables": [t for t in tables or [] if not t["empty"]],
+        "empty_tables": [t for t in tables or [] if t["empty"]],
+        "table_names": {t["name"] for t in tables or []},
+        "summary": manifest_summary(alias, tables or []),
+        "manifest": [entry for entry in manifest if entry.get("row_count") != "0"],
+        "empty_manifest": [entry for entry in manifest if entry.get("row_count") == "0"],
         "schema": ARCHIVE_SCHEMA,
     }
     return TemplateResponse(request, "admin/database/archive_index.html", context)

@@ -612,6 +612,43 @@ def test_archive_pages_list_archived_tables_and_mask_their_secrets(admin_db):
     assert client.get(reverse("admin-archive-table", args=["no_such"])).status_code == 404
 
 
+def test_archive_index_shows_the_manifest_summary_first_and_folds_empty_tables(admin_db):
+    with admin_db.connection.cursor() as cursor:
+        # Analysed while empty, filled afterwards: the planner still says 0 rows.
+        cursor.execute(
+            "CREATE TABLE archive.filled_after_analyze (id int); "
+            "ANALYZE archive.filled_after_analyze; "
+            "INSERT INTO archive.filled_after_analyze SELECT generate_series(1, 3)"
+        )
+        cursor.execute(
+            "SELECT count(*) FILTER (WHERE row_count = 0), count(*), sum(row_count) "
+            "FROM archive.manifest"
+        )
+        empty_runs, runs, rows = cursor.fetchone()
+    client = admin_db.client(admin_db.inspector)
+    with CaptureQueriesContext(admin_db.connection) as captured:
+        response = client.get(reverse("admin-archive"))
+    html = response.content.decode()
+    context = response.context
+    summary = html.index('id="archive-summary"')
+    assert summary < html.index('id="archive-manifest"') < html.index('id="archive-tables"')
+    assert f"{rows} row(s)</strong> archived by" in html and f"of {runs} archiving run(s)" in html
+    folded = html[html.index('id="archive-empty"') :]
+    empty = {table["name"] for table in context["empty_tables"]}
+    # The json-to-jsonb conversions archived nothing on the sample: their tables are folded.
+    raw_json = {name for name in empty if name.endswith("__raw_json")}
+    assert len(raw_json) > 10
+    assert f"{len(empty)} empty archive table(s)</summary>" in folded
+    assert all(f"archive.{name}</a>" in folded for name in empty)
+    filled = html[html.index('id="archive-tables"') : html.index('id="archive-empty"')]
+    assert "archive.registration_keys</a>" in filled and "__raw_json" not in filled
+    assert "archive.filled_after_analyze</a>" in filled  # counted, not trusted to be empty
+    assert f"{empty_runs} archiving run(s) found nothing to archive</summary>" in html
+    # Bounded: the schema, its tables, one count for every doubtful table, the manifest.
+    archive_queries = [q for q in captured.captured_queries if "archive" in q["sql"]]
+    assert len(archive_queries) <= 5, [q["sql"][:80] for q in archive_queries]
+
+
 def test_archive_page_tolerates_a_database_without_the_archive_schema(admin_db):
     with admin_db.connection.cursor() as cursor:
         cursor.execute("DROP SCHEMA IF EXISTS archive CASCADE")

@@ -187,11 +187,24 @@ def test_admin_in_a_real_browser(admin_db, live_server, browser_page):  # noqa: 
     assert_no_secret(page)
     shot(page, "06-connection-masked-tokens")
 
-    # The archive.
+    # The archive: the manifest's summary first, the empty archive tables folded away.
     page.goto(f"{base}/admin/inspect/archive/")
-    page.wait_for_selector("#content-main")
+    page.wait_for_selector("#archive-summary")
+    order = page.evaluate(
+        """() => ['#archive-summary', '#archive-tables', '#archive-empty']
+                 .map(s => document.querySelector(s).getBoundingClientRect().top)"""
+    )
+    assert order == sorted(order)
+    folded = page.locator("details#archive-empty")
+    assert re.fullmatch(r"\d+ empty archive table\(s\)", folded.locator("summary").inner_text())
+    assert folded.get_attribute("open") is None
+    assert not page.locator("#archive-empty-tables").is_visible()
+    assert page.locator("#archive-tables").is_visible()
     assert_no_secret(page)
     shot(page, "07-archive")
+    folded.locator("summary").click()
+    assert page.locator("#archive-empty-tables").is_visible()
+    assert page.locator("#archive-empty-tables a", has_text="__raw_json").count() > 10
 
     # The integrity report is there without pressing anything, severities in colour and words.
     page.goto(f"{base}/admin/inspect/integrity/")
