@@ -19,9 +19,9 @@
   load whole related sets);
 - changelists fit a 1280-pixel screen: dates and times are listed compactly
   (``2025-09-02 14:15``, the exact value on hover), and the changelist template
-  (``admin/database/change_list.html``) narrows the widest columns until the result table
-  fits its box, cutting long values with an ellipsis and giving them their full text as a
-  tooltip.
+  (``admin/database/change_list.html``) makes the result table fit its box: first by
+  dropping the time of day from the list, then by narrowing the widest columns, cutting long
+  values with an ellipsis and giving them their full text as a tooltip.
 
 ``ReadOnlyAdmin`` adds: nobody adds, changes or deletes (legacy-only, audit tables).
 """
@@ -233,24 +233,27 @@ def indexed_columns(model) -> set[str]:
 
 # ------------------------------------------------------------------------ list columns
 
-COMPACT_FORMATS = {"DateTimeField": "%Y-%m-%d %H:%M", "DateField": "%Y-%m-%d"}
+COMPACT_TYPES = ("DateTimeField", "DateField")
 
 
 def compact_column(field):
     """A list column showing ``field`` (a date or date-time) as ``2025-09-02 14:15``, with the
-    exact value on hover; it keeps the field's name (its CSS class ``field-<name>``), label
-    and ordering."""
-    compact = COMPACT_FORMATS[field.get_internal_type()]
+    exact value on hover; the time of day is a ``.clock`` the changelist template hides when
+    the columns do not fit. The column keeps the field's name (its CSS class
+    ``field-<name>``), label and ordering."""
 
     def column(obj):
         value = getattr(obj, field.attname)
         if value is None:
             return None
-        if isinstance(value, datetime.datetime):
-            value = timezone.template_localtime(value)
-        exact = value.isoformat()
+        if not isinstance(value, datetime.datetime):
+            return format_html('<time datetime="{0}" title="{0}">{0}</time>', value.isoformat())
+        value = timezone.template_localtime(value)
         return format_html(
-            '<time datetime="{}" title="{}">{}</time>', exact, exact, value.strftime(compact)
+            '<time datetime="{0}" title="{0}">{1}<span class="clock"> {2}</span></time>',
+            value.isoformat(),
+            value.strftime("%Y-%m-%d"),
+            value.strftime("%H:%M"),
         )
 
     column.__name__ = field.name
@@ -347,7 +350,7 @@ class PlatformAdmin(admin.ModelAdmin):
             field = self.model._meta.get_field(entry)
         except FieldDoesNotExist:
             return entry
-        if field.get_internal_type() not in COMPACT_FORMATS:
+        if field.get_internal_type() not in COMPACT_TYPES:
             return entry
         if entry not in self._compact_columns:
             self._compact_columns[entry] = compact_column(field)
