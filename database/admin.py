@@ -16,23 +16,31 @@
   only as a masked hint computed in SQL: the key id of an envelope, else the format
   (``database.secret_formats``) and length ("•••• (token-manager blob, 184 chars)"); their
   values never reach Python in the admin. Bulk actions are off (``delete_selected`` would
-  load whole related sets).
+  load whole related sets);
+- changelists fit a 1280-pixel screen: dates and times are listed compactly
+  (``2025-09-02 14:15``, the exact value on hover), and the changelist template
+  (``admin/database/change_list.html``) makes the result table fit its box: first by
+  dropping the time of day from the list, then by narrowing the widest columns, cutting long
+  values with an ellipsis and giving them their full text as a tooltip.
 
 ``ReadOnlyAdmin`` adds: nobody adds, changes or deletes (legacy-only, audit tables).
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from functools import cached_property
 
 from django.contrib import admin
 from django.contrib.admin.utils import get_last_value_from_parameters
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import Paginator
 from django.db import models, router
 from django.db.models import Func, Q
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from database import secret_formats
@@ -223,6 +231,37 @@ def indexed_columns(model) -> set[str]:
     return names
 
 
+# ------------------------------------------------------------------------ list columns
+
+COMPACT_TYPES = ("DateTimeField", "DateField")
+
+
+def compact_column(field):
+    """A list column showing ``field`` (a date or date-time) as ``2025-09-02 14:15``, with the
+    exact value on hover; the time of day is a ``.clock`` the changelist template hides when
+    the columns do not fit. The column keeps the field's name (its CSS class
+    ``field-<name>``), label and ordering."""
+
+    def column(obj):
+        value = getattr(obj, field.attname)
+        if value is None:
+            return None
+        if not isinstance(value, datetime.datetime):
+            return format_html('<time datetime="{0}" title="{0}">{0}</time>', value.isoformat())
+        value = timezone.template_localtime(value)
+        return format_html(
+            '<time datetime="{0}" title="{0}">{1}<span class="clock"> {2}</span></time>',
+            value.isoformat(),
+            value.strftime("%Y-%m-%d"),
+            value.strftime("%H:%M"),
+        )
+
+    column.__name__ = field.name
+    column.short_description = field.verbose_name
+    column.admin_order_field = field.name
+    return column
+
+
 # ---------------------------------------------------------------------------- the base
 
 
@@ -239,6 +278,8 @@ class PlatformAdmin(admin.ModelAdmin):
     # Columns searched by equality; each must lead an index (checked by a test).
     search_fields = ()
     search_help_text = _("Exact value of an indexed column (id, public id, email…).")
+    # Fits the result table to the page: long values end in an ellipsis, full text on hover.
+    change_list_template = "admin/database/change_list.html"
 
     def __init__(self, model, admin_site):
         super().__init__(model, admin_site)
@@ -297,9 +338,35 @@ class PlatformAdmin(admin.ModelAdmin):
             return queryset.none(), False
         return queryset.filter(condition), False
 
+    def get_list_display(self, request):
+        return tuple(self._list_column(entry) for entry in super().get_list_display(request))
+
+    def _list_column(self, entry):
+        """Dates and date-times become compact columns, the same callable on every call
+        (``sortable_by`` matches columns by identity)."""
+        if not isinstance(entry, str):
+            return entry
+        try:
+            field = self.model._meta.get_field(entry)
+        except FieldDoesNotExist:
+            return entry
+        if field.get_internal_type() not in COMPACT_TYPES:
+            return entry
+        if entry not in self._compact_columns:
+            self._compact_columns[entry] = compact_column(field)
+        return self._compact_columns[entry]
+
+    @cached_property
+    def _compact_columns(self) -> dict:
+        return {}
+
     def get_sortable_by(self, request):
         indexed = indexed_columns(self.model) | {"pk"}
-        return [name for name in self.get_list_display(request) if name in indexed]
+        return [
+            entry
+            for entry in self.get_list_display(request)
+            if getattr(entry, "__name__", entry) in indexed
+        ]
 
     # -- forms: secrets are never a form field; the change page shows a masked hint
 

@@ -2,23 +2,31 @@
 
 Both are read-only, staff-only (``admin.site.admin_view``) and bounded: the archive shows
 tables with their estimated sizes and at most ``ARCHIVE_PAGE`` rows per page, up to
-``ARCHIVE_MAX_OFFSET``; the integrity report runs the checks of ``database.integrity`` in
-process, with a statement timeout, only when asked. Archived values that look like secrets
-(by column name, JSON key or shape) are masked like everywhere else in the admin.
+``ARCHIVE_MAX_OFFSET``, empty archive tables folded away under the manifest's summary; the
+integrity page shows the latest report of the checks of ``database.integrity`` (run in
+process, read-only, with a statement timeout) at once, and runs them again when asked.
+Archived values that look like secrets (by column name, JSON key or shape) are masked like
+everywhere else in the admin.
 """
 
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
+import logging
 import re
+import threading
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
 from django.contrib import admin
+from django.core.cache import cache
 from django.db import DatabaseError, connections, router, transaction
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from psycopg import sql
 
 from database import crypto
@@ -28,7 +36,11 @@ ARCHIVE_SCHEMA = "archive"
 ARCHIVE_PAGE = 50
 ARCHIVE_MAX_OFFSET = 10_000
 INTEGRITY_TIMEOUT = 20.0  # seconds per statement
+INTEGRITY_KEEP = 3600  # seconds a report is shown before a view runs the checks again
+INTEGRITY_WAIT = 20.0  # seconds a request waits for a run before showing "running"
+INTEGRITY_RELOAD = 5  # seconds between reloads of the page while a run goes on
 MASK = "••••"
+logger = logging.getLogger(__name__)
 _SECRET_SHAPES = re.compile(r"^\$2[aby]\$\d\d\$|^pbkdf2_|^argon2")
 
 
@@ -43,8 +55,10 @@ def inspection_alias() -> str:
 def archive_tables(alias: str) -> list[dict[str, Any]] | None:
     """Tables of the archive schema with their row counts; None when the schema is absent.
 
-    Counts are the planner's estimate, or an exact count capped at ``ARCHIVE_MAX_OFFSET`` for
-    a table never analysed yet (archives are written once and are usually small).
+    Counts are the planner's estimate; a table the planner takes for empty (never analysed,
+    or analysed before it was filled) is counted exactly, capped at ``ARCHIVE_MAX_OFFSET``,
+    all of them in one statement (archives are written once and are mostly small). ``empty``
+    is therefore exact.
     """
     with connections[alias].cursor() as cursor:
         cursor.execute("SELECT to_regnamespace(%s) IS NOT NULL", [ARCHIVE_SCHEMA])
@@ -60,22 +74,34 @@ def archive_tables(alias: str) -> list[dict[str, Any]] | None:
             """,
             [ARCHIVE_SCHEMA],
         )
-        tables = []
-        for name, rows, comment, size in cursor.fetchall():
-            estimated = rows >= 0
-            if not estimated:
-                cursor.execute(
-                    sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {}.{} LIMIT %s) AS t")
-                    .format(sql.Identifier(ARCHIVE_SCHEMA), sql.Identifier(name))
-                    .as_string(cursor.connection),
-                    [ARCHIVE_MAX_OFFSET + 1],
+        found = cursor.fetchall()
+        uncertain = [name for name, rows, _, _ in found if rows <= 0]
+        exact = {}
+        if uncertain:
+            count = sql.SQL(
+                "SELECT {name}, "
+                "(SELECT count(*) FROM (SELECT 1 FROM {schema}.{table} LIMIT {cap}) AS t)"
+            )
+            query = sql.SQL(" UNION ALL ").join(
+                count.format(
+                    name=sql.Literal(name),
+                    schema=sql.Identifier(ARCHIVE_SCHEMA),
+                    table=sql.Identifier(name),
+                    cap=sql.Literal(ARCHIVE_MAX_OFFSET + 1),
                 )
-                rows = cursor.fetchone()[0]
+                for name in uncertain
+            )
+            cursor.execute(query.as_string(cursor.connection))
+            exact = dict(cursor.fetchall())
+        tables = []
+        for name, estimate, comment, size in found:
+            rows = exact.get(name, estimate)
             tables.append(
                 {
                     "name": name,
                     "rows": rows,
-                    "estimated": estimated or rows > ARCHIVE_MAX_OFFSET,
+                    "estimated": name not in exact or rows > ARCHIVE_MAX_OFFSET,
+                    "empty": rows == 0,
                     "comment": comment or "",
                     "bytes": size,
                 }
@@ -95,10 +121,42 @@ def archive_manifest(alias: str, tables: list[dict[str, Any]]) -> list[dict[str,
             [ARCHIVE_PAGE * 4],
         )
         columns = [description.name for description in cursor.description]
-        return [
-            {column: _display(value) for column, value in zip(columns, row, strict=True)}
-            for row in cursor.fetchall()
-        ]
+        entries = []
+        for row in cursor.fetchall():
+            values = dict(zip(columns, row, strict=True))
+            entry = {column: _display(value) for column, value in values.items()}
+            for column, label in (("archived_at", "archived"), ("restored_at", "restored")):
+                moment = values.get(column)
+                entry[label] = moment.strftime("%Y-%m-%d %H:%M") if moment else ""
+            entries.append(entry)
+        return entries
+
+
+def manifest_summary(alias: str, tables: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Totals over the whole manifest: runs, runs that archived rows, rows, migrations,
+    restored runs, the latest run."""
+    if not any(table["name"] == "manifest" for table in tables):
+        return None
+    with connections[alias].cursor() as cursor:
+        cursor.execute(
+            sql.SQL(
+                "SELECT count(*), count(*) FILTER (WHERE row_count > 0), "
+                "coalesce(sum(row_count), 0), count(DISTINCT migration), "
+                "count(restored_at), max(archived_at) FROM {}.manifest"
+            )
+            .format(sql.Identifier(ARCHIVE_SCHEMA))
+            .as_string(cursor.connection)
+        )
+        runs, with_rows, rows, migrations, restored, latest = cursor.fetchone()
+    return {
+        "runs": runs,
+        "with_rows": with_rows,
+        "empty_runs": runs - with_rows,
+        "rows": rows,
+        "migrations": migrations,
+        "restored": restored,
+        "latest": latest,
+    }
 
 
 def _secret_archive(table: str) -> bool:
@@ -183,11 +241,17 @@ def archive_rows(alias: str, table: str, offset: int) -> tuple[list[str], list[l
 def archive_index_view(request):
     alias = inspection_alias()
     tables = archive_tables(alias)
+    manifest = archive_manifest(alias, tables or [])
     context = {
         **admin.site.each_context(request),
         "title": "Archive",
         "tables": tables,
-        "manifest": archive_manifest(alias, tables or []),
+        "filled_tables": [t for t in tables or [] if not t["empty"]],
+        "empty_tables": [t for t in tables or [] if t["empty"]],
+        "table_names": {t["name"] for t in tables or []},
+        "summary": manifest_summary(alias, tables or []),
+        "manifest": [entry for entry in manifest if entry.get("row_count") != "0"],
+        "empty_manifest": [entry for entry in manifest if entry.get("row_count") == "0"],
         "schema": ARCHIVE_SCHEMA,
     }
     return TemplateResponse(request, "admin/database/archive_index.html", context)
@@ -223,39 +287,122 @@ def archive_table_view(request, table: str):
 
 
 # ------------------------------------------------------------------------------ integrity
+#
+# The page shows the latest report at once. A report is kept in Django's cache (per database,
+# ``INTEGRITY_KEEP`` seconds) with when it ran and how long it took; when none is kept, the
+# first view starts a run. Runs happen in a background thread, one at a time per database and
+# process: the request waits up to ``INTEGRITY_WAIT`` seconds for it (a small database is
+# done by then), else the page says the checks are running and reloads itself. So a view
+# never holds a request past a proxy's timeout, and operators opening or reloading the page
+# do not each start the read-only but whole-database checks again; "Run again" does.
+
+
+@dataclass
+class IntegrityRun:
+    started: datetime.datetime
+    by: str
+    done: threading.Event = field(default_factory=threading.Event)
+    error: str = ""
+
+
+_RUNS: dict[str, IntegrityRun] = {}
+_RUNS_LOCK = threading.Lock()
+
+
+def _report_key(alias: str) -> str:
+    settings_dict = connections[alias].settings_dict
+    where = "|".join(str(settings_dict.get(k) or "") for k in ("HOST", "PORT", "NAME"))
+    return "database.integrity.report." + hashlib.sha256(where.encode()).hexdigest()[:32]
+
+
+def start_integrity_run(alias: str, by: str) -> IntegrityRun:
+    """The run in progress for ``alias`` in this process, or a new one started in a thread."""
+    key = _report_key(alias)
+    with _RUNS_LOCK:
+        run = _RUNS.get(key)
+        if run is not None and not run.done.is_set():
+            return run
+        run = _RUNS[key] = IntegrityRun(started=timezone.now(), by=by)
+    threading.Thread(
+        target=_run_integrity, args=(alias, key, run), name="integrity-report", daemon=True
+    ).start()
+    return run
+
+
+def _run_integrity(alias: str, key: str, run: IntegrityRun) -> None:
+    from database.integrity import runner
+
+    try:
+        report = runner.run_checks(alias, timeout=INTEGRITY_TIMEOUT)
+        cache.set(key, _kept_report(report, run), INTEGRITY_KEEP)
+    except DatabaseError as error:
+        run.error = f"The checks could not run: {error}"
+    except Exception as error:  # a thread's exception would otherwise vanish
+        logger.exception("The integrity checks failed")
+        run.error = f"The checks failed: {type(error).__name__}: {error}"
+    finally:
+        connections.close_all()  # this thread's connections only
+        run.done.set()
+
+
+def _kept_report(report, run: IntegrityRun) -> dict[str, Any]:
+    """What the page shows of a report: plain values, samples masked, nothing else kept."""
+    from database.integrity.findings import Severity
+
+    findings = sorted(report.findings, key=lambda f: (-f.severity, f.check, f.where))
+    finished = timezone.now()
+    return {
+        "database": report.database,
+        "server_version": report.server_version,
+        "schema_basis": report.schema_basis,
+        "checks": list(report.checks),
+        "counts": report.counts(),
+        "started": run.started,
+        "finished": finished,
+        "seconds": round((finished - run.started).total_seconds(), 1),
+        "by": run.by,
+        "findings": [
+            {
+                "severity": finding.severity.label,
+                "check": finding.check,
+                "where": finding.where,
+                "count": finding.count,
+                "message": finding.message,
+                "sample": [_display(masked_value(s)) for s in finding.sample],
+                "failing": finding.severity >= Severity.WARNING,
+            }
+            for finding in findings
+        ],
+    }
 
 
 def integrity_view(request):
     context = {**admin.site.each_context(request), "title": "Integrity report"}
     try:
         from database.integrity import runner
-        from database.integrity.findings import Severity
     except ImportError:
         context["unavailable"] = "The integrity checks (database.integrity) are not installed."
         return TemplateResponse(request, "admin/database/integrity.html", context)
-    context["checks"] = runner.selected_checks()
-    if request.GET.get("run"):
-        alias = inspection_alias()
-        try:
-            report = runner.run_checks(alias, timeout=INTEGRITY_TIMEOUT)
-        except DatabaseError as error:
-            context["error"] = f"The checks could not run: {error}"
-        else:
-            findings = sorted(report.findings, key=lambda f: (-f.severity, f.check, f.where))
-            context.update(
-                report=report,
-                counts=report.counts(),
-                findings=[
-                    {
-                        "severity": finding.severity.label,
-                        "check": finding.check,
-                        "where": finding.where,
-                        "count": finding.count,
-                        "message": finding.message,
-                        "sample": [_display(masked_value(s)) for s in finding.sample],
-                        "failing": finding.severity >= Severity.WARNING,
-                    }
-                    for finding in findings
-                ],
-            )
+    alias = inspection_alias()
+    key = _report_key(alias)
+    if request.method == "POST":  # "Run again"
+        start_integrity_run(alias, request.user.get_username()).done.wait(INTEGRITY_WAIT)
+        return HttpResponseRedirect(request.path)
+    report = cache.get(key)
+    run = _RUNS.get(key)
+    if report is None and run is None:  # first view: run now (a failed run waits for a click)
+        run = start_integrity_run(alias, request.user.get_username())
+    if run is not None and not run.done.is_set():
+        run.done.wait(INTEGRITY_WAIT)
+        report = cache.get(key)
+    running = run is not None and not run.done.is_set()
+    context.update(
+        checks=runner.selected_checks(),
+        report=report,
+        running=run if running else None,
+        error=run.error if run is not None and run.done.is_set() else "",
+        reload_seconds=INTEGRITY_RELOAD if running else None,
+        timeout=round(INTEGRITY_TIMEOUT),
+        keep_minutes=INTEGRITY_KEEP // 60,
+    )
     return TemplateResponse(request, "admin/database/integrity.html", context)

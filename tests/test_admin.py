@@ -17,12 +17,14 @@ from django.contrib.admin.utils import quote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connections
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from database import admin_views
 from database.admin import (
     EXACT_COUNT_LIMIT,
     IndexedValuesFilter,
@@ -113,6 +115,7 @@ def admin_db(adopted_alias):
     inspector, and at least one row in every domain table."""
     with override_settings(DATABASE_ROUTERS=[AliasRouter(adopted_alias)]):
         ContentType.objects.clear_cache()
+        forget_integrity_reports()
         user_model = get_user_model()
         superuser = user_model.objects.create_superuser("root", "root@example.com", PASSWORD)
         inspector = user_model.objects.create_user(
@@ -125,6 +128,15 @@ def admin_db(adopted_alias):
             objects[model] = row.pk
         yield AdminDatabase(adopted_alias, superuser, inspector, objects)
         ContentType.objects.clear_cache()
+        forget_integrity_reports()
+
+
+def forget_integrity_reports():
+    """No kept report or run of the integrity page outlives a test."""
+    for run in list(admin_views._RUNS.values()):
+        run.done.wait(60)
+    admin_views._RUNS.clear()
+    cache.clear()
 
 
 # ------------------------------------------------------------------- configuration (no DB)
@@ -376,7 +388,7 @@ def all_admin_pages(admin_db, client):
                 pages[url] = client.get(url)
     for name in ("admin-archive", "admin-integrity"):
         pages[reverse(name)] = client.get(reverse(name))
-    pages["integrity run"] = client.get(reverse("admin-integrity"), {"run": "1"})
+    pages["integrity run again"] = client.post(reverse("admin-integrity"), follow=True)
     archive = client.get(reverse("admin-archive"))
     for table in re.findall(r"/admin/inspect/archive/([\w-]+)/", archive.content.decode()):
         url = reverse("admin-archive-table", args=[table])
@@ -600,6 +612,43 @@ def test_archive_pages_list_archived_tables_and_mask_their_secrets(admin_db):
     assert client.get(reverse("admin-archive-table", args=["no_such"])).status_code == 404
 
 
+def test_archive_index_shows_the_manifest_summary_first_and_folds_empty_tables(admin_db):
+    with admin_db.connection.cursor() as cursor:
+        # Analysed while empty, filled afterwards: the planner still says 0 rows.
+        cursor.execute(
+            "CREATE TABLE archive.filled_after_analyze (id int); "
+            "ANALYZE archive.filled_after_analyze; "
+            "INSERT INTO archive.filled_after_analyze SELECT generate_series(1, 3)"
+        )
+        cursor.execute(
+            "SELECT count(*) FILTER (WHERE row_count = 0), count(*), sum(row_count) "
+            "FROM archive.manifest"
+        )
+        empty_runs, runs, rows = cursor.fetchone()
+    client = admin_db.client(admin_db.inspector)
+    with CaptureQueriesContext(admin_db.connection) as captured:
+        response = client.get(reverse("admin-archive"))
+    html = response.content.decode()
+    context = response.context
+    summary = html.index('id="archive-summary"')
+    assert summary < html.index('id="archive-manifest"') < html.index('id="archive-tables"')
+    assert f"{rows} row(s)</strong> archived by" in html and f"of {runs} archiving run(s)" in html
+    folded = html[html.index('id="archive-empty"') :]
+    empty = {table["name"] for table in context["empty_tables"]}
+    # The json-to-jsonb conversions archived nothing on the sample: their tables are folded.
+    raw_json = {name for name in empty if name.endswith("__raw_json")}
+    assert len(raw_json) > 10
+    assert f"{len(empty)} empty archive table(s)</summary>" in folded
+    assert all(f"archive.{name}</a>" in folded for name in empty)
+    filled = html[html.index('id="archive-tables"') : html.index('id="archive-empty"')]
+    assert "archive.registration_keys</a>" in filled and "__raw_json" not in filled
+    assert "archive.filled_after_analyze</a>" in filled  # counted, not trusted to be empty
+    assert f"{empty_runs} archiving run(s) found nothing to archive</summary>" in html
+    # Bounded: the schema, its tables, one count for every doubtful table, the manifest.
+    archive_queries = [q for q in captured.captured_queries if "archive" in q["sql"]]
+    assert len(archive_queries) <= 5, [q["sql"][:80] for q in archive_queries]
+
+
 def test_archive_page_tolerates_a_database_without_the_archive_schema(admin_db):
     with admin_db.connection.cursor() as cursor:
         cursor.execute("DROP SCHEMA IF EXISTS archive CASCADE")
@@ -609,16 +658,91 @@ def test_archive_page_tolerates_a_database_without_the_archive_schema(admin_db):
     assert "does not exist in this database yet" in page.content.decode()
 
 
-def test_integrity_report_runs_from_the_admin(admin_db):
+def test_integrity_page_shows_the_latest_report_at_once_and_runs_again_on_request(
+    admin_db, monkeypatch
+):
+    from database.integrity import runner
+
+    runs = []
+    real = runner.run_checks
+    monkeypatch.setattr(runner, "run_checks", lambda *a, **k: runs.append(1) or real(*a, **k))
     client = admin_db.client(admin_db.inspector)
-    idle = client.get(reverse("admin-integrity")).content.decode()
-    assert "Run the checks now" in idle
-    report = client.get(reverse("admin-integrity"), {"run": "1"})
-    html = report.content.decode()
-    assert report.status_code == 200
-    assert 'id="integrity-summary"' in html
+    url = reverse("admin-integrity")
+    first = client.get(url)  # nothing pressed: the first view runs the checks
+    html = first.content.decode()
+    assert first.status_code == 200
+    assert 'id="integrity-summary"' in html and "integrity-running" not in html
     # The sample's planted defects are findings, e.g. the orphans of social_responses (P1).
     assert "social_responses" in html
+    report = first.context["report"]
+    assert report["findings"] and report["finished"] >= report["started"]
+    # Each severity is a colour class and a word on its row, and counted in the summary.
+    for severity in {finding["severity"] for finding in report["findings"]}:
+        assert f'<tr class="severity-{severity}"><td><span class="severity">{severity}' in html
+        assert f'class="severity severity-{severity}"' in html
+    assert "Run again" in html and "csrfmiddlewaretoken" in html
+
+    assert len(runs) == 1
+    # Kept: a second view shows the same report without running the checks again.
+    again = client.get(url)
+    assert again.context["report"]["finished"] == report["finished"]
+    assert len(runs) == 1
+
+    # "Run again" runs them (POST, then back to the page) and shows the newer report.
+    rerun = client.post(url)
+    assert rerun.status_code == 302 and rerun["Location"] == url
+    newer = client.get(url).context["report"]
+    assert newer["finished"] > report["finished"] and len(runs) == 2
+    assert client.get(url, {"run": "1"}).context["report"]["finished"] == newer["finished"]
+
+
+def test_integrity_page_says_when_the_checks_are_still_running(admin_db, monkeypatch):
+    import threading
+
+    from database.integrity import runner
+
+    release = threading.Event()
+    real = runner.run_checks
+
+    def slow(*args, **kwargs):
+        release.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "run_checks", slow)
+    monkeypatch.setattr(admin_views, "INTEGRITY_WAIT", 0.1)
+    client = admin_db.client(admin_db.superuser)
+    page = client.get(reverse("admin-integrity")).content.decode()
+    assert 'id="integrity-running"' in page and 'http-equiv="refresh"' in page
+    assert "Run again" not in page
+    # Another view joins the run in progress instead of starting a second one.
+    client.get(reverse("admin-integrity"))
+    assert len(admin_views._RUNS) == 1
+    release.set()
+    next(iter(admin_views._RUNS.values())).done.wait(60)
+    done = client.get(reverse("admin-integrity")).content.decode()
+    assert 'id="integrity-summary"' in done and "integrity-running" not in done
+
+
+def test_integrity_page_reports_a_failed_run_and_waits_for_a_click(admin_db, monkeypatch):
+    from django.db import OperationalError
+
+    from database.integrity import runner
+
+    calls = []
+
+    def broken(*args, **kwargs):
+        calls.append(1)
+        raise OperationalError("canceling statement due to statement timeout")
+
+    monkeypatch.setattr(runner, "run_checks", broken)
+    client = admin_db.client(admin_db.superuser)
+    page = client.get(reverse("admin-integrity")).content.decode()
+    assert "The checks could not run: canceling statement" in page
+    assert "Run the checks now" in page
+    client.get(reverse("admin-integrity"))
+    assert len(calls) == 1  # not retried by every view
+    client.post(reverse("admin-integrity"))
+    assert len(calls) == 2
 
 
 def test_admin_index_links_the_inspection_pages(admin_db):
