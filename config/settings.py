@@ -7,6 +7,7 @@ contract's fictional samples.
 """
 
 import os
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -109,7 +110,17 @@ def _database_url() -> str:
 
 
 DATABASES = {"default": env.db_url_config(_database_url())}
-DATABASES["default"]["CONN_MAX_AGE"] = 0
+# More connections from the environment, each named after its variable:
+# DATABASE_REPLICA_URL is the alias "replica" (check_integrity --database replica).
+DATABASES.update(
+    {
+        name.removeprefix("DATABASE_").removesuffix("_URL").lower(): env.db_url_config(value)
+        for name, value in sorted(os.environ.items())
+        if re.fullmatch(r"DATABASE_[A-Z0-9_]+_URL", name) and value
+    }
+)
+for _database in DATABASES.values():
+    _database["CONN_MAX_AGE"] = 0
 # Lets concurrent test runs on one server use distinct test databases.
 if env.str("TEST_DATABASE_NAME", default=""):
     DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME")}

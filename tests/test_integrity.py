@@ -774,3 +774,22 @@ def test_markdown_counts_small_tables_and_marks_estimates_of_big_ones(fresh_db, 
     assert "## Missing tables (0)\n\nNot compared: `drift` did not run." in markdown
     # The migrations looked for rows to archive and found none.
     assert re.search(r"`archive.manifest` records \d+ archiving run\(s\): 0 archived", markdown)
+
+
+def test_a_replica_alias_comes_from_the_environment(fresh_db, adopted_db):
+    result = run_manage(
+        "check_integrity",
+        "--database",
+        "replica",
+        "--only",
+        "sequences_behind",
+        "--format",
+        "json",
+        database_url=fresh_db.url,
+        env={"DATABASE_REPLICA_URL": adopted_db.url},
+    )
+
+    document = json.loads(result.stdout)
+    assert document["database"] == adopted_db.name
+    assert document["summary"]["checks"] == ["sequences_behind"]
+    assert result.returncode == 0, result.stderr
