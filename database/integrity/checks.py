@@ -7,6 +7,7 @@ check loops over rows in Python.
 """
 
 import datetime
+import functools
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -39,10 +40,18 @@ class Context:
     """What every check may need, read once per run."""
 
     state: schema.MigrationState
-    columns: dict[str, dict[str, str]]  # {table: {column: type}} of the live schema
+    live: platform.LiveSchema  # {table: {column: LiveColumn}} of the live schema
     # The catalog the schema should have and the live tables to compare (None: unknown).
     expected: tuple[Catalog, set[str]] | None
     foreign: set[str] = field(default_factory=set)  # tables of apps the project does not own
+
+    @functools.cached_property
+    def columns(self) -> dict[str, dict[str, str]]:
+        """``{table: {column: type}}`` of the live schema."""
+        return {
+            table: {name: column.type for name, column in columns.items()}
+            for table, columns in self.live.items()
+        }
 
     def has(self, table: str, *columns: str) -> bool:
         return table in self.columns and all(c in self.columns[table] for c in columns)
@@ -881,8 +890,7 @@ def platform_models(scan: Scan, context: Context) -> Iterator[Finding]:
     if not settings.PLATFORM_CONTRACT:
         return
     contract = platform_contract.load(settings.PLATFORM_CONTRACT)
-    live = platform.read_live_schema(scan.rows(platform.LIVE_COLUMNS))
-    for mismatch in platform.compare(contract, live, platform.production_schema()):
+    for mismatch in platform.compare(contract, context.live, platform.production_schema()):
         severity = (
             Severity.INFO
             if mismatch.decision

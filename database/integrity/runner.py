@@ -6,14 +6,13 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connections, transaction
 
-from database.integrity import declarations, schema
+from database.integrity import declarations, platform, schema
 from database.integrity.checks import CHECKS, Context
 from database.integrity.findings import Report, TableRows
 from database.integrity.scan import (
     Scan,
     archive_manifest,
     estimated_rows,
-    public_columns,
     row_figures,
 )
 
@@ -68,7 +67,7 @@ def run_checks(
             expected = schema.expected_catalog(state, cursor)
         context = Context(
             state=state,
-            columns=public_columns(scan),
+            live=platform.read_live_schema(scan.rows(platform.LIVE_COLUMNS)),
             expected=expected,
             foreign=declarations.foreign_tables(),
         )

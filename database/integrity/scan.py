@@ -80,25 +80,6 @@ class Scan:
         return sql.Identifier(*names).as_string(self.connection.connection)
 
 
-def public_columns(scan: Scan) -> dict[str, dict[str, str]]:
-    """``{table: {column: type}}`` for every table of the schema."""
-    tables: dict[str, dict[str, str]] = {}
-    for table, column, type_ in scan.rows(
-        """
-        SELECT c.relname, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod)
-        FROM pg_catalog.pg_attribute a
-        JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
-        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = %s AND c.relkind IN ('r', 'p') AND a.attnum > 0
-          AND NOT a.attisdropped
-        ORDER BY c.relname, a.attnum
-        """,
-        [SCHEMA],
-    ):
-        tables.setdefault(table, {})[column] = type_
-    return tables
-
-
 def estimated_rows(scan: Scan) -> dict[str, int]:
     """Planner estimates of each table's rows (no full counts); -1 when never analysed."""
     return dict(
