@@ -22,6 +22,7 @@ import tempfile
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from django.db import migrations
@@ -122,7 +123,9 @@ class Finding:
 
 
 @dataclass(frozen=True)
-class Reviewed:
+class ReviewedException:
+    """A finding accepted after review, with the reason it is safe."""
+
     migration: str
     operation: str
     rule: str
@@ -162,7 +165,7 @@ class PrintedMigration:
     steps: list[Step]
     index_tables: dict[str, str]
 
-    @property
+    @cached_property
     def new_tables(self) -> set[str]:
         return {
             _table_name(match)
@@ -234,7 +237,9 @@ def lint(printed: list[PrintedMigration]) -> list[Finding]:
     findings = [*squawk_findings(printed)]
     for migration in printed:
         findings += [*lock_timeout_findings(migration), *unlintable_findings(migration)]
-    unique = {(f.migration, f.operation, f.rule): f for f in findings}
+    unique: dict[tuple[str, str, str], Finding] = {}
+    for finding in findings:  # the first of an operation's findings under a rule says why
+        unique.setdefault((finding.migration, finding.operation, finding.rule), finding)
     order = {m.key: n for n, m in enumerate(printed)}
     return sorted(unique.values(), key=lambda f: (order[f.migration], _label_key(f.operation)))
 
@@ -367,7 +372,10 @@ def unlintable_findings(migration: PrintedMigration) -> Iterator[Finding]:
         yield Finding(migration.key, step.label, "unlintable", f"{why}; {REMEDIES['unlintable']}")
 
 
-def load_exceptions(path: Path = EXCEPTIONS_FILE) -> list[Reviewed]:
+EXCEPTION_FIELDS = ("migration", "operation", "rule", "reason")
+
+
+def load_exceptions(path: Path = EXCEPTIONS_FILE) -> list[ReviewedException]:
     """The reviewed exceptions: each names a migration, an operation and a rule, and why."""
     try:
         entries = tomllib.loads(path.read_text()).get("exception", [])
@@ -375,7 +383,7 @@ def load_exceptions(path: Path = EXCEPTIONS_FILE) -> list[Reviewed]:
         raise LintError(f"Cannot read the exceptions file {path}: {error}.") from None
     exceptions = []
     for number, entry in enumerate(entries, start=1):
-        missing = [k for k in ("migration", "operation", "rule", "reason") if not entry.get(k)]
+        missing = [key for key in EXCEPTION_FIELDS if not entry.get(key)]
         if missing or entry["rule"] not in REMEDIES:
             problem = (
                 f"lacks {', '.join(missing)}" if missing else f"names no rule: {entry['rule']!r}"
@@ -384,13 +392,13 @@ def load_exceptions(path: Path = EXCEPTIONS_FILE) -> list[Reviewed]:
                 f"Exception {number} in {path} {problem}. Each [[exception]] gives migration, "
                 f"operation, rule (one of {', '.join(REMEDIES)}) and the reason it is safe."
             )
-        exceptions.append(Reviewed(**{k: entry[k] for k in Reviewed.__dataclass_fields__}))
+        exceptions.append(ReviewedException(*(entry[key] for key in EXCEPTION_FIELDS)))
     return exceptions
 
 
 def apply_exceptions(
-    findings: list[Finding], exceptions: list[Reviewed], linted: set[str]
-) -> tuple[list[Finding], list[Reviewed]]:
+    findings: list[Finding], exceptions: list[ReviewedException], linted: set[str]
+) -> tuple[list[Finding], list[ReviewedException]]:
     """The findings no exception covers, and the exceptions of the linted migrations that
     cover nothing any more (stale: the migration changed, so the review must be redone)."""
     left = [f for f in findings if not any(e.covers(f) for e in exceptions)]
