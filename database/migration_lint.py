@@ -210,7 +210,9 @@ def _leaf_steps(
 
 def print_migration(loader: MigrationLoader, key: tuple[str, str], connection) -> PrintedMigration:
     """Each database operation of a migration with the statements ``sqlmigrate`` prints for
-    it. A ``RunPython`` is not run: what it does cannot be printed."""
+    it: the same schema editor collecting SQL, with the same states. A ``RunPython`` is not
+    run (what it does cannot be printed); other operations that sqlmigrate leaves out as "not
+    reducible to SQL" are printed too, since the project's print what they would run."""
     migration = loader.disk_migrations[key]
     state = loader.project_state(key, at_end=False)
     index_tables = {
@@ -264,7 +266,8 @@ def squawk_findings(printed: list[PrintedMigration]) -> Iterator[Finding]:
         for violation in _run_squawk(squawk, sorted(files)):
             rule = SQUAWK_RULES.get(violation["rule_name"])
             migration = files[violation["file"]]
-            step, statement = lines[violation["file"]][violation["line"]]
+            printed_lines = lines[violation["file"]]
+            step, statement = printed_lines[min(violation["line"], len(printed_lines) - 1)]
             if rule is None or step is None or not migration.on_existing_table(statement):
                 continue
             if step.recipe and rule in RECIPE_WAIVES:
