@@ -7,7 +7,8 @@ On top of Django's command it
 - without it, refuses to run the initial migrations over existing legacy tables;
 - with ``--plan``, runs the same (read-only) check first, then says of every migration
   whether it WILL BE FAKED or APPLIED, and describes every operation in words;
-- reports an unreachable or forbidden database in one paragraph.
+- refuses a read-only server or hot standby before anything runs (except ``--plan``), and
+  reports every operational failure in one paragraph (``database.errors``).
 """
 
 import sys
@@ -29,7 +30,7 @@ APPLIED = "WILL BE APPLIED"
 UNAPPLIED = "WILL BE UNAPPLIED"
 
 
-class Command(migrate.Command):
+class Command(errors.ReportsFailures, migrate.Command):
     help = (
         "Update the database schema. With --fake-initial, adopt an existing production "
         "database only if its tables match the baseline exactly."
@@ -38,10 +39,7 @@ class Command(migrate.Command):
     def handle(self, *args, **options):
         connection = connections[options["database"]]
         try:
-            with (
-                errors.reported_as_cannot_run(connection),
-                advisory_lock(connection, settings.MIGRATE_ADVISORY_LOCK_KEY),
-            ):
+            with advisory_lock(connection, settings.MIGRATE_ADVISORY_LOCK_KEY):
                 check = self.check_adoption(connection, fake_initial=options["fake_initial"])
                 if options["verbosity"] >= 1 or options["plan"]:
                     self.stdout.write(check.summary(), self.style.SUCCESS)
@@ -64,6 +62,9 @@ class Command(migrate.Command):
                 "already done are kept and a re-run resumes.",
                 returncode=errors.CANNOT_RUN,
             ) from None
+
+    def writes(self, options) -> bool:
+        return not options["plan"]
 
     def check_adoption(self, connection, *, fake_initial: bool) -> baseline.AdoptionCheck:
         check = baseline.adoption_check(connection)
