@@ -7,6 +7,7 @@ recovery conflict or a statement timeout each end the command with one paragraph
 the exit code documented here (and in the README); anything else keeps Django's own report.
 """
 
+import argparse
 import contextlib
 import re
 import sys
@@ -79,6 +80,17 @@ class ReportsFailures:
             if self.writes(options):
                 refuse_read_only(connection)
             return super().execute(*args, **options)
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a bad value is a usage error (exit 3) found before connecting."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
+    return value
 
 
 def _usage_error(parser: CommandParser, message: str):

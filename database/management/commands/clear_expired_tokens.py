@@ -21,7 +21,7 @@ from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from database.errors import USAGE, ReportsFailures
+from database.errors import USAGE, ReportsFailures, positive_int
 
 BATCH_SIZE = 1_000
 TOKENS = (
@@ -53,15 +53,13 @@ class Command(ReportsFailures, BaseCommand):
             help="Lifetime of a verification token (default: EMAIL_VERIFICATION_TOKEN_HOURS).",
         )
         parser.add_argument("--dry-run", action="store_true", help="Count only; change nothing.")
-        parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
+        parser.add_argument("--batch-size", type=positive_int, default=BATCH_SIZE)
         parser.add_argument("--database", default=DEFAULT_DB_ALIAS)
 
     def writes(self, options) -> bool:
         return not options["dry_run"]
 
     def handle(self, *args, **options):
-        if options["batch_size"] < 1:
-            raise CommandError("--batch-size must be at least 1", returncode=USAGE)
         hours = {
             "PASSWORD_RESET_TOKEN_HOURS": options["reset_hours"],
             "EMAIL_VERIFICATION_TOKEN_HOURS": options["verification_hours"],

@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS
 
 from database import crypto, crypto_batches
-from database.errors import USAGE, ReportsFailures
+from database.errors import ReportsFailures, positive_int
 
 PASSES = 3
 
@@ -32,7 +32,7 @@ class Command(ReportsFailures, BaseCommand):
             action="store_true",
             help="Count what would be re-encrypted, by current key id; write nothing.",
         )
-        parser.add_argument("--batch-size", type=int, default=crypto_batches.BATCH_SIZE)
+        parser.add_argument("--batch-size", type=positive_int, default=crypto_batches.BATCH_SIZE)
         parser.add_argument(
             "--pause",
             type=float,
@@ -52,8 +52,6 @@ class Command(ReportsFailures, BaseCommand):
         return not options["dry_run"]
 
     def handle(self, *args, **options):
-        if options["batch_size"] < 1:
-            raise CommandError("--batch-size must be at least 1", returncode=USAGE)
         ring = crypto.keyring()
         to_kid = options["to_kid"] or ring.active_kid
         try:
