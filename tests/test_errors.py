@@ -265,3 +265,31 @@ def test_a_real_deadlock_is_explained_as_a_conflict_not_a_connection_problem(pro
     assert returncode == errors.CONFLICT
     assert paragraph.startswith("PostgreSQL found a deadlock between this command and another")
     assert "Check DATABASE_URL" not in paragraph
+
+
+def test_online_ddl_gives_up_with_the_blocking_session_named(adopted_db, alias_of, monkeypatch):
+    from django.db import connections
+
+    from database import online
+
+    monkeypatch.setattr(online, "ATTEMPTS", 2)  # the real loop, fewer rounds of 2 s waits
+    alias = alias_of(adopted_db)
+    held = HeldLock(adopted_db, "SELECT count(*) FROM content_logs")
+    try:
+        with (
+            connections[alias].schema_editor(atomic=False) as editor,
+            pytest.raises(errors.LockRetriesExhausted) as raised,
+        ):
+            online.run_ddl(editor, "ALTER TABLE content_logs ADD COLUMN never_added integer")
+    finally:
+        held.release()
+
+    returncode, paragraph = errors.explain(raised.value, connections[alias].settings_dict)
+    assert returncode == errors.LOCK_WAIT
+    assert "Gave up after 2 attempts" in paragraph
+    assert f"pid {held.pid} (idle in transaction" in paragraph
+    assert "AccessShareLock on content_logs" in paragraph
+    assert "SELECT count(*) FROM content_logs" in paragraph
+    assert adopted_db.execute(
+        "SELECT count(*) FROM information_schema.columns WHERE column_name = 'never_added'"
+    ) == [(0,)]
