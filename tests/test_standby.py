@@ -252,3 +252,22 @@ def test_a_recovery_conflict_is_one_paragraph(primary_and_standby):
     assert returncode == errors.CONFLICT
     assert "conflict with recovery" in paragraph
     assert "max_standby_streaming_delay" in paragraph and "\n" not in paragraph
+
+
+def test_a_wrong_password_is_one_paragraph_and_exit_2(primary_and_standby):
+    primary, _ = primary_and_standby
+    hba = primary.data / "pg_hba.conf"
+    hba.write_text("local all password_user scram-sha-256\n" + hba.read_text())
+    with primary.connect(autocommit=True) as conn:
+        conn.execute("CREATE ROLE password_user LOGIN PASSWORD 'right'")
+        conn.execute("SELECT pg_reload_conf()")
+    url = primary.url(DEMO).replace("postgres@", "password_user:wrong@", 1)
+
+    result = run_manage("showmigrations", database_url=url)
+
+    assert result.returncode == errors.CANNOT_RUN, result.stdout + result.stderr
+    paragraph = result.stderr.strip()
+    assert "\n" not in paragraph and "Traceback" not in paragraph
+    assert 'password authentication failed for user "password_user"' in paragraph
+    assert "The server rejected the credentials." in paragraph
+    assert "wrong" not in paragraph
