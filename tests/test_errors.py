@@ -130,6 +130,26 @@ def test_permission_denied_names_the_real_cause(role_without_create):
     assert database.applied_migrations() == []
 
 
+def test_permission_denied_mid_migration_is_not_masked_by_the_lock_release(production_db, server):
+    role = f"not_owner_{production_db.name}"
+    production_db.execute(f'CREATE ROLE "{role}" LOGIN')
+    production_db.execute(f'GRANT CREATE ON SCHEMA public TO "{role}"')
+    url = production_db.url.replace("postgres@", f"{role}@", 1)
+    try:
+        result = run_manage("migrate", "--fake-initial", "--no-input", database_url=url)
+    finally:
+        with scratch.connect(server, "postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{production_db.name}" WITH (FORCE)')
+            conn.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+    assert result.returncode == errors.CANNOT_RUN, result.stdout + result.stderr
+    assert "Applying accounts.0002" in result.stdout  # it failed there, as the role lacks rights
+    paragraph = result.stderr.strip()
+    assert "\n" not in paragraph and "Traceback" not in paragraph
+    assert "permission denied for table admin_users" in paragraph
+    assert "current transaction is aborted" not in paragraph
+
+
 def test_cleanup_in_an_aborted_transaction_never_masks_the_real_error(production_db):
     with production_db.connect() as conn:
         try:

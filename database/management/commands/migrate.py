@@ -7,7 +7,8 @@ On top of Django's command it
 - without it, refuses to run the initial migrations over existing legacy tables;
 - with ``--plan``, runs the same (read-only) check first, then says of every migration
   whether it WILL BE FAKED or APPLIED, and describes every operation in words;
-- refuses a read-only server or hot standby before anything runs (except ``--plan``), and
+- refuses a read-only server or hot standby before anything runs (not
+  ``--plan`` or ``--check``: they write nothing), and
   reports every operational failure in one paragraph (``database.errors``).
 """
 
@@ -64,7 +65,7 @@ class Command(errors.ReportsFailures, migrate.Command):
             ) from None
 
     def writes(self, options) -> bool:
-        return not options["plan"]
+        return not (options["plan"] or options["check_unapplied"])
 
     def check_adoption(self, connection, *, fake_initial: bool) -> baseline.AdoptionCheck:
         check = baseline.adoption_check(connection)
