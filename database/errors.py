@@ -166,6 +166,8 @@ def explain(error: BaseException, settings_dict: dict) -> tuple[int, str] | None
     detail = _detail(cause)
     target = _target(settings_dict)
     if isinstance(cause, psycopg.errors.DeadlockDetected):
+        who = " ".join((cause.diag.message_detail or "").split())
+        detail = f"{detail} ({who})" if who else detail
         return CONFLICT, (
             f"PostgreSQL found a deadlock between this command and another session on "
             f"{target} and cancelled this command's transaction: {detail}. Work committed "

@@ -1,11 +1,15 @@
 """Every operational failure ends a command with one paragraph and its documented exit code
 (``database.errors``), on real servers: no traceback, nothing run that should not have been."""
 
+import os
+import subprocess
+import sys
 import threading
 import time
 
 import psycopg
 import pytest
+from django.conf import settings
 
 from database import errors, scratch
 from tests.conftest import run_manage
@@ -253,6 +257,74 @@ def test_a_statement_timeout_is_one_paragraph_and_exit_9(adopted_db, expired_tok
     paragraph = one_paragraph(result, errors.TIMED_OUT)
     assert "canceling statement due to statement timeout" in paragraph
     assert "PGOPTIONS='-c statement_timeout=0'" in paragraph
+
+
+def _wait_until_blocked(database, other_than: int) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        waiting = database.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock' AND pid <> %s",
+            [other_than],
+        )
+        if waiting[0][0]:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the command never waited for the held row")
+
+
+def _holds(database, row_id: int) -> bool:
+    """Whether another session holds the row lock of users ``row_id``."""
+    with database.connect() as probe:
+        try:
+            probe.execute("SELECT 1 FROM users WHERE id = %s FOR UPDATE NOWAIT", [row_id])
+        except psycopg.errors.LockNotAvailable:
+            return True
+    return False
+
+
+def test_a_deadlock_ends_the_command_with_one_paragraph_and_exit_8(adopted_db, expired_tokens):
+    """The test holds one of the two rows clear_expired_tokens updates in one statement; once
+    the command holds the other and waits, the test asks for that one too: a real deadlock,
+    which the command's own check (the shorter deadlock_timeout) resolves by aborting it."""
+    env = {**os.environ, "DATABASE_URL": adopted_db.url, "PGOPTIONS": "-c deadlock_timeout=3s"}
+    for held_id, other_id in (expired_tokens[::-1], expired_tokens):
+        held = HeldLock(adopted_db, "SET deadlock_timeout = '60s'")
+        held.conn.execute("UPDATE users SET email = email WHERE id = %s", [held_id])
+        command = subprocess.Popen(
+            [sys.executable, "manage.py", "clear_expired_tokens"],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            _wait_until_blocked(adopted_db, other_than=held.pid)
+            if _holds(adopted_db, other_id):
+                held.conn.execute("UPDATE users SET email = email WHERE id = %s", [other_id])
+                break
+        finally:
+            held.release()
+        command.communicate(timeout=120)  # it scanned the held row first: no cycle possible
+        adopted_db.execute(
+            "UPDATE users SET password_reset_token = 'expired-' || id WHERE id = ANY(%s)",
+            [expired_tokens],
+        )
+    else:
+        raise AssertionError("the command never held one row while waiting for the other")
+    out, err = command.communicate(timeout=120)
+    result = subprocess.CompletedProcess(command.args, command.returncode, out, err)
+
+    paragraph = one_paragraph(result, errors.CONFLICT)
+    assert "PostgreSQL found a deadlock between this command and another session" in paragraph
+    assert "deadlock detected (Process " in paragraph and "blocked by process" in paragraph
+    assert "Check DATABASE_URL" not in paragraph
+    tokens = adopted_db.execute(
+        "SELECT count(*) FROM users WHERE id = ANY(%s) AND password_reset_token IS NOT NULL",
+        [expired_tokens],
+    )
+    assert tokens == [(2,)]  # its batch was rolled back whole; a re-run clears them
 
 
 def test_a_real_deadlock_is_explained_as_a_conflict_not_a_connection_problem(production_db):
