@@ -207,12 +207,18 @@ def explain(error: BaseException, settings_dict: dict) -> tuple[int, str] | None
             "this command needs: run it as the owner of the schema (or grant the permission)."
         )
     if isinstance(cause, psycopg.OperationalError) and cause.sqlstate is None:
-        return CANNOT_RUN, describe(cause, settings_dict)
-    if isinstance(
-        cause, psycopg.errors.InvalidCatalogName | psycopg.errors.InvalidAuthorizationSpecification
-    ):
+        return CANNOT_RUN, describe(cause, settings_dict)  # no server answer: connecting
+    if isinstance(cause, _CONNECTION_REFUSED):
         return CANNOT_RUN, describe(cause, settings_dict)
     return None
+
+
+# Server answers that end or refuse the session: missing database or role, shutdown, startup.
+_CONNECTION_REFUSED = (
+    psycopg.errors.InvalidCatalogName
+    | psycopg.errors.InvalidAuthorizationSpecification
+    | psycopg.errors.OperatorIntervention  # admin shutdown, crash, "starting up"
+)
 
 
 def root_cause(error: BaseException) -> psycopg.Error | None:
