@@ -28,6 +28,7 @@ COMMANDS = [
     ["baseline_snapshot", "--check"],
     ["rehearse_adoption", "--name", "never_built"],
     ["sample_reports", "--check"],
+    ["lint_migrations"],
 ]
 
 

@@ -2,7 +2,8 @@
 
 Exit codes: 0 every migration passes; 1 findings (or reviewed exceptions that no longer
 match); 2 cannot run (squawk missing, server unreachable, a migration that cannot be
-printed); 3 usage error (unknown app, malformed exceptions file).
+printed); 3 usage error (unknown app, malformed exceptions file); and the other
+codes of ``database.errors`` (6 a read-only server: it builds a scratch database).
 """
 
 from pathlib import Path
@@ -21,7 +22,7 @@ USAGE = 3
 PRODUCTION_SCHEMA = settings.CONTRACT_DIR / "legacy" / "production_schema.sql"
 
 
-class Command(BaseCommand):
+class Command(errors.ReportsFailures, BaseCommand):
     help = (
         "Lint the migrations of the project's apps (or of the apps named) for operations that "
         "would lock or rewrite an existing table: their SQL as sqlmigrate prints it, checked "
@@ -86,10 +87,7 @@ class Command(BaseCommand):
         """Print every migration of ``labels`` on a scratch database holding production's
         schema (an operation that archives every column of a table reads them there)."""
         server = scratch.server_settings()
-        with (
-            errors.reported_as_cannot_run(connections["default"]),
-            scratch.scratch_database("migration_lint") as alias,
-        ):
+        with scratch.scratch_database("migration_lint") as alias:
             name = connections[alias].settings_dict["NAME"]
             scratch.load_sql_file(server, name, PRODUCTION_SCHEMA)
             loader = MigrationLoader(connections[alias])
