@@ -33,9 +33,9 @@ def binaries_like(server: dict) -> Path:
     """The bin directory of a PostgreSQL build of the same major version as ``server``."""
     with scratch.connect(server, "postgres") as conn:
         major = int(conn.execute("SHOW server_version_num").fetchone()[0]) // 10_000
-    import pgserver
+    from config.embedded import pg_ctl_path  # pgserver's bin folder, without importing it
 
-    candidates = [Path(pgserver.__file__).parent / "pginstall" / "bin"]
+    candidates = [pg_ctl_path().parent]
     candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"))
     for bindir in candidates:
         if not (bindir / "postgres").exists():
