@@ -15,10 +15,10 @@
   every query, left out of every form, list, search and filter, and shown on the change page
   only as a masked hint computed in SQL: the key id of an envelope, else the format
   (``database.secret_formats``) and length ("•••• (token-manager blob, 184 chars)"); their
-  values never reach Python in the admin: related rows (raw-id labels, relations shown
-  read-only, the objects a deletion would take along) are loaded without them too, so a
-  wrong or missing encryption key cannot break a page. Bulk actions are off
-  (``delete_selected`` would load whole related sets);
+  values never reach Python in the admin: related rows (raw-id labels and their
+  validation, relations shown read-only, the objects a deletion would take along) are
+  loaded without them too, so a wrong or missing encryption key cannot break a page.
+  Bulk actions are off (``delete_selected`` would load whole related sets);
 - an object id that no row could have (not a value of the key's type, too long, a NUL
   character) is a 404, as for a page that does not exist; a well-formed id of a missing
   row keeps Django's redirect to the index with its "does not exist" message;
@@ -497,6 +497,13 @@ class PlatformAdmin(admin.ModelAdmin):
                 db_field.remote_field, self.admin_site, using=kwargs.get("using")
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_field_queryset(self, db, db_field, request):
+        """The rows a relation's form field validates against, read without their secrets."""
+        queryset = super().get_field_queryset(db, db_field, request)
+        if queryset is None:
+            queryset = db_field.remote_field.model._default_manager.using(db).all()
+        return without_secrets(queryset)
 
     def get_deleted_objects(self, objs, request):
         return deleted_objects(objs, request, self.admin_site)

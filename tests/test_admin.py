@@ -9,6 +9,8 @@ the sample leaves empty get one row from the app's factories.
 import importlib
 import re
 from dataclasses import dataclass, field
+from types import SimpleNamespace
+from urllib.parse import urlparse
 
 import pytest
 from django.apps import apps
@@ -22,7 +24,7 @@ from django.core.management import call_command
 from django.db import connections
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import resolve, reverse
 
 from database import admin_views
 from database.admin import (
@@ -32,6 +34,7 @@ from database.admin import (
     ReadOnlyAdmin,
     indexed_columns,
     secret_fields,
+    without_secrets,
 )
 from database.admin_inspector import INSPECTOR_GROUP
 
@@ -803,11 +806,24 @@ def object_pages(model, pk) -> list[str]:
 
 
 def expected_status(model_admin, url: str, user) -> int:
-    """What a person may open: the delete page only with the delete permission."""
+    """What a person may open: the delete page with the delete permission, the others with
+    the view (or change) permission; else 403."""
+    request = SimpleNamespace(user=user)
     if url.endswith("/delete/"):
-        request = type("Request", (), {"user": user})()
-        return 200 if model_admin.has_delete_permission(request) else 403
-    return 200
+        allowed = model_admin.has_delete_permission(request)
+    else:
+        allowed = model_admin.has_view_or_change_permission(request)
+    return 200 if allowed else 403
+
+
+def related_lookups(model) -> list[str]:
+    """The raw-id widget's lookup popup of each relation of ``model``."""
+    return [
+        f"{admin_url(field.related_model, 'changelist')}?_to_field={field.target_field.name}"
+        "&_popup=1"
+        for field in model._meta.concrete_fields
+        if field.many_to_one or field.one_to_one
+    ]
 
 
 @pytest.mark.parametrize("keys", KEY_SETTINGS.values(), ids=list(KEY_SETTINGS))
@@ -819,20 +835,58 @@ def test_a_wrong_or_missing_key_never_breaks_a_page_nor_shows_a_secret(admin_db,
         tokens = [token for (token,) in cursor.fetchall()]
     with override_settings(**keys), pytest.raises(crypto.EncryptionError):
         crypto.decrypt(tokens[0])  # the sample's tokens are encrypted and cannot open now
-    for user in (admin_db.superuser, admin_db.inspector):
+    for user in (admin_db.superuser, admin_db.inspector, staff_without_permissions()):
         client = admin_db.client(user)
         with override_settings(**keys):
+            assert client.get(reverse("admin:index")).status_code == 200
             for model in domain_models():
-                model_admin = admin.site._registry[model]
-                for url in [
-                    admin_url(model, "changelist"),
-                    *object_pages(model, admin_db.objects[model]),
-                ]:
+                pages = [admin_url(model, "changelist"), *related_lookups(model)]
+                for url in [*pages, *object_pages(model, admin_db.objects[model])]:
                     response = client.get(url)
+                    model_admin = resolve(urlparse(url).path).func.model_admin
                     expected = expected_status(model_admin, url, user)
                     assert response.status_code == expected, (user.username, url)
                     html = response.content.decode()
                     assert [s for s in SECRET_FRAGMENTS if s in html] == [], url
+
+
+def test_with_a_wrong_key_a_superuser_still_changes_and_deletes_rows(admin_db):
+    """Saving a form and deleting a row read no secret either: they work with a wrong key,
+    and the encrypted tokens stay as they were."""
+    interaction_model = get_model("social", "SocialInteraction")
+    connection_model = get_model("social", "SocialPlatformConnection")
+    interaction = interaction_model.objects.exclude(connection=None).order_by("pk").first()
+    connection_pk = interaction.connection_id
+    client = admin_db.client(admin_db.superuser)
+    with override_settings(**KEY_SETTINGS["wrong key"]):
+        url = admin_url(interaction_model, "change", quote(interaction.pk))
+        data = form_data(client.get(url).context["adminform"].form)
+        data["author_username"] = "renamed"
+        response = client.post(url, data)
+        assert response.status_code == 302, response.context["adminform"].form.errors
+        url = admin_url(connection_model, "delete", connection_pk)
+        assert "Social interaction" in client.get(url).content.decode()  # taken along
+        assert client.post(url, {"post": "yes"}).status_code == 302
+    with admin_db.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT author_username, connection_id FROM social_interactions WHERE id = %s",
+            [interaction.pk],
+        )
+        assert cursor.fetchone() == ("renamed", None)  # SET NULL: the connection is gone
+        cursor.execute(
+            "SELECT count(*) FROM social_platform_connections WHERE id = %s", [connection_pk]
+        )
+        assert cursor.fetchone() == (0,)
+
+
+def test_no_model_reads_a_secret_or_a_relation_to_name_itself(admin_db):
+    """``__str__`` of every model, on a row loaded as the admin loads it (secrets deferred):
+    no query, so neither a deferred secret nor a related row is read."""
+    for model, pk in admin_db.objects.items():
+        row = without_secrets(model._default_manager.filter(pk=pk)).get()
+        with CaptureQueriesContext(admin_db.connection) as captured:
+            str(row)
+        assert captured.captured_queries == [], model._meta.label
 
 
 def malformed_ids(model) -> list[str]:
