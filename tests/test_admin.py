@@ -848,6 +848,11 @@ def test_a_wrong_or_missing_key_never_breaks_a_page_nor_shows_a_secret(admin_db,
                     assert response.status_code == expected, (user.username, url)
                     html = response.content.decode()
                     assert [s for s in SECRET_FRAGMENTS if s in html] == [], url
+    # What may be said of a secret is said without any key: its key id, from SQL.
+    connection_model = get_model("social", "SocialPlatformConnection")
+    with override_settings(**keys):
+        page = admin_db.client(admin_db.superuser).get(admin_url(connection_model, "change", 1))
+    assert "•••• (encrypted, kid default)" in page.content.decode()
 
 
 def test_with_a_wrong_key_a_superuser_still_changes_and_deletes_rows(admin_db):
