@@ -24,7 +24,7 @@ TABLE = "encryption_keyring"
 CHECK_PLAINTEXT = "platform-schema keyring check value"
 EXISTING_SAMPLE = 3
 
-_CREATE = f"""
+CREATE_TABLE = f"""
 CREATE TABLE IF NOT EXISTS public.{TABLE} (
     kid text PRIMARY KEY,
     check_value text NOT NULL,
@@ -39,7 +39,7 @@ def ensure_table(connection) -> None:
     """Create the keyring table where it is missing (the one place that creates it)."""
     if not exists(connection):
         with connection.cursor() as cursor:
-            cursor.execute(_CREATE)
+            cursor.execute(CREATE_TABLE)
 
 
 def exists(connection) -> bool:
