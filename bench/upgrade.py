@@ -29,7 +29,6 @@ from django.db.migrations.executor import MigrationExecutor
 
 from bench.pg15 import Logged
 from bench.process import Completed, manage
-from database import keyring_store
 
 UPGRADE_APP = "bench-upgrade"
 # The server logs every statement of the upgrade's sessions, with its duration.
@@ -49,7 +48,6 @@ RAW_PYTHON: dict[str, list[tuple[str, ...] | str]] = {
     "content.0004_seed_content_categories": [SEED],
     "social.0007_encrypt_tokens": [ENCRYPTION],
     "organizations.0002_seed_roles_and_permissions": [SEED],
-    "database.0004_encryption_keyring": [(keyring_store.CREATE_TABLE.strip(),)],
 }
 
 CANNOT = "-- THIS OPERATION CANNOT BE WRITTEN AS SQL"
