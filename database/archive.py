@@ -9,6 +9,7 @@ The checksum is the md5 of the archived rows' text forms in sorted order, so the
 always give the same checksum, and a restore is verified against it.
 """
 
+import functools
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -167,6 +168,10 @@ def archive_rows(
     stored encrypted in the archive (the platform's envelope), while the manifest checksum
     stays that of the plaintext rows, which a restore proves again.
     """
+    if sealed:
+        from database import keyring_store
+
+        keyring_store.verify(connection)  # before anything is archived
     ensure_schema(connection)
     run = Archiving(source_table, archive_table, tuple(columns), migration, where)
     _execute(connection, run.create_table())
@@ -503,3 +508,63 @@ class ArchiveRows(DatabaseOnlyOperation):
             f"Archive {what} of {self.table}{rows} into archive.{self.archive_table} with a "
             f"manifest row{sealed}{then}{when} (one transaction, row locks only)"
         )
+
+
+# ------------------------------------------------------------------------- sealed archives
+
+
+@functools.cache
+def sealed_columns() -> tuple[tuple[str, str], ...]:
+    """``(archive table, column)`` of every archived column that holds sealed secrets, as the
+    migrations' ``ArchiveRows(sealed=...)`` declare them."""
+    from django.db.migrations.loader import MigrationLoader
+
+    found = set()
+    for migration in MigrationLoader(None, ignore_no_migrations=True).disk_migrations.values():
+        for operation in _flattened(migration.operations):
+            if isinstance(operation, ArchiveRows):
+                found.update((operation.archive_table, column) for column in operation.sealed)
+    return tuple(sorted(found))
+
+
+def _flattened(operations):
+    for operation in operations:
+        yield operation
+        yield from _flattened(getattr(operation, "database_operations", ()))
+
+
+def existing_sealed_columns(connection) -> list[tuple[str, str]]:
+    """The sealed archive columns this database holds (an archive exists once its migration
+    ran)."""
+    rows = _execute(
+        connection,
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = %s",
+        [SCHEMA],
+    )
+    present = {tuple(row) for row in rows}
+    return [column for column in sealed_columns() if column in present]
+
+
+def reseal(connection, to_kid: str, *, dry_run: bool = False) -> dict[str, dict[str, int]]:
+    """Re-seal every archived secret not under ``to_kid`` (plaintext left over is sealed),
+    one transaction per archive column; the counts by key id ("plaintext") found before.
+
+    Restores unseal with whichever configured key a value is under, and the manifest keeps
+    the plaintext checksum, so a restore after the old key is removed still verifies.
+    """
+    counts: dict[str, dict[str, int]] = {}
+    for table, column in existing_sealed_columns(connection):
+        found = counts.setdefault(f"archive.{table}.{column}", {})
+
+        def transform(value: str, found=found) -> str:
+            kid = crypto.envelope_kid(value) or "plaintext"
+            found[kid] = found.get(kid, 0) + 1
+            if kid == to_kid or dry_run:
+                return value
+            plaintext = _unseal(value)
+            return crypto.encrypt(plaintext, kid=to_kid)
+
+        relation = sql.SQL("archive.{}").format(sql.Identifier(table))
+        with transaction.atomic(using=connection.alias):
+            _rewrite_secrets(connection, relation, column, transform)
+    return counts

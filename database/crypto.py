@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -51,6 +52,11 @@ class KeyNotConfigured(EncryptionError):
 
 class DecryptionFailed(EncryptionError):
     """The key for the envelope's id did not open it: wrong key, or tampered ciphertext."""
+
+
+class KeyMismatch(EncryptionError):
+    """The configured key for a key id is not the key the database's keyring recorded for it
+    (``database.keyring_store``): writing with it would mix two keys under one id."""
 
 
 class InvalidEnvelope(EncryptionError):
@@ -219,6 +225,12 @@ def _keyring(default_key: str, key_list: str, active_kid: str, development_key: 
 
 
 # ------------------------------------------------------------------------ encrypt / decrypt
+
+
+def fingerprint(kid: str) -> str:
+    """A digest of the key configured for ``kid``: tells keys apart without revealing them."""
+    material = keyring().materials.get(kid, "")
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()[:16]
 
 
 def encrypt(plaintext: str, *, kid: str | None = None) -> str:

@@ -33,7 +33,7 @@ from django.apps import apps as global_apps
 from django.db import OperationalError, connections, transaction
 from psycopg import sql
 
-from database import crypto, secret_formats
+from database import crypto, keyring_store, secret_formats
 from database.errors import LockRetriesExhausted
 from database.fields import EncryptedFieldMixin
 
@@ -177,17 +177,26 @@ def encrypt_column(column: Column, **options) -> Outcome:
     """Encrypt every plaintext value of ``column`` under ``kid`` (default: the active id)."""
     outcome = Outcome(column)
     kid = options.pop("kid", None)
+    _verify_key(kid, options)
     return _rewrite(column, _encrypt_transform(kid, outcome), outcome, verb="encrypted", **options)
 
 
 def rotate_column(column: Column, *, to_kid: str | None = None, **options) -> Outcome:
     """Re-encrypt every value of ``column`` not under ``to_kid`` (default: the active id)."""
     to_kid = to_kid or crypto.keyring().active_kid
-    crypto.keyring().fernet(to_kid)  # fail before the first batch if the key is missing
+    _verify_key(to_kid, options)  # fail before the first batch if the key is missing or wrong
     outcome = Outcome(column)
     return _rewrite(
         column, _rotate_transform(to_kid, outcome), outcome, verb="re-encrypted", **options
     )
+
+
+def _verify_key(kid: str | None, options: dict) -> None:
+    """The key that will seal must be configured and match the database's keyring."""
+    if options.get("dry_run"):
+        crypto.keyring().fernet(kid or crypto.keyring().active_kid)
+        return
+    keyring_store.verify(connections[options.get("using", "default")], kid)
 
 
 def decrypt_column(column: Column, **options) -> Outcome:

@@ -203,7 +203,7 @@ class _EncryptedStringMixin(EncryptedFieldMixin):
     def get_db_prep_value(self, value, connection, prepared=False):
         if value is None or hasattr(value, "as_sql"):
             return value
-        return _stored_form(str(value))
+        return _stored_form(str(value), connection)
 
     def value_to_string(self, obj):
         # Serialised data (dumpdata) carries the stored form, never the plaintext.
@@ -211,12 +211,20 @@ class _EncryptedStringMixin(EncryptedFieldMixin):
         return None if value is None else _stored_form(value)
 
 
-def _stored_form(value: str) -> str:
+def _stored_form(value: str, connection=None) -> str:
     """What an encrypted column stores for ``value``: a platform format verbatim, else the
-    envelope of it."""
+    envelope of it, sealed with a key the database's keyring confirms (when writing)."""
     if isinstance(value, secret_formats.OpaqueSecret) or secret_formats.is_platform_format(value):
         return str(value)
+    _verify_key(connection)
     return crypto.encrypt(value)
+
+
+def _verify_key(connection) -> None:
+    if connection is not None:
+        from database import keyring_store
+
+        keyring_store.verify(connection)
 
 
 class EncryptedTextField(_EncryptedStringMixin, models.TextField):
@@ -278,17 +286,18 @@ class _EncryptedJSONMixin(EncryptedFieldMixin):
     def get_db_prep_value(self, value, connection, prepared=False):
         if value is None or hasattr(value, "as_sql"):
             return value
-        return super().get_db_prep_value(self._envelope(value), connection, prepared)
+        return super().get_db_prep_value(self._envelope(value, connection), connection, prepared)
 
     def value_to_string(self, obj):
         value = self.value_from_object(obj)
         return None if value is None else self._envelope(value)
 
-    def _envelope(self, value) -> dict:
+    def _envelope(self, value, connection=None) -> dict:
         if isinstance(value, (dict, str)):
             envelope = crypto.parse_envelope(value)
             if envelope is not None:
                 return envelope.as_dict()
+        _verify_key(connection)
         return crypto.encrypt_to_dict(json.dumps(value, cls=self.encoder))
 
 

@@ -252,17 +252,24 @@ def test_encrypted_char_field_refuses_a_max_length():
 
 
 def test_encrypted_json_field_encrypts_the_whole_value(django_db_blocker):
-    from django.db import connection
+    from django.db import connection, transaction
 
     value = {"instagram": {"access_token": "DUMMY-IG-ACCESS-TOKEN-0001", "expires": 3600}}
     field = EncryptedJSONField()
-    with keys(), django_db_blocker.unblock():
+    # A key id of its own, recorded in the keyring inside a transaction that is rolled back:
+    # the test database's keyring keeps the key its migrations recorded.
+    with (
+        keys(extra=f"field-test:{KEY_B}", active="field-test"),
+        django_db_blocker.unblock(),
+        transaction.atomic(),
+    ):
         adapted = field.get_db_prep_value(value, connection)
         stored = adapted.obj  # the Jsonb wrapper's object: the envelope
         assert crypto.is_envelope(stored)
         assert "DUMMY" not in json.dumps(stored)
         assert field.from_db_value(json.dumps(stored), None, None) == value
         assert field.from_db_value('{"plain": 1}', None, None) == {"plain": 1}
+        transaction.set_rollback(True)
 
 
 def test_legacy_json_variant_reads_values_psycopg_already_decoded():

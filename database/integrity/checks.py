@@ -8,6 +8,7 @@ check loops over rows in Python.
 
 import datetime
 import functools
+import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from django.db import connections
 from django.db.models import Count
 from django.utils import timezone
 
-from database import crypto, platform_contract, secret_formats
+from database import archive, crypto, keyring_store, platform_contract, secret_formats
 from database.catalog import Catalog, diff_catalogs, read_catalog
 from database.integrity import declarations, platform, schema
 from database.integrity.findings import SAMPLE_SIZE, Finding, Severity
@@ -737,26 +738,70 @@ def _secret_columns(context: Context) -> Iterator[tuple[secret_formats.SecretCol
         )
 
 
+def _archived_secret_columns(scan: Scan) -> Iterator[tuple[secret_formats.SecretColumn, str]]:
+    """The sealed archive columns this database holds (``database.archive.sealed_columns``)."""
+    present = {
+        tuple(row)
+        for row in scan.rows(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = %s",
+            [archive.SCHEMA],
+        )
+    }
+    for table, column in archive.sealed_columns():
+        if (table, column) not in present:
+            continue
+        pk = "id" if (table, "id") in present else "_manifest_id"
+        yield (
+            secret_formats.SecretColumn(
+                f"{archive.SCHEMA}.{table}",
+                column,
+                "this project's archive restore (database.archive)",
+                frozenset({secret_formats.ENVELOPE}),
+                True,
+                "none: archived secrets are sealed when archived, and rotate_keys re-seals them",
+            ),
+            pk,
+        )
+
+
 def secrets(scan: Scan, context: Context) -> Iterator[Finding]:
     """Secret columns: every value in a format its platform reader reads, plaintext named.
 
     Each value is classified (``database.secret_formats``): the D12 envelope, a token-manager
     or user-credentials blob, a bare Fernet token, hashed backup codes, or plaintext.
     Plaintext is reported column by column with the platform change it needs; a format the
-    column's reader cannot read is an error; envelopes must be under a configured key id, and
-    up to five values per key id are decrypted to prove the key (SQL cannot decrypt). No value
-    is ever printed: samples are primary keys (key ids for unknown keys).
+    column's reader cannot read is an error. The keyring (``database.keyring_store``) must
+    record the configured keys; envelopes, including the sealed archive columns, must be
+    under a configured key id, and per column and key id a bounded sample spread over the
+    values in sealing order is decrypted (SQL cannot decrypt; ``_confirm_envelopes`` says
+    what that proves). No value is ever printed: samples are primary keys (key ids for
+    unknown keys).
     """
     try:
         kids = crypto.keyring().kids
     except crypto.EncryptionError as error:
         yield Finding("secrets", Severity.ERROR, f"The encryption keys are misconfigured: {error}")
         kids = []
-    for secret, pk in _secret_columns(context):
+    if kids:
+        yield from _keyring_findings(scan, context)
+    public = (
+        (
+            secret,
+            pk,
+            scan.ident(SCHEMA, secret.table),
+            context.columns[secret.table][secret.column],
+        )
+        for secret, pk in _secret_columns(context)
+        if context.has(secret.table, secret.column, pk)
+    )
+    archived = (
+        (secret, pk, scan.ident(*secret.table.split(".", 1)), "text")
+        for secret, pk in _archived_secret_columns(scan)
+    )
+    for secret, pk, relation, type_ in itertools.chain(public, archived):
         table, column = secret.table, secret.column
-        if not context.has(table, column, pk):
-            continue
-        is_json = context.columns[table][column] in {"json", "jsonb"}
+        is_json = type_ in {"json", "jsonb"}
         state = secret_formats.sql_format(f"c.{scan.ident(column)}", is_json=is_json)
         if is_json:
             tokens = _JSON_TOKENS.replace("{column}", scan.ident(column))
@@ -767,7 +812,7 @@ def secrets(scan: Scan, context: Context) -> Iterator[Finding]:
         query = _SECRETS.format(
             pk=scan.ident(pk),
             state=state,
-            table=scan.ident(SCHEMA, table),
+            table=relation,
             column=scan.ident(column),
             sample=SAMPLE_SIZE,
             empty=secret_formats.EMPTY,
@@ -776,13 +821,38 @@ def secrets(scan: Scan, context: Context) -> Iterator[Finding]:
         found = scan.guarded(
             f"secrets in {table}.{column}", lambda query=query: scan.rows(query), where
         )
+        located = (relation, pk, state)
         for shape, count, sample in found or []:
             yield from _secret_findings(
-                scan, secret, pk, state, shape, count, tuple(sample), kids, where
+                scan, secret, located, shape, count, tuple(sample), kids, where
             )
 
 
-def _secret_findings(scan, secret, pk, state, shape, count, sample, kids, where):
+def _keyring_findings(scan: Scan, context: Context) -> Iterator[Finding]:
+    """Each configured key the keyring records must open its check value."""
+    if not context.has(keyring_store.TABLE, "kid", "check_value"):
+        return
+    configured = set(crypto.keyring().kids)
+    relation = scan.ident(SCHEMA, keyring_store.TABLE)
+    rows = scan.rows(
+        f"SELECT kid, check_value, recorded_at::date::text FROM {relation} ORDER BY kid"
+    )
+    for kid, check_value, recorded_at in rows:
+        if kid in configured and not keyring_store.opens(check_value):
+            yield Finding(
+                "secrets",
+                Severity.ERROR,
+                f"The key configured for key id '{kid}' is not the key the keyring "
+                f"({keyring_store.TABLE}) recorded for it on {recorded_at}: values sealed under "
+                f"'{kid}' by the recorded key do not open with the configured one, and this "
+                "project refuses to write with it.",
+                table=keyring_store.TABLE,
+                object=kid,
+                sample=(kid,),
+            )
+
+
+def _secret_findings(scan, secret, located, shape, count, sample, kids, where):
     name, reads = secret.name, secret.reads
     fmt = secret_formats.name_sql_format(shape, reads)
     if fmt == secret_formats.PLAINTEXT:
@@ -825,7 +895,9 @@ def _secret_findings(scan, secret, pk, state, shape, count, sample, kids, where)
                 **where,
             )
             return
-    yield from _confirm_sample(scan, secret, pk, state, shape, fmt, where)
+        yield from _confirm_envelopes(scan, secret, located, shape, where)
+        return
+    yield from _confirm_sample(scan, secret, located, shape, fmt, where)
 
 
 def _unquoted(stored: str):
@@ -838,43 +910,112 @@ def _unquoted(stored: str):
     return stored
 
 
-def _confirm_sample(scan, secret, pk, state, shape, fmt, where) -> Iterator[Finding]:
-    """Up to five values of a shape, confirmed in Python: envelopes decrypt under their key,
-    other formats decode structurally as that format."""
+def _confirm_sample(scan, secret, located, shape, fmt, where) -> Iterator[Finding]:
+    """Up to five values of a platform format, confirmed to decode structurally as it."""
+    relation, pk, state = located
     query = (
         f"SELECT c.{scan.ident(pk)}::text, c.{scan.ident(secret.column)}::text "
-        f"FROM {scan.ident(SCHEMA, secret.table)} c WHERE ({state}) = %s "
+        f"FROM {relation} c WHERE ({state}) = %s "
         f"ORDER BY c.{scan.ident(pk)} LIMIT {SAMPLE_SIZE}"
     )
     rows = scan.guarded(
         f"confirming {secret.name} ({shape})", lambda: scan.rows(query, [shape]), where
     )
-    failed = []
-    for key, stored in rows or []:
-        if fmt == secret_formats.ENVELOPE:
-            try:
-                crypto.decrypt(_unquoted(stored))
-            except crypto.EncryptionError:
-                failed.append(key)
-        elif secret_formats.classify(_unquoted(stored), expected=secret.reads) != fmt:
-            failed.append(key)
-    if not failed:
-        return
-    if fmt == secret_formats.ENVELOPE:
-        kid = shape.removeprefix("envelope:")
-        message = (
-            f"The key configured for key id '{kid}' does not decrypt {len(failed)} of "
-            f"{len(rows)} sampled value(s) of {secret.name}: wrong key, or altered ciphertext."
-        )
-    else:
-        message = (
+    failed = [
+        key
+        for key, stored in rows or []
+        if secret_formats.classify(_unquoted(stored), expected=secret.reads) != fmt
+    ]
+    if failed:
+        yield Finding(
+            "secrets",
+            Severity.ERROR,
             f"{len(failed)} of {len(rows)} sampled value(s) of {secret.name} look like a {fmt} "
             f"but do not decode as one (truncated or altered); its reader ({secret.reader}) "
-            "cannot read them."
+            "cannot read them.",
+            count=len(failed),
+            sample=tuple(failed),
+            **where,
         )
-    yield Finding(
-        "secrets", Severity.ERROR, message, count=len(failed), sample=tuple(failed), **where
+
+
+# Envelopes of one key id in sealing order: by the Fernet token's timestamp (in the clear in
+# its first 9 bytes, read from the ciphertext's first 16 base64 characters), then key. Every
+# step-th value, the first and the last are returned, step = ceil(n / ENVELOPE_TRIALS).
+ENVELOPE_TRIALS = 64
+_SPREAD = r"""
+WITH sealed AS MATERIALIZED (
+    SELECT c.{pk} AS pk, c.{column}::text AS stored,
+           pg_catalog.substring(c.{column}::text,
+                                '"ciphertext"\s*:\s*"([A-Za-z0-9+/=_-]+)"') AS ct
+    FROM {relation} c WHERE ({state}) = %s
+), prefixed AS (
+    SELECT pk, stored,
+           CASE WHEN ct LIKE 'gAAAAA%%' THEN pg_catalog.substr(ct, 1, 12)
+                WHEN ct ~ '^[A-Za-z0-9+/]{{16}}'
+                THEN pg_catalog.substr(pg_catalog.encode(pg_catalog.decode(
+                         pg_catalog.substr(ct, 1, 16), 'base64'), 'escape'), 1, 12)
+           END AS token
+    FROM sealed
+), ordered AS (
+    SELECT pk, stored, pg_catalog.count(*) OVER () AS n,
+           pg_catalog.row_number() OVER (
+               ORDER BY CASE WHEN token ~ '^[A-Za-z0-9_-]{{12}}$'
+                             THEN pg_catalog.decode(pg_catalog.translate(token, '-_', '+/'),
+                                                    'base64') END NULLS FIRST, pk) - 1 AS i
+    FROM prefixed
+)
+SELECT pk::text, stored, n FROM ordered
+WHERE i %% pg_catalog.ceil(n::numeric / {trials})::bigint = 0 OR i = n - 1
+ORDER BY i
+"""
+
+
+def _confirm_envelopes(scan, secret, located, shape, where) -> Iterator[Finding]:
+    """Decrypt a bounded sample of one key id's envelopes, spread over them in sealing order.
+
+    Mixed keys come from runs (a process seals with the key it was given), so they occupy
+    stretches of the sealing order: any stretch of at least ``step`` consecutively sealed
+    values that the configured key does not open holds a sampled value and is found, without
+    decrypting every value. Fewer than ``step`` such values, or ones sealed within the same
+    second as values of the right key, may go unseen.
+    """
+    relation, pk, state = located
+    kid = shape.removeprefix("envelope:")
+    query = _SPREAD.format(
+        pk=scan.ident(pk),
+        column=scan.ident(secret.column),
+        relation=relation,
+        state=state,
+        trials=ENVELOPE_TRIALS,
     )
+    rows = scan.guarded(
+        f"confirming {secret.name} ({shape})", lambda: scan.rows(query, [shape]), where
+    )
+    if not rows:
+        return
+    total = rows[0][2]
+    step = -(-total // ENVELOPE_TRIALS)
+    failed = []
+    for key, stored, _ in rows:
+        try:
+            crypto.decrypt(_unquoted(stored))
+        except crypto.EncryptionError:
+            failed.append(key)
+    if failed:
+        yield Finding(
+            "secrets",
+            Severity.ERROR,
+            f"The key configured for key id '{kid}' does not open {len(failed)} of {len(rows)} "
+            f"value(s) of {secret.name} sampled over its {total} value(s) under '{kid}' in "
+            f"sealing order (every {step}th, the first and the last): values under another key "
+            "share this key id (a wrong key, mixed keys, or altered ciphertext). The sample "
+            f"finds any run of {step} or more consecutively sealed values that the key does "
+            "not open; fewer may go unseen.",
+            count=len(failed),
+            sample=tuple(failed),
+            **where,
+        )
 
 
 # -- the platform's models ---------------------------------------------------------------------

@@ -21,7 +21,7 @@ from django.db import connections
 from django.db.migrations.exceptions import AmbiguityError
 from django.db.migrations.executor import MigrationExecutor
 
-from database import baseline, crypto, errors, operations
+from database import baseline, crypto, errors, keyring_store, operations
 from database.locks import LockUnavailable, advisory_lock
 
 DRIFT_REFUSED = 4
@@ -90,8 +90,10 @@ class Command(errors.ReportsFailures, migrate.Command):
 
     def check_encryption_keys(self, connection, options) -> None:
         """Refuse before anything is applied when a pending migration seals or encrypts
-        secrets (``needs_encryption_keys``) and the active key is not configured: found at
-        accounts.0007, it would stop the upgrade half-way."""
+        secrets (``needs_encryption_keys``) and the active key is not configured, or is not
+        the key the database's keyring records for its id (``database.keyring_store``, which
+        records it on first use): found at accounts.0007, it would stop the upgrade half-way,
+        and a resumed encryption with another key would mix two keys under one id."""
         executor = MigrationExecutor(connection)
         plan = executor.migration_plan(self.plan_targets(executor, options))
         needing = [
@@ -104,6 +106,13 @@ class Command(errors.ReportsFailures, migrate.Command):
         try:
             ring = crypto.keyring()
             ring.fernet(ring.active_kid)
+            keyring_store.verify(connection, ring.active_kid)
+        except crypto.KeyMismatch as error:
+            raise CommandError(
+                f"{', '.join(needing)} seal or encrypt secrets, but {error} No migration was "
+                "applied.",
+                returncode=errors.CANNOT_RUN,
+            ) from None
         except crypto.EncryptionError as error:
             raise CommandError(
                 f"{', '.join(needing)} seal or encrypt secrets, but {error} Nothing was "

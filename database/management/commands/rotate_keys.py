@@ -8,12 +8,18 @@ encrypted on the way. Afterwards it verifies that no value remains under another
 
 Deploy the new key to the running platform (TOKEN_ENCRYPTION_KEYS) before running this, and
 remove the old key only after it reports zero values left.
+
+Before writing anything it checks the target key, and every configured key the database's
+keyring knows, against the keyring (``database.keyring_store``): a wrong key is refused with
+nothing written. The archived secrets (``database.archive.reseal``: retired registration keys,
+original 2FA backup codes) are re-sealed too, so a migration reversed after the old key is
+removed still restores them.
 """
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DEFAULT_DB_ALIAS
+from django.db import DEFAULT_DB_ALIAS, connections
 
-from database import crypto, crypto_batches
+from database import archive, crypto, crypto_batches, errors, keyring_store
 from database.errors import ReportsFailures, positive_int
 
 PASSES = 3
@@ -44,7 +50,8 @@ class Command(ReportsFailures, BaseCommand):
             action="append",
             default=[],
             metavar="LABEL",
-            help="Only this column: app_label.Model.field or table.column (repeatable).",
+            help="Only this column: app_label.Model.field or table.column (repeatable); "
+            "the archived secrets are re-sealed only without --only.",
         )
         parser.add_argument("--database", default=DEFAULT_DB_ALIAS)
 
@@ -54,15 +61,14 @@ class Command(ReportsFailures, BaseCommand):
     def handle(self, *args, **options):
         ring = crypto.keyring()
         to_kid = options["to_kid"] or ring.active_kid
-        try:
-            ring.fernet(to_kid)
-        except crypto.EncryptionError as error:
-            raise CommandError(str(error)) from None
-
+        connection = connections[options["database"]]
+        self.refuse_wrong_keys(ring.fernet, to_kid)
         columns = self.columns(options["only"])
         if not columns:
             self.stdout.write("No encrypted columns in the model registry; nothing to do.")
             return
+        if not options["dry_run"]:
+            self.refuse_wrong_keys(self.verify_keys, connection, ring, to_kid)
         self.stdout.write(
             f"{'Dry run: ' if options['dry_run'] else ''}re-encrypting {len(columns)} column(s) "
             f"under key id {to_kid!r}"
@@ -74,7 +80,7 @@ class Command(ReportsFailures, BaseCommand):
             "log": self.progress if options["verbosity"] >= 1 else (lambda line: None),
         }
         if options["dry_run"]:
-            self.dry_run(columns, to_kid, ring, common)
+            self.dry_run(columns, to_kid, ring, common, archives=not options["only"])
             return
 
         left: dict[str, dict[str, int]] = {}
@@ -93,6 +99,8 @@ class Command(ReportsFailures, BaseCommand):
             remaining = crypto_batches.remaining(column, kid=to_kid, using=options["database"])
             if remaining:
                 left[column.name] = remaining
+        if not options["only"]:
+            left.update(self.reseal_archives(connection, to_kid, dry_run=False))
         if left:
             details = "; ".join(
                 f"{name}: " + ", ".join(f"{kid} {n}" for kid, n in sorted(counts.items()))
@@ -103,13 +111,64 @@ class Command(ReportsFailures, BaseCommand):
             self.style.SUCCESS(f"Done: every encrypted value is under key id {to_kid!r}.")
         )
 
-    def dry_run(self, columns, to_kid, ring, common):
+    @staticmethod
+    def refuse_wrong_keys(check, *args) -> None:
+        try:
+            check(*args)
+        except crypto.EncryptionError as error:
+            raise CommandError(
+                f"Cannot re-encrypt: {error}", returncode=errors.CANNOT_RUN
+            ) from None
+
+    @staticmethod
+    def verify_keys(connection, ring, to_kid) -> None:
+        """Before any value is written: the target key and every configured key the
+        database's keyring knows must be the keys it recorded (``database.keyring_store``)."""
+        known = keyring_store.recorded(connection)
+        for kid in sorted({to_kid, *(kid for kid in ring.kids if kid in known)}):
+            keyring_store.verify(connection, kid)
+
+    def reseal_archives(self, connection, to_kid, *, dry_run) -> dict[str, dict[str, int]]:
+        """The archived secrets (``database.archive.reseal``): re-sealed, or counted; returns
+        what remains under other key ids."""
+        if dry_run:
+            counts = archive.reseal(connection, to_kid, dry_run=True)
+        else:
+            try:
+                archive.reseal(connection, to_kid)
+            except crypto.EncryptionError as error:
+                raise CommandError(
+                    f"The archive: {error}. Archive columns already done stay re-sealed; fix "
+                    "the keys and run again.",
+                    returncode=errors.CANNOT_RUN,
+                ) from None
+            counts = archive.reseal(connection, to_kid, dry_run=True)
+        left = {}
+        for name, by_kid in counts.items():
+            remaining = {kid: n for kid, n in by_kid.items() if kid != to_kid}
+            verb = "to re-seal" if dry_run else "left under other key ids"
+            detail = ", ".join(f"{kid}: {n}" for kid, n in sorted(remaining.items())) or "none"
+            self.stdout.write(f"{name}: {sum(remaining.values())} value(s) {verb} ({detail})")
+            if remaining:
+                left[name] = remaining
+        return left
+
+    def dry_run(self, columns, to_kid, ring, common, *, archives):
         missing_keys = set()
         for column in columns:
             counts = crypto_batches.remaining(column, kid=to_kid, using=common["using"])
             total = sum(counts.values())
             detail = ", ".join(f"{kid}: {n}" for kid, n in sorted(counts.items())) or "none"
             self.stdout.write(f"{column.name}: {total} value(s) to re-encrypt ({detail})")
+            missing_keys.update(
+                kid for kid in counts if kid != "plaintext" and kid not in ring.materials
+            )
+        archived = (
+            self.reseal_archives(connections[common["using"]], to_kid, dry_run=True)
+            if archives
+            else {}
+        )
+        for counts in archived.values():
             missing_keys.update(
                 kid for kid in counts if kid != "plaintext" and kid not in ring.materials
             )
