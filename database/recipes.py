@@ -83,20 +83,20 @@ class OnlineAlterField(AlterField):
     """``AlterField`` run online; the recipe follows from the field before and after."""
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        for step in self.steps(app_label, schema_editor, from_state, to_state):
+        for step in self.recipe(app_label, schema_editor, from_state, to_state):
             if schema_editor.collect_sql:
                 schema_editor.collected_sql.append(f"-- {step.describe()}")
             step.database_forwards(app_label, schema_editor, from_state, to_state)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         # The steps of the forward change, undone in reverse order: each knows its way back.
-        steps = self.steps(app_label, schema_editor, to_state, from_state)
+        steps = self.recipe(app_label, schema_editor, to_state, from_state)
         for step in reversed(steps):
             if schema_editor.collect_sql:
                 schema_editor.collected_sql.append(f"-- Undo: {step.describe()}")
             step.database_backwards(app_label, schema_editor, from_state, to_state)
 
-    def steps(self, app_label, schema_editor, before, after) -> list[DatabaseOnlyOperation]:
+    def recipe(self, app_label, schema_editor, before, after) -> list[DatabaseOnlyOperation]:
         """The online operations that take the column from ``before`` to ``after``."""
         connection = schema_editor.connection
         old_model = before.apps.get_model(app_label, self.model_name)
