@@ -13,11 +13,13 @@ import json
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.migrations.operations.fields import AlterField
+from django.db.migrations.operations.models import AddIndex, RemoveIndex
 from django.db.models import NOT_PROVIDED
 from psycopg import sql
 
 from database.conversions import ConvertJsonToJsonb, ConvertToTimestamptz
 from database.online import (
+    CreateIndex,
     DatabaseOnlyOperation,
     SetForeignKeyRule,
     SetNotNull,
@@ -176,7 +178,12 @@ class OnlineAlterField(AlterField):
             return []
         target = new.related_model._meta
         name = self.foreign_key_name(connection, table, new.column)
-        return [SetForeignKeyRule(table, name, new.column, target.db_table, rule, previous)]
+        target_column = new.target_field.column
+        return [
+            SetForeignKeyRule(
+                table, name, new.column, target.db_table, rule, previous, target_column
+            )
+        ]
 
     @staticmethod
     def foreign_key_name(connection, table: str, column: str) -> str:
@@ -219,6 +226,12 @@ class OnlineAlterField(AlterField):
         )
 
     def describe(self):
+        if self.field.remote_field:
+            return (
+                f"Alter field {self.name} on {self.model_name} online: where its delete rule "
+                f"changes, ON DELETE {database_rule(self.field)} through a twin foreign key "
+                "added NOT VALID, validated while writes go on, renamed into place"
+            )
         target = self.field.db_type(connections[DEFAULT_DB_ALIAS])
         recipe = _RECIPE_WORDS.get(target, _OTHER_CHANGES)
         return f"Alter field {self.name} on {self.model_name} online to {target}: {recipe}"
@@ -238,3 +251,74 @@ _OTHER_CHANGES = (
     "NOT NULL through a validated CHECK, a delete rule through a twin constraint, defaults "
     "and nullability by catalog changes; a type change without a recipe is refused"
 )
+
+
+def plain_index_columns(model, index, refuse) -> list[str]:
+    """The columns of an index on ascending plain fields; ``refuse`` for any other index."""
+    if (
+        not index.fields
+        or any(name.startswith("-") for name in index.fields)
+        or index.condition
+        or index.include
+        or index.opclasses
+        or index.contains_expressions
+    ):
+        raise refuse(f"the index {index.name} is not on plain ascending fields")
+    return [model._meta.get_field(name).column for name in index.fields]
+
+
+class OnlineAddIndex(AddIndex):
+    """``AddIndex`` built ``CONCURRENTLY``; an invalid leftover of an interrupted build is
+    rebuilt, a valid one kept. Reverse drops it concurrently. Needs ``atomic = False``."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if step := self.step(app_label, schema_editor, to_state):
+            step.database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if step := self.step(app_label, schema_editor, from_state):
+            step.database_backwards(app_label, schema_editor, from_state, to_state)
+
+    def step(self, app_label, schema_editor, state) -> CreateIndex | None:
+        model = state.apps.get_model(app_label, self.model_name)
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return None
+        columns = plain_index_columns(model, self.index, self.refusal)
+        return CreateIndex(model._meta.db_table, self.index.name, columns)
+
+    def refusal(self, why: str) -> CannotAlterOnline:
+        return CannotAlterOnline(f"OnlineAddIndex cannot build it online: {why}.")
+
+    def describe(self):
+        fields = ", ".join(self.index.fields)
+        return (
+            f"Create index {self.index.name} on {self.model_name} ({fields}) concurrently (online)"
+        )
+
+
+class OnlineRemoveIndex(RemoveIndex):
+    """``RemoveIndex`` dropped ``CONCURRENTLY``; reverse rebuilds it concurrently, as the
+    state had it. Needs ``atomic = False``."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if step := self.step(app_label, schema_editor, from_state):
+            step.database_backwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if step := self.step(app_label, schema_editor, to_state):
+            step.database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def step(self, app_label, schema_editor, state) -> CreateIndex | None:
+        """The index as the state before the removal has it."""
+        model = state.apps.get_model(app_label, self.model_name)
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return None
+        index = state.models[app_label, self.model_name_lower].get_index_by_name(self.name)
+        columns = plain_index_columns(model, index, self.refusal)
+        return CreateIndex(model._meta.db_table, self.name, columns)
+
+    def refusal(self, why: str) -> CannotAlterOnline:
+        return CannotAlterOnline(f"OnlineRemoveIndex cannot rebuild it online: {why}.")
+
+    def describe(self):
+        return f"Drop index {self.name} of {self.model_name} concurrently (online)"

@@ -9,7 +9,7 @@ from django.db.migrations.state import ModelState, ProjectState
 from django.test import override_settings
 
 from database import archive, conversions, fields, online, scratch
-from database.recipes import CannotAlterOnline, OnlineAlterField
+from database.recipes import CannotAlterOnline, OnlineAddIndex, OnlineAlterField, OnlineRemoveIndex
 from database.scratch import scratch_database
 
 ROWS = 20_000
@@ -444,3 +444,35 @@ def test_online_alter_field_honours_the_routers(big_table):
         alter(big_table, operation, item_state())
 
     assert conversions.column_type(connections[big_table], "items", "name") == "text"
+
+
+def test_online_add_and_remove_index_take_table_and_columns_from_the_state(big_table):
+    run(big_table, [online.RunDDL(["ALTER TABLE items ADD COLUMN seen timestamp"])])
+    index = models.Index(fields=["name", "seen"], name="items_name_seen_idx")
+    before = item_state(("seen", fields.NaiveUTCDateTimeField(null=True)))
+    add = OnlineAddIndex(model_name="item", index=index)
+    with_index = before.clone()
+    add.state_forwards("tests", with_index)
+    remove = OnlineRemoveIndex(model_name="item", name="items_name_seen_idx")
+    connection = connections[big_table]
+
+    printed = alter(big_table, add, before, collect=True)
+    alter(big_table, add, before)
+    alter(big_table, add, before)  # a re-run keeps the valid index
+
+    assert printed == [
+        'CREATE INDEX CONCURRENTLY IF NOT EXISTS "items_name_seen_idx" ON "items" '
+        '("name", "seen");'
+    ]
+    assert fetch(
+        big_table, "SELECT indexdef FROM pg_indexes WHERE indexname = 'items_name_seen_idx'"
+    ) == [("CREATE INDEX items_name_seen_idx ON public.items USING btree (name, seen)",)]
+    assert add.deconstruct() == ("OnlineAddIndex", [], {"model_name": "item", "index": index})
+
+    alter(big_table, remove, with_index)
+
+    assert online.index_state(connection, "items_name_seen_idx") is None
+
+    alter(big_table, remove, with_index, backwards=True)
+
+    assert online.index_state(connection, "items_name_seen_idx") == "valid"
