@@ -476,3 +476,35 @@ def test_online_add_and_remove_index_take_table_and_columns_from_the_state(big_t
     alter(big_table, remove, with_index, backwards=True)
 
     assert online.index_state(connection, "items_name_seen_idx") == "valid"
+
+
+def test_online_alter_field_changes_defaults_and_drops_not_null_in_the_catalog(big_table):
+    before = item_state(("label", models.TextField()))
+    add = [
+        "ALTER TABLE items ADD COLUMN label text NOT NULL DEFAULT 'x'",
+        "ALTER TABLE items ALTER COLUMN label DROP DEFAULT",
+    ]
+    run(big_table, [online.RunDDL(add)])
+    field = models.TextField(db_default="none yet", null=True)
+    operation = OnlineAlterField("item", "label", field)
+    nullable = (
+        "SELECT NOT attnotnull FROM pg_attribute "
+        "WHERE attrelid = 'items'::regclass AND attname = 'label'"
+    )
+
+    printed = alter(big_table, operation, before, collect=True)
+    alter(big_table, operation, before)
+
+    assert printed == [
+        "-- Change the database default on items.label (a catalog change)",
+        """ALTER TABLE "items" ALTER COLUMN "label" SET DEFAULT 'none yet';""",
+        "-- Drop NOT NULL on items.label (a catalog change)",
+        """ALTER TABLE "items" ALTER COLUMN "label" DROP NOT NULL;""",
+    ]
+    assert column_default(big_table, "label") == [("'none yet'::text",)]
+    assert fetch(big_table, nullable) == [(True,)]
+
+    alter(big_table, operation, before, backwards=True)
+
+    assert column_default(big_table, "label") == []
+    assert fetch(big_table, nullable) == [(False,)]
