@@ -295,13 +295,17 @@ def column_default(alias, column):
 
 
 def test_online_alter_field_turns_json_into_jsonb_as_the_state_says(big_table):
-    run(big_table, [online.RunDDL(["ALTER TABLE items ADD COLUMN payload json"])])
+    add = (
+        "ALTER TABLE items ADD COLUMN payload json "
+        """DEFAULT '{"twitter": "09:00", "instagram": "10:00"}'"""
+    )
+    run(big_table, [online.RunDDL([add])])
     fetch(big_table, """UPDATE items SET payload = '{"a": 1, "a": 2}' WHERE id = 1 RETURNING 1""")
     fetch(big_table, """UPDATE items SET payload = '[1, "x"]' WHERE id > 1 RETURNING 1""")
     default = {"instagram": "10:00", "twitter": "09:00"}
     field = models.JSONField(db_default=default, null=True)
     operation = OnlineAlterField(model_name="item", name="payload", field=field)
-    before = item_state(("payload", fields.LegacyJSONField(null=True)))
+    before = item_state(("payload", fields.LegacyJSONField(db_default=default, null=True)))
 
     alter(big_table, operation, before)
 
@@ -429,6 +433,18 @@ def test_online_alter_field_refuses_an_index_it_could_not_rebuild_the_same(big_t
     assert conversions.column_type(connections[big_table], "items", "seen") == (
         "timestamp without time zone"
     )
+
+
+def test_online_alter_field_refuses_a_new_default_together_with_the_type(big_table):
+    run(big_table, [online.RunDDL(["ALTER TABLE items ADD COLUMN payload json"])])
+    field = models.JSONField(db_default=[], null=True)
+    operation = OnlineAlterField("item", "payload", field)
+    before = item_state(("payload", fields.LegacyJSONField(db_default={}, null=True)))
+
+    with pytest.raises(CannotAlterOnline, match="changes the default together with the type"):
+        alter(big_table, operation, before)
+
+    assert conversions.column_type(connections[big_table], "items", "payload") == "json"
 
 
 class NoTestsApp:
