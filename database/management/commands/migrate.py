@@ -1,7 +1,8 @@
 """``migrate``, made safe to point at production.
 
 On top of Django's command it
-- holds a PostgreSQL advisory lock, so a second migrator fails fast instead of racing;
+- holds the migrate lease (``database.lease``), so a second migrator fails fast instead of
+  racing, directly or through a transaction-mode pooler;
 - with ``--fake-initial``, compares the live catalog of every legacy table with the baseline
   before anything is recorded, says that the check passed, and refuses on any difference;
 - without it, refuses to run the initial migrations over existing legacy tables;
@@ -10,7 +11,9 @@ On top of Django's command it
 - reports an unreachable or forbidden database in one paragraph.
 """
 
+import contextlib
 import sys
+from collections.abc import Iterator
 
 from django.conf import settings
 from django.core.management.base import CommandError
@@ -19,8 +22,7 @@ from django.db import connections
 from django.db.migrations.exceptions import AmbiguityError
 from django.db.migrations.executor import MigrationExecutor
 
-from database import baseline, crypto, errors, operations
-from database.locks import LockUnavailable, advisory_lock
+from database import baseline, crypto, errors, lease, operations, pooler
 
 DRIFT_REFUSED = 4
 ANOTHER_MIGRATOR = 5
@@ -38,10 +40,7 @@ class Command(migrate.Command):
     def handle(self, *args, **options):
         connection = connections[options["database"]]
         try:
-            with (
-                errors.reported_as_cannot_run(connection),
-                advisory_lock(connection, settings.MIGRATE_ADVISORY_LOCK_KEY),
-            ):
+            with errors.reported_as_cannot_run(connection), self.one_migrator(connection, options):
                 check = self.check_adoption(connection, fake_initial=options["fake_initial"])
                 if options["verbosity"] >= 1 or options["plan"]:
                     self.stdout.write(check.summary(), self.style.SUCCESS)
@@ -50,11 +49,22 @@ class Command(migrate.Command):
                 else:
                     self.check_encryption_keys(connection, options)
                     super().handle(*args, **options)
-        except LockUnavailable:
+        except lease.LeaseHeld as held:
             raise CommandError(
-                "Another migrate is running on this database (it holds advisory lock "
-                f"{settings.MIGRATE_ADVISORY_LOCK_KEY}). Nothing was applied or recorded; "
-                "run again once it has finished.",
+                "Another migrate is running on this database: it holds the migrate lease "
+                f"({held.holder or 'it has just ended'}). Nothing was applied or recorded; run "
+                "again once it has finished. A migrate that died keeps the lease until it "
+                f"expires, at most {settings.MIGRATE_LEASE_SECONDS:g} s after its last renewal "
+                "(MIGRATE_LEASE_SECONDS).",
+                returncode=ANOTHER_MIGRATOR,
+            ) from None
+        except lease.LeaseLost:
+            raise CommandError(
+                "This migrate lost its lease: it could not renew it for "
+                f"{settings.MIGRATE_LEASE_SECONDS:g} s (MIGRATE_LEASE_SECONDS), so another "
+                "migrate may have taken over. It stopped before the next migration; the "
+                "migrations it finished are recorded. Run showmigrations, then migrate again "
+                "once no other migrate runs.",
                 returncode=ANOTHER_MIGRATOR,
             ) from None
         except crypto.EncryptionError as error:
@@ -64,6 +74,25 @@ class Command(migrate.Command):
                 "already done are kept and a re-run resumes.",
                 returncode=errors.CANNOT_RUN,
             ) from None
+
+    @contextlib.contextmanager
+    def one_migrator(self, connection, options) -> Iterator[None]:
+        """Hold the migrate lease for the run (database.lease); ``--plan`` writes nothing and
+        takes none. Through a transaction pooler, declared or detected, the run keeps no
+        state in its session (database.pooler)."""
+        pooler.adapt(connection)
+        if options["plan"] and not options["prune"]:
+            yield
+            return
+        with lease.Lease(connection, settings.MIGRATE_LEASE_SECONDS).held() as self.lease:
+            yield
+
+    def migration_progress_callback(self, action, migration=None, fake=False):
+        # A lease that expired under a stalled run may be another's now: stop between
+        # migrations rather than apply the next one twice.
+        if action in ("apply_start", "unapply_start") and getattr(self, "lease", None):
+            self.lease.renew()
+        super().migration_progress_callback(action, migration, fake)
 
     def check_adoption(self, connection, *, fake_initial: bool) -> baseline.AdoptionCheck:
         check = baseline.adoption_check(connection)
