@@ -192,6 +192,24 @@ def test_a_killed_migrators_lease_expires_within_the_bound(production_db, pgboun
     assert production_db.execute(f"SELECT count(*) FROM {lease.TABLE}") == [(0,)]
 
 
+def test_a_migrator_that_lost_its_lease_stops_before_the_next_migration(production_db, pgbouncer):
+    migrator = _start_migrate(pgbouncer.url(production_db.name))
+    _wait_for_lease(production_db, migrator)
+
+    # What a run that took over an expired lease leaves: the row is no longer this run's.
+    production_db.execute(f"UPDATE {lease.TABLE} SET token = gen_random_uuid() RETURNING 1")
+    code, out, err = migrator.wait(timeout=300), *migrator.communicate()
+
+    assert code == ANOTHER_MIGRATOR, (out, err)
+    assert "This migrate lost its lease" in err
+    assert "Traceback" not in err
+    started = out.count("  Applying ")
+    finished = out.count(" OK\n") + out.count(" FAKED\n")
+    assert started == finished  # none left half-way
+    assert len(production_db.applied_migrations()) == finished
+    assert production_db.execute(f"SELECT count(*) FROM {lease.TABLE}") == [(1,)]
+
+
 @pytest.fixture
 def register(django_db_blocker) -> Iterator:
     """Factory: a Django connection alias with these settings (forgotten afterwards)."""
