@@ -177,7 +177,7 @@ PLATFORM_CONTRACT = env.str(
 
 # One ``migrate`` at a time per database (database.lease): a run that dies without releasing
 # its lease blocks the next one for at most this long; a live run renews it every third of it.
-MIGRATE_LEASE_SECONDS = env.float("MIGRATE_LEASE_SECONDS", default=60.0)
+MIGRATE_LEASE_SECONDS = env.str("MIGRATE_LEASE_SECONDS", default="60")
 
 LOGGING = {
     "version": 1,

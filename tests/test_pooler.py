@@ -253,3 +253,15 @@ def test_a_pooler_is_declared_in_the_url_or_detected(server, production_db, pgbo
     assert pooler.adapt(through) is True
     assert through.settings_dict["DISABLE_SERVER_SIDE_CURSORS"] is True
     assert through.connection.prepare_threshold is None
+
+
+@pytest.mark.parametrize("seconds", ["0", "nan", "a minute"])
+def test_a_lease_shorter_than_a_second_is_refused(production_db, seconds):
+    result = production_db.manage(
+        "migrate", "--fake-initial", "--no-input", env={"MIGRATE_LEASE_SECONDS": seconds}
+    )
+
+    assert result.returncode == 2, result.stderr
+    assert f"MIGRATE_LEASE_SECONDS is '{seconds}': it must be a number" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert production_db.applied_migrations() == []

@@ -54,14 +54,14 @@ class Command(migrate.Command):
                 "Another migrate is running on this database: it holds the migrate lease "
                 f"({held.holder or 'it has just ended'}). Nothing was applied or recorded; run "
                 "again once it has finished. A migrate that died keeps the lease until it "
-                f"expires, at most {settings.MIGRATE_LEASE_SECONDS:g} s after its last renewal "
+                f"expires, at most {self.migrate_lease.seconds:g} s after its last renewal "
                 "(MIGRATE_LEASE_SECONDS).",
                 returncode=ANOTHER_MIGRATOR,
             ) from None
         except lease.LeaseLost:
             raise CommandError(
                 "This migrate lost its lease: it could not renew it for "
-                f"{settings.MIGRATE_LEASE_SECONDS:g} s (MIGRATE_LEASE_SECONDS), so another "
+                f"{self.migrate_lease.seconds:g} s (MIGRATE_LEASE_SECONDS), so another "
                 "migrate may have taken over. It stopped before the next migration; the "
                 "migrations it finished are recorded. Run showmigrations, then migrate again "
                 "once no other migrate runs.",
@@ -80,18 +80,35 @@ class Command(migrate.Command):
         """Hold the migrate lease for the run (database.lease); ``--plan`` writes nothing and
         takes none. Through a transaction pooler, declared or detected, the run keeps no
         state in its session (database.pooler)."""
+        seconds = self.lease_seconds()
         pooler.adapt(connection)
         if options["plan"] and not options["prune"]:
             yield
             return
-        with lease.Lease(connection, settings.MIGRATE_LEASE_SECONDS).held() as self.lease:
+        self.migrate_lease = lease.Lease(connection, seconds)
+        with self.migrate_lease.held():
             yield
+
+    @staticmethod
+    def lease_seconds() -> float:
+        text = str(settings.MIGRATE_LEASE_SECONDS)
+        try:
+            seconds = float(text)
+        except ValueError:
+            seconds = float("nan")
+        if not seconds >= 1:  # also refuses nan
+            raise CommandError(
+                f"MIGRATE_LEASE_SECONDS is {text!r}: it must be a number of seconds, at least "
+                "1 (the default is 60). Nothing was applied.",
+                returncode=errors.CANNOT_RUN,
+            )
+        return seconds
 
     def migration_progress_callback(self, action, migration=None, fake=False):
         # A lease that expired under a stalled run may be another's now: stop between
         # migrations rather than apply the next one twice.
-        if action in ("apply_start", "unapply_start") and getattr(self, "lease", None):
-            self.lease.renew()
+        if action in ("apply_start", "unapply_start") and getattr(self, "migrate_lease", None):
+            self.migrate_lease.renew()
         super().migration_progress_callback(action, migration, fake)
 
     def check_adoption(self, connection, *, fake_initial: bool) -> baseline.AdoptionCheck:
