@@ -152,8 +152,10 @@ class Lease:
         connection = connections[self.alias]
         try:
             while not self._stop.wait(self.seconds / 3):
-                with contextlib.suppress(DatabaseError):
+                try:
                     self.renew(connection)
+                except DatabaseError:
+                    connection.close()  # the next beat reconnects
         except LeaseLost:
             pass
         finally:
