@@ -28,12 +28,7 @@ def configure(database: dict) -> dict:
     ``DATABASE_POOLER``) moved out of ``OPTIONS`` (psycopg rejects unknown parameters)."""
     options = database.setdefault("OPTIONS", {})
     mode = str(options.pop("pooler", os.environ.get("DATABASE_POOLER", ""))).lower()
-    if mode not in MODES:
-        raise UnknownPoolerMode(
-            f"Unknown pooler mode {mode!r}: use pooler=transaction (PgBouncer's pool_mode = "
-            "transaction), pooler=session, or leave it out for a direct connection."
-        )
-    database["POOLER"] = mode
+    database["POOLER"] = mode  # an unknown mode is refused by ``adapt``, in one paragraph
     if mode == TRANSACTION:
         database["DISABLE_SERVER_SIDE_CURSORS"] = True
         options["prepare_threshold"] = None
@@ -59,6 +54,15 @@ def adapt(connection) -> bool:
     A port-forwarding proxy is taken for a pooler too: that costs only the session
     ``lock_timeout`` of concurrent index builds (``session_lock_timeout``).
     """
+    mode = connection.settings_dict.get("POOLER", "")
+    if mode not in MODES:
+        raise UnknownPoolerMode(
+            f"Unknown pooler mode {mode!r} (the URL's pooler= or DATABASE_POOLER): use "
+            "pooler=transaction for PgBouncer's pool_mode = transaction, pooler=session for "
+            "session pooling, or leave it out for a direct connection. Statement pooling "
+            "cannot work: a migration needs transactions; point DATABASE_URL at the server "
+            "itself or at a transaction or session pool. Nothing was applied."
+        )
     if not transaction_pooled(connection) and something_in_between(connection):
         connection.settings_dict["POOLER"] = TRANSACTION
         connection.settings_dict["DISABLE_SERVER_SIDE_CURSORS"] = True

@@ -242,8 +242,6 @@ def test_a_pooler_is_declared_in_the_url_or_detected(server, production_db, pgbo
     declared = pooler.configure({"OPTIONS": {"pooler": "transaction"}})
     assert declared["DISABLE_SERVER_SIDE_CURSORS"] is True
     assert declared["OPTIONS"] == {"prepare_threshold": None}
-    with pytest.raises(pooler.UnknownPoolerMode):
-        pooler.configure({"OPTIONS": {"pooler": "statement"}})
 
     direct = register("direct", {**server, "NAME": production_db.name})
     through = register(
@@ -271,5 +269,18 @@ def test_a_lease_shorter_than_a_second_is_refused(production_db, seconds):
 
     assert result.returncode == 2, result.stderr
     assert f"MIGRATE_LEASE_SECONDS is '{seconds}': it must be a number" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert production_db.applied_migrations() == []
+
+
+def test_statement_pooling_is_refused_in_one_paragraph(production_db):
+    separator = "&" if "?" in production_db.url else "?"
+    url = f"{production_db.url}{separator}pooler=statement"
+
+    result = run_manage("migrate", "--no-input", database_url=url)
+
+    assert result.returncode == 2, result.stderr
+    assert "Unknown pooler mode 'statement'" in result.stderr
+    assert "Statement pooling cannot work" in result.stderr
     assert "Traceback" not in result.stderr
     assert production_db.applied_migrations() == []

@@ -81,7 +81,10 @@ class Command(migrate.Command):
         takes none. Through a transaction pooler, declared or detected, the run keeps no
         state in its session (database.pooler)."""
         seconds = self.lease_seconds()
-        pooler.adapt(connection)
+        try:
+            pooler.adapt(connection)
+        except pooler.UnknownPoolerMode as error:
+            raise CommandError(str(error), returncode=errors.CANNOT_RUN) from None
         if options["plan"] and not options["prune"]:
             yield
             return
