@@ -7,8 +7,9 @@ lock stays behind on the pooled connection after the first exits. The lease is a
 taken by one ``INSERT … ON CONFLICT … WHERE expired`` statement, so exactly one of two
 racing migrators gets it; renewed by a heartbeat thread on its own connection; deleted at
 exit. A migrator that dies without deleting it (kill -9, a lost machine) stops renewing it,
-and the next run may take it once it has not been renewed for ``seconds``. The server's
-clock is the only clock used.
+and the next run may take it once it has not been renewed for ``seconds``; at once if the
+dead holder ran on the same machine and PID namespace, where its pid can be checked. The
+server's clock is the only clock used.
 """
 
 import contextlib
@@ -19,6 +20,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from django.db import DatabaseError, IntegrityError, ProgrammingError, connections
 
@@ -31,6 +33,7 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
     token uuid NOT NULL,
     host text NOT NULL,
     pid integer NOT NULL,
+    machine text NOT NULL,
     started_at timestamptz NOT NULL,
     renewed_at timestamptz NOT NULL,
     expires_at timestamptz NOT NULL
@@ -38,14 +41,15 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
 """
 
 _TAKE = f"""
-INSERT INTO {TABLE} AS lease (name, token, host, pid, started_at, renewed_at, expires_at)
-VALUES (%(name)s, %(token)s, %(host)s, %(pid)s, clock_timestamp(), clock_timestamp(),
-        clock_timestamp() + make_interval(secs => %(seconds)s))
+INSERT INTO {TABLE} AS lease
+    (name, token, host, pid, machine, started_at, renewed_at, expires_at)
+VALUES (%(name)s, %(token)s, %(host)s, %(pid)s, %(machine)s, clock_timestamp(),
+        clock_timestamp(), clock_timestamp() + make_interval(secs => %(seconds)s))
 ON CONFLICT (name) DO UPDATE SET
     token = EXCLUDED.token, host = EXCLUDED.host, pid = EXCLUDED.pid,
-    started_at = EXCLUDED.started_at, renewed_at = EXCLUDED.renewed_at,
-    expires_at = EXCLUDED.expires_at
-WHERE lease.expires_at < clock_timestamp()
+    machine = EXCLUDED.machine, started_at = EXCLUDED.started_at,
+    renewed_at = EXCLUDED.renewed_at, expires_at = EXCLUDED.expires_at
+WHERE lease.expires_at < clock_timestamp() OR lease.token = %(dead)s
 RETURNING token
 """
 
@@ -58,7 +62,7 @@ RETURNING token
 
 _HOLDER = f"""
 SELECT host, pid, started_at, renewed_at, expires_at,
-       greatest(extract(epoch FROM expires_at - clock_timestamp()), 0)
+       greatest(extract(epoch FROM expires_at - clock_timestamp()), 0), machine, token::text
 FROM {TABLE} WHERE name = %s
 """
 
@@ -71,6 +75,8 @@ class Holder:
     renewed_at: datetime
     expires_at: datetime
     expires_in: float
+    machine: str
+    token: str
 
     def __str__(self) -> str:
         return (
@@ -78,6 +84,33 @@ class Holder:
             f"last renewed {self.renewed_at:%H:%M:%S %Z}; unless renewed, the lease expires in "
             f"{self.expires_in:.0f} s"
         )
+
+    def died_here(self) -> bool:
+        """True when the holder ran on this machine, in this PID namespace, and is gone."""
+        return bool(self.machine) and self.machine == MACHINE and not _alive(self.pid)
+
+
+def _machine() -> str:
+    """This boot of this machine and PID namespace: where a holder's pid can be checked."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return ""  # not Linux: only expiry frees a dead migrator's lease
+    return f"{boot}/{namespace}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+MACHINE = _machine()
 
 
 class LeaseHeld(Exception):
@@ -109,7 +142,7 @@ def ensure_table(connection) -> None:
 
 def holder(connection) -> Holder | None:
     row = _execute(connection, _HOLDER, [NAME])
-    return Holder(*row[:5], float(row[5])) if row else None
+    return Holder(*row[:5], float(row[5]), *row[6:]) if row else None
 
 
 class Lease:
@@ -125,10 +158,25 @@ class Lease:
         self._params = {"name": NAME, "token": self.token, "seconds": self.seconds}
 
     def take(self) -> None:
+        """Take the lease if free or expired, or at once if its holder died on this machine
+        (compared by token, so of two runs replacing one dead holder only one succeeds)."""
         ensure_table(self.connection)
-        params = {**self._params, "host": socket.gethostname(), "pid": os.getpid()}
-        if _execute(self.connection, _TAKE, params) is None:
-            raise LeaseHeld(holder(self.connection))
+        if self._take(dead=None):
+            return
+        current = holder(self.connection)
+        if current and current.died_here() and self._take(dead=current.token):
+            return
+        raise LeaseHeld(holder(self.connection))
+
+    def _take(self, dead: str | None) -> bool:
+        params = {
+            **self._params,
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "machine": MACHINE,
+            "dead": dead,
+        }
+        return _execute(self.connection, _TAKE, params) is not None
 
     def renew(self, connection=None) -> None:
         """Extend the lease by ``seconds`` from now; LeaseLost if another run has taken it."""

@@ -175,6 +175,8 @@ def test_a_live_lease_is_renewed_and_a_killed_ones_expires_within_the_bound(
     assert renewed.returncode == ANOTHER_MIGRATOR, renewed.stderr
     assert f"pid {migrator.pid}" in renewed.stderr
 
+    # As if it ran on another machine: its pid cannot be checked from here.
+    production_db.execute(f"UPDATE {lease.TABLE} SET machine = 'elsewhere' RETURNING 1")
     migrator.send_signal(signal.SIGKILL)
     migrator.wait(timeout=10)
     killed_at = production_db.execute("SELECT clock_timestamp()")[0][0]
@@ -198,6 +200,24 @@ def test_a_live_lease_is_renewed_and_a_killed_ones_expires_within_the_bound(
     assert resumed.returncode == 0, resumed.stderr
     assert _duplicates(production_db, "SELECT app, name FROM django_migrations") == []
     assert production_db.execute(f"SELECT count(*) FROM {lease.TABLE}") == [(0,)]
+
+
+def test_a_migrator_killed_on_this_machine_is_replaced_at_once(production_db, pgbouncer):
+    url = pgbouncer.url(production_db.name)
+    migrator = _start_migrate(url)
+    _wait_for_lease(production_db, migrator)
+    time.sleep(1.5)  # let it start applying
+
+    migrator.send_signal(signal.SIGKILL)
+    migrator.wait(timeout=10)
+    (dead_until, started) = production_db.execute(
+        f"SELECT expires_at, clock_timestamp() FROM {lease.TABLE}"
+    )[0]
+    resumed = run_manage("migrate", "--fake-initial", "--no-input", database_url=url)
+
+    assert started < dead_until  # started while the dead run's lease was still current
+    assert resumed.returncode == 0, resumed.stderr
+    assert _duplicates(production_db, "SELECT app, name FROM django_migrations") == []
 
 
 def test_a_migrator_that_lost_its_lease_stops_before_the_next_migration(production_db, pgbouncer):
