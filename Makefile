@@ -25,6 +25,7 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python manage.py lint_migrations
 
 test: lint
 	$(BIN)/python -m pytest

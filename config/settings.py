@@ -14,6 +14,7 @@ from pathlib import Path
 
 import environ
 
+from config.database_urls import database_config
 from database import pooler
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -111,12 +112,12 @@ def _database_url() -> str:
     return embedded_database_url(BASE_DIR / ".pgdata")
 
 
-DATABASES = {"default": env.db_url_config(_database_url())}
+DATABASES = {"default": database_config("DATABASE_URL", _database_url())}
 # More connections from the environment, each named after its variable:
 # DATABASE_REPLICA_URL is the alias "replica" (check_integrity --database replica).
 DATABASES.update(
     {
-        name.removeprefix("DATABASE_").removesuffix("_URL").lower(): env.db_url_config(value)
+        name.removeprefix("DATABASE_").removesuffix("_URL").lower(): database_config(name, value)
         for name, value in sorted(os.environ.items())
         if re.fullmatch(r"DATABASE_[A-Z0-9_]+_URL", name) and value
     }

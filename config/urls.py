@@ -4,7 +4,8 @@ from django.urls import path
 from database import admin_views
 
 urlpatterns = [
-    # Read-only inspection pages, staff only, ahead of the admin's own catch-all app URLs.
+    # Read-only inspection pages (staff with the page's view permission), ahead of the
+    # admin's own catch-all app URLs.
     path(
         "admin/inspect/integrity/",
         admin.site.admin_view(admin_views.integrity_view),

@@ -15,8 +15,13 @@
   every query, left out of every form, list, search and filter, and shown on the change page
   only as a masked hint computed in SQL: the key id of an envelope, else the format
   (``database.secret_formats``) and length ("•••• (token-manager blob, 184 chars)"); their
-  values never reach Python in the admin. Bulk actions are off (``delete_selected`` would
-  load whole related sets);
+  values never reach Python in the admin: related rows (raw-id labels and their
+  validation, relations shown read-only, the objects a deletion would take along) are
+  loaded without them too, so a wrong or missing encryption key cannot break a page.
+  Bulk actions are off (``delete_selected`` would load whole related sets);
+- an object id that no row could have (not a value of the key's type, too long, a NUL
+  character) is a 404, as for a page that does not exist; a well-formed id of a missing
+  row keeps Django's redirect to the index with its "does not exist" message;
 - changelists fit a 1280-pixel screen: dates and times are listed compactly
   (``2025-09-02 14:15``, the exact value on hover), and the changelist template
   (``admin/database/change_list.html``) makes the result table fit its box: first by
@@ -34,13 +39,17 @@ import re
 from functools import cached_property
 
 from django.contrib import admin
-from django.contrib.admin.utils import get_last_value_from_parameters
+from django.contrib.admin.utils import NestedObjects, get_last_value_from_parameters, quote
+from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import Paginator
 from django.db import models, router
 from django.db.models import Func, Q
+from django.http import Http404
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext_lazy as _
 
 from database import secret_formats
@@ -87,6 +96,98 @@ def secret_fields(model) -> dict[str, str]:
         elif SECRET_NAME.search(field.name) and field.get_internal_type() in TEXT_TYPES:
             found[field.name] = "hash" if HASH_NAME.search(field.name) else "encrypted"
     return found
+
+
+def without_secrets(queryset):
+    """``queryset`` with the secret columns of its model deferred: never read, never
+    decrypted (a wrong or missing key cannot fail on them)."""
+    secrets = secret_fields(queryset.model)
+    return queryset.defer(*secrets) if secrets else queryset
+
+
+class SecretFreeRawIdWidget(ForeignKeyRawIdWidget):
+    """Django's raw-id widget, whose label (the related row's ``__str__``) is read without
+    the related row's secrets."""
+
+    def label_and_url_for_value(self, value):
+        key = self.rel.get_related_field()
+        rows = without_secrets(self.rel.model._default_manager.using(self.db).all())
+        try:
+            related = rows.get(**{key.name: valid_key(key, value)})
+        except (self.rel.model.DoesNotExist, Http404):
+            return "", ""
+        return Truncator(related).words(14), change_url(self.admin_site, related)
+
+
+class SecretFreeCollector(NestedObjects):
+    """What the delete page lists: the related rows (and the rows they are listed with),
+    loaded without their secrets."""
+
+    def related_objects(self, related_model, related_fields, objs):
+        rows = super().related_objects(related_model, related_fields, objs)
+        deferred = [
+            f"{field.name}__{name}"
+            for field in related_fields
+            for name in secret_fields(field.remote_field.model)
+        ]
+        return without_secrets(rows).defer(*deferred)
+
+
+def deleted_objects(objs, request, admin_site):
+    """``django.contrib.admin.utils.get_deleted_objects`` with ``SecretFreeCollector``:
+    what deleting ``objs`` would take along, as the delete page lists it."""
+    try:
+        first = objs[0]
+    except IndexError:
+        return [], {}, set(), []
+    collector = SecretFreeCollector(using=router.db_for_write(first._meta.model), origin=objs)
+    collector.collect(objs)
+    perms_needed = set()
+
+    def format_callback(obj):
+        meta = obj._meta
+        label = capfirst(meta.verbose_name)
+        if not admin_site.is_registered(obj.__class__):
+            return f"{label}: {obj}"
+        if not admin_site.get_model_admin(obj.__class__).has_delete_permission(request, obj):
+            perms_needed.add(meta.verbose_name)
+        url = change_url(admin_site, obj)
+        if not url:
+            return f"{label}: {obj}"
+        return format_html('{}: <a href="{}">{}</a>', label, url, obj)
+
+    to_delete = collector.nested(format_callback)
+    protected = [format_callback(obj) for obj in collector.protected]
+    model_count = {
+        model._meta.verbose_name_plural: len(rows) for model, rows in collector.model_objs.items()
+    }
+    return to_delete, model_count, perms_needed, protected
+
+
+def change_url(admin_site, obj) -> str:
+    """The change page of ``obj`` in ``admin_site``, or "" where it has none."""
+    meta = obj._meta
+    try:
+        return reverse(
+            f"{admin_site.name}:{meta.app_label}_{meta.model_name}_change", args=[quote(obj.pk)]
+        )
+    except NoReverseMatch:
+        return ""
+
+
+def valid_key(field, text):
+    """The value of the key ``field`` that ``text`` names; Http404 when no row could have it:
+    not a value of the field's type, out of its range or too long, or holding a NUL
+    character (which PostgreSQL refuses in text)."""
+    try:
+        value = field.to_python(text)
+        field.run_validators(value)
+        field.get_prep_value(value)
+    except (ValidationError, ValueError, TypeError, OverflowError):
+        raise Http404("No such object: the id is not a valid key") from None
+    if "\x00" in str(value):
+        raise Http404("No such object: the id is not a valid key")
+    return value
 
 
 class SecretState(Func):
@@ -304,6 +405,9 @@ class PlatformAdmin(admin.ModelAdmin):
         return queryset.defer(*deferred) if deferred else queryset
 
     def get_object(self, request, object_id, from_field=None):
+        """The row, its secrets as masked states computed in SQL; Http404 for an id no row
+        could have (``valid_key``), None for a missing row (Django redirects to the index).
+        Relations shown read-only are loaded here, without their secrets."""
         queryset = self.get_queryset(request).annotate(
             **{
                 _state_attribute(name): SecretState(
@@ -315,10 +419,27 @@ class PlatformAdmin(admin.ModelAdmin):
         model = queryset.model
         field = model._meta.pk if from_field is None else model._meta.get_field(from_field)
         try:
-            object_id = field.to_python(object_id)
-            return queryset.get(**{field.name: object_id})
-        except (model.DoesNotExist, ValidationError, ValueError):
+            obj = queryset.get(**{field.name: valid_key(field, object_id)})
+        except model.DoesNotExist:
             return None
+        if not self.has_change_permission(request):
+            self._load_relations_without_secrets(obj)
+        return obj
+
+    def _load_relations_without_secrets(self, obj) -> None:
+        """Shown read-only, a relation is displayed as its row's ``__str__``; load those rows
+        here without their secrets (a dangling reference shows as empty)."""
+        for field in obj._meta.concrete_fields:
+            if not field.many_to_one and not field.one_to_one:
+                continue
+            value = getattr(obj, field.attname)
+            if value is None or field.is_cached(obj):
+                continue
+            related = field.remote_field.model._base_manager.db_manager(obj._state.db)
+            target = field.target_field
+            field.set_cached_value(
+                obj, without_secrets(related.filter(**{target.attname: value})).first()
+            )
 
     def get_search_results(self, request, queryset, search_term):
         """Equality on each search column for which the term is a valid value (index use)."""
@@ -369,6 +490,23 @@ class PlatformAdmin(admin.ModelAdmin):
         ]
 
     # -- forms: secrets are never a form field; the change page shows a masked hint
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name in self.raw_id_fields:
+            kwargs["widget"] = SecretFreeRawIdWidget(
+                db_field.remote_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_field_queryset(self, db, db_field, request):
+        """The rows a relation's form field validates against, read without their secrets."""
+        queryset = super().get_field_queryset(db, db_field, request)
+        if queryset is None:
+            queryset = db_field.remote_field.model._default_manager.using(db).all()
+        return without_secrets(queryset)
+
+    def get_deleted_objects(self, objs, request):
+        return deleted_objects(objs, request, self.admin_site)
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
@@ -438,3 +576,35 @@ class ReadOnlyAdmin(PlatformAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# ------------------------------------------------------------------- Django's own admins
+
+
+class MalformedIdsNotFound:
+    """For admins not built on ``PlatformAdmin`` (Django's own): an object id no row could
+    have is a 404 there too (``valid_key``)."""
+
+    def get_object(self, request, object_id, from_field=None):
+        meta = self.model._meta
+        valid_key(meta.pk if from_field is None else meta.get_field(from_field), object_id)
+        return super().get_object(request, object_id, from_field)
+
+
+def refuse_malformed_ids_in_django_admins(site=admin.site) -> None:
+    """Re-register the admins of Django's own models (the admin's logins and groups) with
+    ``MalformedIdsNotFound``."""
+    from django.contrib.auth import admin as auth_admin  # registers them on import
+    from django.contrib.auth import models as auth_models
+
+    for model, admin_class in (
+        (auth_models.User, auth_admin.UserAdmin),
+        (auth_models.Group, auth_admin.GroupAdmin),
+    ):
+        if site.is_registered(model):
+            site.unregister(model)
+        strict = type(admin_class.__name__, (MalformedIdsNotFound, admin_class), {})
+        site.register(model, strict)
+
+
+refuse_malformed_ids_in_django_admins()

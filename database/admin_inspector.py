@@ -11,6 +11,13 @@ Two pieces keep it complete:
   "the latest migration of every app", so the receiver is what makes the role robust; the
   migration makes it exist, and reversible, from the first ``migrate`` on.
 
+The archive and integrity pages are no model, so their view permissions
+(``INSPECTION_PERMISSIONS``) hang on a content type of their own, ``database.inspection``;
+``grant_view_permissions`` creates them and grants them to the group each time it runs: in
+``0001_inspector_group`` on a new database, after every ``migrate`` on one migrated before
+they existed (no migration of their own is needed), and again after a
+``remove_stale_contenttypes`` or a ``flush`` removed them.
+
 The group is never given add, change or delete permissions; the admin itself also refuses
 writes to read-only tables for everybody.
 """
@@ -19,10 +26,19 @@ from django.db import router
 
 INSPECTOR_GROUP = "inspector"
 VIEW_PREFIX = "view_"
+INSPECTION_APP_LABEL = "database"
+INSPECTION_MODEL = "inspection"  # a content type without a model: the inspection pages
+INSPECTION_PERMISSIONS = {
+    "view_archive": "Can view the archive of retired rows",
+    "view_integrity_report": "Can view the integrity report",
+}
+ARCHIVE_PERMISSION = f"{INSPECTION_APP_LABEL}.view_archive"
+INTEGRITY_PERMISSION = f"{INSPECTION_APP_LABEL}.view_integrity_report"
 
 
 def grant_view_permissions(apps, using: str, app_configs) -> int:
-    """Ensure ``inspector`` exists and holds every view permission of ``app_configs``.
+    """Ensure ``inspector`` exists and holds every view permission of ``app_configs`` and
+    those of the inspection pages.
 
     ``apps`` is a registry (the migration state or the live one); returns how many
     permissions the group holds for those apps afterwards.
@@ -46,8 +62,25 @@ def grant_view_permissions(apps, using: str, app_configs) -> int:
     permissions = permission_model.objects.using(using).filter(
         content_type__app_label__in=labels, codename__startswith=VIEW_PREFIX
     )
-    group.permissions.add(*permissions)
-    return len(permissions)
+    # Every time: Django sends post_migrate only for apps with models, which this one lacks.
+    inspection = create_inspection_permissions(apps, using)
+    group.permissions.add(*permissions, *inspection)
+    return len(set(permissions) | set(inspection))
+
+
+def create_inspection_permissions(apps, using: str) -> list:
+    """The view permissions of the inspection pages (idempotent); returns them."""
+    content_type_model = apps.get_model("contenttypes", "ContentType")
+    permission_model = apps.get_model("auth", "Permission")
+    content_type, _ = content_type_model.objects.using(using).get_or_create(
+        app_label=INSPECTION_APP_LABEL, model=INSPECTION_MODEL
+    )
+    return [
+        permission_model.objects.using(using).get_or_create(
+            content_type=content_type, codename=codename, defaults={"name": name}
+        )[0]
+        for codename, name in INSPECTION_PERMISSIONS.items()
+    ]
 
 
 def grant_inspector_view_permissions(sender, app_config, using, apps=None, **kwargs) -> None:

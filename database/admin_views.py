@@ -1,6 +1,8 @@
 """Admin pages that are not a model: the ``archive`` schema and the integrity report.
 
-Both are read-only, staff-only (``admin.site.admin_view``) and bounded: the archive shows
+Both are read-only, for staff (``admin.site.admin_view``) holding the page's own view
+permission (``database.view_archive``, ``database.view_integrity_report``: the inspector
+group has them, see ``database.admin_inspector``; others get 403), and bounded: the archive shows
 tables with their estimated sizes and at most ``ARCHIVE_PAGE`` rows per page, up to
 ``ARCHIVE_MAX_OFFSET``, empty archive tables folded away under the manifest's summary; the
 integrity page shows the latest report of the checks of ``database.integrity`` (run in
@@ -22,6 +24,7 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib import admin
+from django.contrib.auth.decorators import permission_required
 from django.core.cache import cache
 from django.db import DatabaseError, connections, router, transaction
 from django.http import Http404, HttpResponseRedirect
@@ -31,6 +34,7 @@ from psycopg import sql
 
 from database import crypto
 from database.admin import SECRET_COLUMNS, SECRET_NAME
+from database.admin_inspector import ARCHIVE_PERMISSION, INTEGRITY_PERMISSION
 
 ARCHIVE_SCHEMA = "archive"
 ARCHIVE_PAGE = 50
@@ -238,6 +242,7 @@ def archive_rows(alias: str, table: str, offset: int) -> tuple[list[str], list[l
     return columns, rows
 
 
+@permission_required(ARCHIVE_PERMISSION, raise_exception=True)
 def archive_index_view(request):
     alias = inspection_alias()
     tables = archive_tables(alias)
@@ -257,6 +262,7 @@ def archive_index_view(request):
     return TemplateResponse(request, "admin/database/archive_index.html", context)
 
 
+@permission_required(ARCHIVE_PERMISSION, raise_exception=True)
 def archive_table_view(request, table: str):
     alias = inspection_alias()
     tables = archive_tables(alias) or []
@@ -376,6 +382,7 @@ def _kept_report(report, run: IntegrityRun) -> dict[str, Any]:
     }
 
 
+@permission_required(INTEGRITY_PERMISSION, raise_exception=True)
 def integrity_view(request):
     context = {**admin.site.each_context(request), "title": "Integrity report"}
     try:

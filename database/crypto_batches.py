@@ -34,6 +34,7 @@ from django.db import OperationalError, connections, transaction
 from psycopg import sql
 
 from database import crypto, secret_formats
+from database.errors import LockRetriesExhausted
 from database.fields import EncryptedFieldMixin
 
 BATCH_SIZE = 1_000  # measured: 1k-row batches cost 6-9 % over 10k, with far shorter locks
@@ -290,8 +291,11 @@ def _batch(connection, using, query, params, update, names, transform, dry_run):
                 )
                 return rows, changes, cursor.rowcount
         except OperationalError as error:
-            if "lock timeout" not in str(error) or attempt == LOCK_RETRIES - 1:
+            if "lock timeout" not in str(error):
                 raise
+            if attempt == LOCK_RETRIES - 1:
+                statement = query.as_string(connection.connection)
+                raise LockRetriesExhausted(connection, statement, LOCK_RETRIES) from error
             time.sleep(0.2 * (attempt + 1))
     raise AssertionError("unreachable")
 

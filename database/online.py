@@ -20,6 +20,7 @@ from django.db import OperationalError, migrations, models, transaction
 from django.db.migrations.operations.base import Operation
 from psycopg import sql
 
+from database.errors import LockRetriesExhausted
 from database.operations import SeparateDatabaseAndState, quote
 from database.pooler import session_lock_timeout
 
@@ -71,8 +72,10 @@ def run_ddl(schema_editor, statement, *, concurrently: bool = False) -> None:
                     cursor.execute(text)
             return
         except OperationalError as error:
-            if not _is_lock_timeout(error) or attempt == ATTEMPTS:
+            if not _is_lock_timeout(error):
                 raise
+            if attempt == ATTEMPTS:
+                raise LockRetriesExhausted(connection, text, ATTEMPTS) from error
             time.sleep(min(0.2 * 2**attempt, 10))
 
 

@@ -6,6 +6,7 @@ page shows only their size, and rows are not added here (the platform computes t
 
 from django.contrib import admin
 from django.db import connections, router
+from django.http import Http404
 
 import embeddings
 from database.admin import IndexedValuesFilter, PlatformAdmin
@@ -13,8 +14,9 @@ from embeddings import models
 
 
 class OptionalTableAdmin(PlatformAdmin):
-    """Nobody may see or write the model where its table does not exist (one catalog
-    lookup per request), so the admin index and its links stay whole on such servers."""
+    """Where its table does not exist (one catalog lookup per request) the model is not
+    listed in the admin index, nobody may see or write it, and its pages answer 404, as
+    for a model that is not there."""
 
     exclude = ("embedding",)
 
@@ -42,6 +44,29 @@ class OptionalTableAdmin(PlatformAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("embedding")
+
+    def require_tables(self, request) -> None:
+        if not self.tables_present(request):
+            raise Http404(
+                f"The table {self.model._meta.db_table} does not exist in this database "
+                "(its server lacks pgvector)."
+            )
+
+    def changelist_view(self, request, extra_context=None):
+        self.require_tables(request)
+        return super().changelist_view(request, extra_context)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        self.require_tables(request)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        self.require_tables(request)
+        return super().delete_view(request, object_id, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        self.require_tables(request)
+        return super().history_view(request, object_id, extra_context)
 
     @admin.display(description="embedding")
     def embedding_size(self, obj) -> str:

@@ -9,6 +9,8 @@ the sample leaves empty get one row from the app's factories.
 import importlib
 import re
 from dataclasses import dataclass, field
+from types import SimpleNamespace
+from urllib.parse import urlparse
 
 import pytest
 from django.apps import apps
@@ -22,7 +24,7 @@ from django.core.management import call_command
 from django.db import connections
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import resolve, reverse
 
 from database import admin_views
 from database.admin import (
@@ -32,6 +34,7 @@ from database.admin import (
     ReadOnlyAdmin,
     indexed_columns,
     secret_fields,
+    without_secrets,
 )
 from database.admin_inspector import INSPECTOR_GROUP
 
@@ -778,3 +781,270 @@ def test_clear_expired_tokens_clears_only_tokens_past_their_lifetime(admin_db):
     )
     assert remaining == {3: "fresh-token"}
     assert user_model.objects.get(pk=5).password_reset_sent_at is not None
+
+
+# ------------------------------------------------ keys, malformed ids, permissions, tables
+
+
+def staff_without_permissions():
+    return get_user_model().objects.create_user("staff", is_staff=True)
+
+
+def registered_models():
+    return sorted(admin.site._registry, key=lambda model: model._meta.label)
+
+
+WRONG_KEY = "y" * 43 + "="  # a valid Fernet key that opens nothing in the database
+KEY_SETTINGS = {
+    "wrong key": {"TOKEN_ENCRYPTION_KEY": WRONG_KEY, "TOKEN_ENCRYPTION_DEVELOPMENT_KEY": ""},
+    "no key": {"TOKEN_ENCRYPTION_KEY": "", "TOKEN_ENCRYPTION_DEVELOPMENT_KEY": ""},
+}
+
+
+def object_pages(model, pk) -> list[str]:
+    return [admin_url(model, view, quote(pk)) for view in ("change", "history", "delete")]
+
+
+def expected_status(model_admin, url: str, user) -> int:
+    """What a person may open: the delete page with the delete permission, the others with
+    the view (or change) permission; else 403."""
+    request = SimpleNamespace(user=user)
+    if url.endswith("/delete/"):
+        allowed = model_admin.has_delete_permission(request)
+    else:
+        allowed = model_admin.has_view_or_change_permission(request)
+    return 200 if allowed else 403
+
+
+def related_lookups(model) -> list[str]:
+    """The raw-id widget's lookup popup of each relation of ``model``."""
+    return [
+        f"{admin_url(field.related_model, 'changelist')}?_to_field={field.target_field.name}"
+        "&_popup=1"
+        for field in model._meta.concrete_fields
+        if field.many_to_one or field.one_to_one
+    ]
+
+
+@pytest.mark.parametrize("keys", KEY_SETTINGS.values(), ids=list(KEY_SETTINGS))
+def test_a_wrong_or_missing_key_never_breaks_a_page_nor_shows_a_secret(admin_db, keys):
+    from database import crypto
+
+    with admin_db.connection.cursor() as cursor:
+        cursor.execute("SELECT access_token FROM social_platform_connections ORDER BY id")
+        tokens = [token for (token,) in cursor.fetchall()]
+    with override_settings(**keys), pytest.raises(crypto.EncryptionError):
+        crypto.decrypt(tokens[0])  # the sample's tokens are encrypted and cannot open now
+    for user in (admin_db.superuser, admin_db.inspector, staff_without_permissions()):
+        client = admin_db.client(user)
+        with override_settings(**keys):
+            assert client.get(reverse("admin:index")).status_code == 200
+            for model in domain_models():
+                pages = [admin_url(model, "changelist"), *related_lookups(model)]
+                for url in [*pages, *object_pages(model, admin_db.objects[model])]:
+                    response = client.get(url)
+                    model_admin = resolve(urlparse(url).path).func.model_admin
+                    expected = expected_status(model_admin, url, user)
+                    assert response.status_code == expected, (user.username, url)
+                    html = response.content.decode()
+                    assert [s for s in SECRET_FRAGMENTS if s in html] == [], url
+    # What may be said of a secret is said without any key: its key id, from SQL.
+    connection_model = get_model("social", "SocialPlatformConnection")
+    with override_settings(**keys):
+        page = admin_db.client(admin_db.superuser).get(admin_url(connection_model, "change", 1))
+    assert "•••• (encrypted, kid default)" in page.content.decode()
+
+
+def test_with_a_wrong_key_a_superuser_still_changes_and_deletes_rows(admin_db):
+    """Saving a form and deleting a row read no secret either: they work with a wrong key,
+    and the encrypted tokens stay as they were."""
+    interaction_model = get_model("social", "SocialInteraction")
+    connection_model = get_model("social", "SocialPlatformConnection")
+    interaction = interaction_model.objects.exclude(connection=None).order_by("pk").first()
+    connection_pk = interaction.connection_id
+    client = admin_db.client(admin_db.superuser)
+    with override_settings(**KEY_SETTINGS["wrong key"]):
+        url = admin_url(interaction_model, "change", quote(interaction.pk))
+        data = form_data(client.get(url).context["adminform"].form)
+        data["author_username"] = "renamed"
+        response = client.post(url, data)
+        assert response.status_code == 302, response.context["adminform"].form.errors
+        url = admin_url(connection_model, "delete", connection_pk)
+        assert "Social interaction" in client.get(url).content.decode()  # taken along
+        assert client.post(url, {"post": "yes"}).status_code == 302
+    with admin_db.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT author_username, connection_id FROM social_interactions WHERE id = %s",
+            [interaction.pk],
+        )
+        assert cursor.fetchone() == ("renamed", None)  # SET NULL: the connection is gone
+        cursor.execute(
+            "SELECT count(*) FROM social_platform_connections WHERE id = %s", [connection_pk]
+        )
+        assert cursor.fetchone() == (0,)
+
+
+def test_no_model_reads_a_secret_or_a_relation_to_name_itself(admin_db):
+    """``__str__`` of every model, on a row loaded as the admin loads it (secrets deferred):
+    no query, so neither a deferred secret nor a related row is read."""
+    for model, pk in admin_db.objects.items():
+        row = without_secrets(model._default_manager.filter(pk=pk)).get()
+        with CaptureQueriesContext(admin_db.connection) as captured:
+            str(row)
+        assert captured.captured_queries == [], model._meta.label
+
+
+def malformed_ids(model) -> list[str]:
+    """Ids no row of ``model`` can have: a NUL character, and what the key's type refuses
+    (not a number, out of range, not a UUID, too long)."""
+    key = model._meta.pk
+    ids = ["\x00", "1\x00"]
+    kind = key.get_internal_type()
+    if kind in ("AutoField", "BigAutoField", "IntegerField", "BigIntegerField"):
+        ids += ["abc", "1.5", "9" * 30]
+    elif kind == "UUIDField":
+        ids += ["not-a-uuid", "1234"]
+    elif key.max_length:
+        ids += ["x" * (key.max_length + 1)]
+    return ids
+
+
+@dataclass
+class SharedAdminDatabase:
+    alias: str
+    users: list  # a superuser, an inspector, a staff user without permissions
+
+
+@pytest.fixture(scope="module")
+def shared_admin_db(module_databases, adopted_template, django_db_blocker):
+    """One adopted copy for the tests of this module that only read, with the three kinds
+    of staff user (no passwords: ``force_login``)."""
+    from database import scratch
+
+    database = module_databases("adopted", template=adopted_template)
+    settings = connections.settings["default"]
+    with (
+        django_db_blocker.unblock(),
+        scratch.database_alias(settings, database.name) as alias,
+        override_settings(DATABASE_ROUTERS=[AliasRouter(alias)]),
+    ):
+        ContentType.objects.clear_cache()
+        users = get_user_model().objects
+        inspector = users.create_user("inspector", is_staff=True)
+        inspector.groups.add(Group.objects.get(name=INSPECTOR_GROUP))
+        yield SharedAdminDatabase(
+            alias,
+            [
+                users.create_superuser("root", "root@example.com", None),
+                inspector,
+                users.create_user("staff", is_staff=True),
+            ],
+        )
+        ContentType.objects.clear_cache()
+
+
+@pytest.mark.parametrize("model", registered_models(), ids=lambda model: model._meta.label)
+def test_malformed_object_ids_are_not_found(shared_admin_db, model):
+    with override_settings(DATABASE_ROUTERS=[AliasRouter(shared_admin_db.alias)]):
+        for user in shared_admin_db.users:
+            client = Client()
+            client.force_login(user)
+            for bad in malformed_ids(model):
+                for view in ("change", "history", "delete"):
+                    url = admin_url(model, view, quote(bad))
+                    assert client.get(url).status_code == 404, (user.username, url)
+            # The id as a browser sends it, percent-encoded; the old change URL too.
+            for url in ("%00/change/", "1%00/delete/", "%00/"):
+                response = client.get(f"{admin_url(model, 'changelist')}{url}", follow=True)
+                assert response.status_code == 404, (user.username, url)
+        # A well-formed id of a missing row keeps Django's answer: back to the index.
+        missing = {"UUIDField": "00000000-0000-0000-0000-000000000000"}.get(
+            model._meta.pk.get_internal_type(), "999999"
+        )
+        client = Client()
+        client.force_login(shared_admin_db.users[0])
+        assert client.get(admin_url(model, "change", missing)).status_code == 302
+
+
+def test_malformed_archive_table_names_are_not_found(admin_db):
+    staff = staff_without_permissions()
+    base = reverse("admin-archive")
+    for user, status in ((admin_db.superuser, 404), (admin_db.inspector, 404), (staff, 403)):
+        client = admin_db.client(user)
+        for bad in ("%00", "registration_keys%00", "x" * 300, "pg_class", "manifest%00"):
+            response = client.get(f"{base}{bad}/")
+            assert response.status_code == status, (user.username, bad)
+        page = client.get(
+            reverse("admin-archive-table", args=["registration_keys"]), {"offset": "\x00"}
+        )
+        assert page.status_code == (200 if status == 404 else 403)
+
+
+def test_inspection_pages_need_their_own_view_permissions(admin_db):
+    staff = staff_without_permissions()
+    pages = [
+        reverse("admin-archive"),
+        reverse("admin-archive-table", args=["registration_keys"]),
+        reverse("admin-integrity"),
+    ]
+    assert admin_db.inspector.has_perms(
+        ["database.view_archive", "database.view_integrity_report"]
+    )
+    assert not staff.has_perm("database.view_archive")
+    for user, status in ((admin_db.superuser, 200), (admin_db.inspector, 200), (staff, 403)):
+        client = admin_db.client(user)
+        for url in pages:
+            assert client.get(url).status_code == status, (user.username, url)
+        index = client.get(reverse("admin:index")).content.decode()
+        for url in (reverse("admin-archive"), reverse("admin-integrity")):
+            assert (url in index) == (status == 200), (user.username, url)
+    assert len(admin_views._RUNS) == 1  # the staff user's refused POST below starts none
+    response = admin_db.client(staff).post(reverse("admin-integrity"))
+    assert response.status_code == 403 and len(admin_views._RUNS) == 1
+    # Granted one by one, each opens its own page only.
+    staff.user_permissions.add(Permission.objects.get(codename="view_archive"))
+    staff = get_user_model().objects.get(pk=staff.pk)  # permissions are cached per object
+    client = admin_db.client(staff)
+    assert client.get(reverse("admin-archive")).status_code == 200
+    assert client.get(reverse("admin-integrity")).status_code == 403
+
+
+def test_the_inspection_permissions_come_back_after_migrate(admin_db):
+    from database.admin_inspector import INSPECTION_PERMISSIONS
+
+    Permission.objects.filter(codename__in=INSPECTION_PERMISSIONS).delete()
+    assert not Permission.objects.filter(codename__in=INSPECTION_PERMISSIONS).exists()
+    call_command("migrate", "--database", admin_db.alias, verbosity=0)
+    group = Group.objects.get(name=INSPECTOR_GROUP)
+    assert set(
+        group.permissions.filter(content_type__app_label="database").values_list(
+            "codename", flat=True
+        )
+    ) == set(INSPECTION_PERMISSIONS)
+
+
+def test_optional_tables_that_do_not_exist_are_not_listed_and_their_pages_are_not_found(
+    admin_db,
+):
+    import embeddings
+
+    optional = [model for model in registered_models() if embeddings.is_optional(model)]
+    assert optional
+    staff = staff_without_permissions()
+    superuser = admin_db.client(admin_db.superuser)
+    if embeddings.available(admin_db.connection):  # pgvector here: listed until dropped
+        index = superuser.get(reverse("admin:index")).content.decode()
+        assert all(admin_url(model, "changelist") in index for model in optional)
+    with admin_db.connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS content_embeddings, memory_embeddings")
+    for user in (admin_db.superuser, admin_db.inspector, staff):
+        client = admin_db.client(user)
+        index = client.get(reverse("admin:index"))
+        assert index.status_code == 200
+        assert "embedding" not in index.content.decode().lower(), user.username
+        assert client.get(reverse("admin:app_list", args=["embeddings"])).status_code == 404
+        for model in optional:
+            urls = [admin_url(model, "changelist"), admin_url(model, "add")]
+            urls += [admin_url(model, view, "1") for view in ("change", "history", "delete")]
+            for url in urls:
+                assert client.get(url).status_code == 404, (user.username, url)

@@ -352,15 +352,18 @@ def test_rotate_keys_fails_loudly_without_the_old_key(demo, registry, registry_c
             call_command("rotate_keys", "--database", alias, "--dry-run", stdout=io.StringIO())
 
 
-def test_rotate_keys_refuses_an_unknown_target_kid():
-    with keys(), pytest.raises(CommandError, match="nowhere"):
+# rotate_keys first checks that the server accepts writes (database.errors): a connection.
+
+
+def test_rotate_keys_refuses_an_unknown_target_kid(django_db_blocker):
+    with django_db_blocker.unblock(), keys(), pytest.raises(CommandError, match="nowhere"):
         call_command("rotate_keys", "--to-kid", "nowhere", stdout=io.StringIO())
 
 
-def test_rotate_keys_with_no_encrypted_columns_says_so(monkeypatch):
+def test_rotate_keys_with_no_encrypted_columns_says_so(monkeypatch, django_db_blocker):
     monkeypatch.setattr(crypto_batches, "encrypted_columns", lambda apps=None: [])
     out = io.StringIO()
-    with keys():
+    with django_db_blocker.unblock(), keys():
         call_command("rotate_keys", stdout=out)
     assert "nothing to do" in out.getvalue()
 

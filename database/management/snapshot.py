@@ -9,9 +9,13 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from database.catalog import Catalog, diff_catalogs
+from database.errors import ReportsFailures
 
 
-class SnapshotCommand(BaseCommand):
+class SnapshotCommand(ReportsFailures, BaseCommand):
+    """Builds on a scratch database of the configured server: that server must accept
+    writes."""
+
     label: str  # "baseline", "schema": for messages
     snapshot_path: Path
 

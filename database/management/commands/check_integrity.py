@@ -1,17 +1,18 @@
 """``check_integrity``: check a live database's schema and data, read-only.
 
 Exit codes: 0 no finding at or above ``--fail-on``; 1 findings; 2 cannot run (server
-unreachable, authentication, missing database, missing permission); 3 usage error.
+unreachable, authentication, missing database, missing permission); 3 usage error; the
+other codes of ``database.errors`` (8 a recovery conflict on a standby, 9 the catalog could not
+be read in time).
 """
 
 import argparse
+import math
 import os
-import sys
 
 import psycopg
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
-from django.utils.connection import ConnectionDoesNotExist
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DEFAULT_DB_ALIAS, DatabaseError
 
 from database import errors
 from database.integrity import render
@@ -20,33 +21,20 @@ from database.integrity.findings import Severity
 from database.integrity.runner import DEFAULT_TIMEOUT, run_checks, selected_checks
 
 FINDINGS = 1
-USAGE = 3
+USAGE = errors.USAGE
 
 CLEAR_LINE = "\r\033[K"  # back to the line's start, erase it
 DIM = "\033[2m"
 RESET = "\033[0m"
 
 
-class Command(BaseCommand):
+class Command(errors.ReportsFailures, BaseCommand):
     help = (
         "Check the schema and data of a database, read-only: orphans, unvalidated "
         "constraints, index problems, sequences, required and unique values, unapplied "
         "migrations and drift from the migrations. Exit 0 healthy, 1 findings, 2 cannot run, "
         "3 usage error."
     )
-
-    def create_parser(self, prog_name, subcommand, **kwargs) -> CommandParser:
-        parser = super().create_parser(prog_name, subcommand, **kwargs)
-        parser.error = lambda message: self.usage_error(parser, message)
-        return parser
-
-    def usage_error(self, parser: CommandParser, message: str):
-        """A bad flag exits 3 (argparse's own 2 means "cannot run" here)."""
-        if parser.called_from_command_line:
-            parser.print_usage(sys.stderr)
-            sys.stderr.write(f"{parser.prog}: error: {message}\n")
-            sys.exit(USAGE)
-        raise CommandError(f"Error: {message}", returncode=USAGE)
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -91,35 +79,30 @@ class Command(BaseCommand):
             "checked (default: %(default)s).",
         )
 
+    def writes(self, options) -> bool:
+        return False
+
     def handle(self, *args, **options):
         alias = options["database"]
         fail_on = Severity.from_label(options["fail_on"])
         self._check_selection(options["only"], options["skip"])
         self._dim = not options.get("no_color") and "NO_COLOR" not in os.environ
         try:
-            connection = connections[alias]
-        except ConnectionDoesNotExist:
-            raise CommandError(
-                f"Unknown database alias '{alias}' (configured: {', '.join(connections)}).",
-                returncode=USAGE,
-            ) from None
-        try:
-            with errors.reported_as_cannot_run(connection):
-                report = run_checks(
-                    alias,
-                    only=options["only"],
-                    skip=options["skip"],
-                    timeout=options["statement_timeout"],
-                    progress=self.progress if self.stderr.isatty() else None,
-                    count_rows=options["format"] == "markdown",
-                )
+            report = run_checks(
+                alias,
+                only=options["only"],
+                skip=options["skip"],
+                timeout=options["statement_timeout"],
+                progress=self.progress if self.stderr.isatty() else None,
+                count_rows=options["format"] == "markdown",
+            )
         except DatabaseError as error:
             if isinstance(error.__cause__, psycopg.errors.QueryCanceled):
                 raise CommandError(
                     "The catalog could not be read within --statement-timeout "
                     f"({options['statement_timeout']:g}s): {error}. Nothing was checked; "
                     "raise the timeout, or run when the server is less busy.",
-                    returncode=errors.CANNOT_RUN,
+                    returncode=errors.TIMED_OUT,
                 ) from None
             raise
         finally:
@@ -198,6 +181,6 @@ def _positive_seconds(text: str) -> float:
         value = float(text)
     except ValueError:
         value = 0
-    if value <= 0:
+    if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive number of seconds, not {text!r}")
     return value

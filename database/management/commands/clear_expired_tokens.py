@@ -21,6 +21,8 @@ from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from database.errors import USAGE, ReportsFailures, positive_int
+
 BATCH_SIZE = 1_000
 TOKENS = (
     ("password_reset_token", "password_reset_sent_at", "PASSWORD_RESET_TOKEN_HOURS"),
@@ -34,7 +36,7 @@ def expired(token_field: str, sent_field: str, cutoff: datetime.datetime) -> Q:
     )
 
 
-class Command(BaseCommand):
+class Command(ReportsFailures, BaseCommand):
     help = "Clear password-reset and email-verification tokens past their lifetime."
 
     def add_arguments(self, parser):
@@ -51,12 +53,13 @@ class Command(BaseCommand):
             help="Lifetime of a verification token (default: EMAIL_VERIFICATION_TOKEN_HOURS).",
         )
         parser.add_argument("--dry-run", action="store_true", help="Count only; change nothing.")
-        parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
+        parser.add_argument("--batch-size", type=positive_int, default=BATCH_SIZE)
         parser.add_argument("--database", default=DEFAULT_DB_ALIAS)
 
+    def writes(self, options) -> bool:
+        return not options["dry_run"]
+
     def handle(self, *args, **options):
-        if options["batch_size"] < 1:
-            raise CommandError("--batch-size must be at least 1")
         hours = {
             "PASSWORD_RESET_TOKEN_HOURS": options["reset_hours"],
             "EMAIL_VERIFICATION_TOKEN_HOURS": options["verification_hours"],
@@ -69,7 +72,9 @@ class Command(BaseCommand):
             if lifetime is None:
                 lifetime = getattr(settings, setting)
             if lifetime < 0:
-                raise CommandError(f"a token lifetime cannot be negative ({lifetime} h)")
+                raise CommandError(
+                    f"a token lifetime cannot be negative ({lifetime} h)", returncode=USAGE
+                )
             condition = expired(token_field, sent_field, now - datetime.timedelta(hours=lifetime))
             if options["dry_run"]:
                 count = users.filter(condition).count()

@@ -8,7 +8,9 @@ On top of Django's command it
 - without it, refuses to run the initial migrations over existing legacy tables;
 - with ``--plan``, runs the same (read-only) check first, then says of every migration
   whether it WILL BE FAKED or APPLIED, and describes every operation in words;
-- reports an unreachable or forbidden database in one paragraph.
+- refuses a read-only server or hot standby before anything runs (not
+  ``--plan`` or ``--check``: they write nothing), and
+  reports every operational failure in one paragraph (``database.errors``).
 """
 
 import contextlib
@@ -31,7 +33,7 @@ APPLIED = "WILL BE APPLIED"
 UNAPPLIED = "WILL BE UNAPPLIED"
 
 
-class Command(migrate.Command):
+class Command(errors.ReportsFailures, migrate.Command):
     help = (
         "Update the database schema. With --fake-initial, adopt an existing production "
         "database only if its tables match the baseline exactly."
@@ -40,7 +42,7 @@ class Command(migrate.Command):
     def handle(self, *args, **options):
         connection = connections[options["database"]]
         try:
-            with errors.reported_as_cannot_run(connection), self.one_migrator(connection, options):
+            with self.one_migrator(connection, options):
                 check = self.check_adoption(connection, fake_initial=options["fake_initial"])
                 if options["verbosity"] >= 1 or options["plan"]:
                     self.stdout.write(check.summary(), self.style.SUCCESS)
@@ -75,17 +77,20 @@ class Command(migrate.Command):
                 returncode=errors.CANNOT_RUN,
             ) from None
 
+    def writes(self, options) -> bool:
+        return not (options["plan"] or options["check_unapplied"])
+
     @contextlib.contextmanager
     def one_migrator(self, connection, options) -> Iterator[None]:
-        """Hold the migrate lease for the run (database.lease); ``--plan`` writes nothing and
-        takes none. Through a transaction pooler, declared or detected, the run keeps no
-        state in its session (database.pooler)."""
+        """Hold the migrate lease for the run (database.lease); ``--plan`` and ``--check``
+        write nothing and take none. Through a transaction pooler, declared or detected,
+        the run keeps no state in its session (database.pooler)."""
         seconds = self.lease_seconds()
         try:
             pooler.adapt(connection)
         except pooler.UnknownPoolerMode as error:
             raise CommandError(str(error), returncode=errors.CANNOT_RUN) from None
-        if options["plan"] and not options["prune"]:
+        if not self.writes(options):
             yield
             return
         self.migrate_lease = lease.Lease(connection, seconds)

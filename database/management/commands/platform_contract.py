@@ -6,9 +6,9 @@ with the ``platform`` extra): SQLAlchemy is imported only here, when the command
 connects to a database.
 
 Exit codes: 0 written, or (``--check``) equal; 1 (``--check``) the file differs from the models,
-the differences are listed; 2 cannot run: a bad flag, SQLAlchemy missing, the module not
+the differences are listed; 2 cannot run: SQLAlchemy missing, the module not
 importable or failing to import, the attribute missing or not a ``MetaData`` / declarative base,
-no table found, the file unreadable or unwritable.
+no table found, the file unreadable or unwritable; 3 a bad flag.
 """
 
 from __future__ import annotations
@@ -27,18 +27,20 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from database import platform_contract
+from database.errors import ReportsFailures
 
 DIFFERS = 1
 CANNOT_RUN = 2
 
 
-class Command(BaseCommand):
+class Command(ReportsFailures, BaseCommand):
     help = (
         "Write the platform's SQLAlchemy models as platform_models.json (with --check, only "
         "compare). Run it with the platform's virtualenv. Exit 0 written or equal, 1 differs, "
         "2 cannot run."
     )
     requires_system_checks = []
+    uses_database = False
 
     def add_arguments(self, parser):
         parser.add_argument(

@@ -19,6 +19,7 @@ from django.db import DEFAULT_DB_ALIAS
 
 from config.embedded import DEMO_DATABASE
 from database import rowcheck, scratch
+from database.errors import ReportsFailures
 
 LEGACY_DIR = settings.CONTRACT_DIR / "legacy"
 
@@ -35,7 +36,7 @@ NEXT_COMMANDS = [
 ]
 
 
-class Command(BaseCommand):
+class Command(ReportsFailures, BaseCommand):
     help = __doc__.strip().splitlines()[0]
 
     def add_arguments(self, parser):

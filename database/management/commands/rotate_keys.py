@@ -14,11 +14,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS
 
 from database import crypto, crypto_batches
+from database.errors import ReportsFailures, positive_int
 
 PASSES = 3
 
 
-class Command(BaseCommand):
+class Command(ReportsFailures, BaseCommand):
     help = "Re-encrypt every encrypted column under one key id (batched, resumable)."
 
     def add_arguments(self, parser):
@@ -31,7 +32,7 @@ class Command(BaseCommand):
             action="store_true",
             help="Count what would be re-encrypted, by current key id; write nothing.",
         )
-        parser.add_argument("--batch-size", type=int, default=crypto_batches.BATCH_SIZE)
+        parser.add_argument("--batch-size", type=positive_int, default=crypto_batches.BATCH_SIZE)
         parser.add_argument(
             "--pause",
             type=float,
@@ -47,9 +48,10 @@ class Command(BaseCommand):
         )
         parser.add_argument("--database", default=DEFAULT_DB_ALIAS)
 
+    def writes(self, options) -> bool:
+        return not options["dry_run"]
+
     def handle(self, *args, **options):
-        if options["batch_size"] < 1:
-            raise CommandError("--batch-size must be at least 1")
         ring = crypto.keyring()
         to_kid = options["to_kid"] or ring.active_kid
         try:

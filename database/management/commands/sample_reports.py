@@ -1,16 +1,17 @@
 """``sample_reports``: write the sample schema analysis reports of docs/ (``--check``: compare).
 
 Exit codes: 0 written, or (``--check``) up to date; 1 (``--check``) a report is stale, each
-named; 2 cannot run (the server cannot be used).
+named; 2 cannot run (the server cannot be used), and the other codes of
+``database.errors``.
 """
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS
 
 from database import errors, samples
 
 
-class Command(BaseCommand):
+class Command(errors.ReportsFailures, BaseCommand):
     help = (
         "Build the sample production database (contract/legacy) before and after adoption on "
         "scratch databases of the server of --database, and write check_integrity's markdown "
@@ -31,8 +32,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, check: bool, database: str, **options):
-        with errors.reported_as_cannot_run(connections[database]):
-            built = samples.build(database)
+        built = samples.build(database)
         if check:
             stale = samples.stale(built)
             for line in stale:

@@ -1,0 +1,9 @@
+from django.db import migrations
+
+from database.online import CreateIndex
+
+
+class Migration(migrations.Migration):
+    dependencies = [("lint_plant", "0009_unlintable")]
+
+    operations = [CreateIndex("lint_plant_item", "lintplant_item_amount_idx", ["amount"])]
