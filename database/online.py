@@ -24,6 +24,7 @@ from psycopg import sql
 
 from database.errors import LockRetriesExhausted
 from database.operations import SeparateDatabaseAndState, quote
+from database.pooler import session_lock_timeout
 
 LOCK_TIMEOUT = "2s"
 ATTEMPTS = 10
@@ -49,7 +50,8 @@ def run_ddl(schema_editor, statement, *, concurrently: bool = False) -> None:
     """Run one DDL statement under a lock timeout, retrying when the lock is busy.
 
     ``concurrently`` statements (``CREATE/DROP INDEX CONCURRENTLY``) cannot run inside a
-    transaction block, so they get a session-level timeout instead of ``SET LOCAL``.
+    transaction block, so they get a session-level timeout instead of ``SET LOCAL`` (none
+    through a transaction pooler: ``database.pooler.session_lock_timeout``).
     """
     connection = schema_editor.connection
     text = _render(statement, connection)
@@ -61,12 +63,11 @@ def run_ddl(schema_editor, statement, *, concurrently: bool = False) -> None:
     for attempt in range(1, ATTEMPTS + 1):
         try:
             if concurrently:
-                with connection.cursor() as cursor:
-                    cursor.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
-                    try:
-                        cursor.execute(text)
-                    finally:
-                        cursor.execute("RESET lock_timeout")
+                with (
+                    connection.cursor() as cursor,
+                    session_lock_timeout(connection, cursor, LOCK_TIMEOUT),
+                ):
+                    cursor.execute(text)
             else:
                 with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
                     cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
