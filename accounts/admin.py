@@ -1,10 +1,10 @@
 """Admin for accounts. Secrets (passwords, 2FA, tokens, keys, credentials) are masked by the
-base class (``database.admin``); nothing here lists, searches or filters them."""
+base class (``database.admin.base``); nothing here lists, searches or filters them."""
 
 from django.contrib import admin
 
 from accounts import models
-from database.admin import IndexedValuesFilter, PlatformAdmin, ReadOnlyAdmin
+from database.admin.base import IndexedValuesFilter, PlatformAdmin, ReadOnlyAdmin
 
 
 @admin.register(models.User)

@@ -4,7 +4,7 @@ import time
 
 from psycopg import sql
 
-from database import scratch
+from database.schema import scratch
 
 
 def clone(server: dict, template: str, name: str) -> float:

@@ -243,7 +243,7 @@ def build(server: dict, name: str, users: int, progress: Callable[[str], None] =
     """Create ``name`` on ``server`` (Django settings), load the contract, grow it; seconds."""
     from django.conf import settings
 
-    from database import scratch
+    from database.schema import scratch
 
     legacy = settings.CONTRACT_DIR / "legacy"
     started = time.monotonic()
@@ -275,7 +275,7 @@ def main(argv: list[str] | None = None) -> None:
     import django
 
     django.setup()
-    from database import scratch
+    from database.schema import scratch
 
     server = scratch.server_settings()
     name = args.name or f"bench_prod_{args.users}"

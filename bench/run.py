@@ -69,7 +69,7 @@ class Bench:
     """One run: the server, the template, and the results gathered so far."""
 
     def __init__(self, server: pg15.Server, users: int):
-        from database import scratch
+        from database.schema import scratch
 
         self.server = server
         self.settings = scratch.server_settings()
@@ -93,7 +93,7 @@ class Bench:
     def copy(self, name: str) -> Iterator[str]:
         """A fresh copy of the template for the block; yields its name; dropped after."""
         from bench import copies
-        from database import scratch
+        from database.schema import scratch
 
         seconds = copies.clone(self.settings, TEMPLATE, name)
         print(f"  copied {TEMPLATE} to {name} in {seconds:.1f} s", flush=True)
@@ -103,7 +103,7 @@ class Bench:
             scratch.drop_database(self.settings, name)
 
     def alias(self, name: str):
-        from database import scratch
+        from database.schema import scratch
 
         return scratch.database_alias(self.settings, name)
 
@@ -133,7 +133,7 @@ class Bench:
 
     def build(self) -> None:
         from bench import copies, generate
-        from database import scratch
+        from database.schema import scratch
 
         self.step(f"Growing the contract database to {self.users:,} users ({TEMPLATE})")
         seconds = generate.build(self.settings, TEMPLATE, self.users)

@@ -31,8 +31,8 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.
 
 # --- Deployment security (``check --deploy --fail-level WARNING`` passes with production env) ---
 # The SECRET_KEY default above is for development only; ``check --deploy`` refuses it
-# (database.deploy_checks). HTTPS is opt-in through the environment so that the test client and
-# the live test server can speak plain HTTP; production sets DJANGO_HTTPS=1.
+# (database.secrets.deploy_checks). HTTPS is opt-in through the environment so that the test
+# client and the live test server can speak plain HTTP; production sets DJANGO_HTTPS=1.
 HTTPS = env.bool("DJANGO_HTTPS", default=False)
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=HTTPS)
 SESSION_COOKIE_SECURE = HTTPS
@@ -187,7 +187,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="WARNING")},
 }
 
-# --- Secrets at rest (TARGET_SCHEMA.md D12, D13; database.crypto) ---
+# --- Secrets at rest (TARGET_SCHEMA.md D12, D13; database.secrets.crypto) ---
 # TOKEN_ENCRYPTION_KEY is the key of id "default", shared with the running platform.
 # TOKEN_ENCRYPTION_KEYS adds more ("kid1:key1,kid2:key2"); TOKEN_ENCRYPTION_ACTIVE_KID selects
 # the id new values are written with. Keys never derive from SECRET_KEY.

@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from content import models
-from database.admin import IndexedValuesFilter, PlatformAdmin
+from database.admin.base import IndexedValuesFilter, PlatformAdmin
 
 
 @admin.register(models.ContentLog)

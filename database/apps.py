@@ -7,8 +7,8 @@ class DatabaseConfig(AppConfig):
     verbose_name = "Database tooling"
 
     def ready(self):
-        from database import deploy_checks  # noqa: F401  (registers the checks)
-        from database.admin_inspector import grant_inspector_view_permissions
+        from database.admin.inspector import grant_inspector_view_permissions
+        from database.secrets import deploy_checks  # noqa: F401  (registers the checks)
 
         # After every migrate: the inspector group can view every model, new ones included.
         post_migrate.connect(

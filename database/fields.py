@@ -17,7 +17,7 @@ from django.db.models import Value
 from django.db.models.functions import Cast
 from psycopg.types.json import Json
 
-from database import crypto, secret_formats
+from database.secrets import crypto, formats
 
 
 class LegacyJSONField(models.JSONField):
@@ -141,14 +141,14 @@ class UUIDPrimaryKey(models.UUIDField):
 # --------------------------------------------------------------------------------------------
 # Secrets at rest (TARGET_SCHEMA.md D12, D17: the **E** columns; R-16: the **H** columns).
 #
-# The platform writes secrets in several formats, one per writer (``database.secret_formats``).
+# The platform writes secrets in several formats, one per writer (``database.secrets.formats``).
 # A value in any of them is kept byte for byte: never shown, never wrapped again.
 #
 # An encrypted field's Python value is the plaintext; its column holds the platform's envelope
-# (``database.crypto``). Values already in the envelope are stored unchanged (never encrypted
-# twice); a value in another platform format (e.g. a token-manager blob) is read as an
+# (``database.secrets.crypto``). Values already in the envelope are stored unchanged (never
+# encrypted twice); a value in another platform format (e.g. a token-manager blob) is read as an
 # ``OpaqueSecret`` and written back verbatim; plaintext is read back as it is, because columns
-# are encrypted in place online (``database.crypto_batches``) while the application keeps
+# are encrypted in place online (``database.secrets.batches``) while the application keeps
 # running, so rows not reached yet still hold plaintext. A wrong or missing key raises
 # ``crypto.EncryptionError``. Ciphertext is random, so such columns can be tested for NULL only.
 #
@@ -191,8 +191,8 @@ class _EncryptedStringMixin(EncryptedFieldMixin):
             return value
         if crypto.parse_envelope(value) is not None:
             return crypto.decrypt(value)
-        if secret_formats.is_platform_format(value):
-            return secret_formats.OpaqueSecret(value)  # another writer's format: kept as is
+        if formats.is_platform_format(value):
+            return formats.OpaqueSecret(value)  # another writer's format: kept as is
         return value  # plaintext not yet encrypted in place
 
     def to_python(self, value):
@@ -214,7 +214,7 @@ class _EncryptedStringMixin(EncryptedFieldMixin):
 def _stored_form(value: str, connection=None) -> str:
     """What an encrypted column stores for ``value``: a platform format verbatim, else the
     envelope of it, sealed with a key the database's keyring confirms (when writing)."""
-    if isinstance(value, secret_formats.OpaqueSecret) or secret_formats.is_platform_format(value):
+    if isinstance(value, formats.OpaqueSecret) or formats.is_platform_format(value):
         return str(value)
     _verify_key(connection)
     return crypto.encrypt(value)
@@ -222,9 +222,9 @@ def _stored_form(value: str, connection=None) -> str:
 
 def _verify_key(connection) -> None:
     if connection is not None:
-        from database import keyring_store
+        from database.secrets import keyring
 
-        keyring_store.verify(connection)
+        keyring.verify(connection)
 
 
 class EncryptedTextField(_EncryptedStringMixin, models.TextField):
@@ -325,7 +325,7 @@ class _PlatformSecretMixin(SecretFieldMixin):
     def from_db_value(self, value, expression, connection):
         if value is None or value == "":
             return value
-        return secret_formats.OpaqueSecret(value)
+        return formats.OpaqueSecret(value)
 
     def get_db_prep_value(self, value, connection, prepared=False):
         if value is None or hasattr(value, "as_sql"):

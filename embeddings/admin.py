@@ -9,7 +9,7 @@ from django.db import connections, router
 from django.http import Http404
 
 import embeddings
-from database.admin import IndexedValuesFilter, PlatformAdmin
+from database.admin.base import IndexedValuesFilter, PlatformAdmin
 from embeddings import models
 
 

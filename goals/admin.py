@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from database.admin import IndexedValuesFilter, PlatformAdmin
+from database.admin.base import IndexedValuesFilter, PlatformAdmin
 from goals import models
 
 

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from database.admin import PlatformAdmin
+from database.admin.base import PlatformAdmin
 from organizations import models
 
 

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import connections
 from psycopg import sql
 
-from database import scratch
+from database.schema import scratch
 
 LEGACY_DIR = settings.CONTRACT_DIR / "legacy"
 

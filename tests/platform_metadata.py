@@ -1,7 +1,7 @@
 """The platform's tables as SQLAlchemy ``MetaData``, built at test time from the contract.
 
 Nothing here is copied from the platform's code: every ``Table`` is derived from
-``contract/application/platform_models.json`` (``database.platform_contract``), so the
+``contract/application/platform_models.json`` (``database.schema.platform_contract``), so the
 compatibility suite talks to the database the way the platform's SQLAlchemy 2.0 + psycopg2
 stack does: same column types (hence the same bind and result processing), same Python-side
 defaults, same server defaults.
@@ -14,7 +14,7 @@ Two flavours:
   (``test_the_platform_schema_cannot_reference_users_from_a_uuid`` proves it), so even the
   oracle uses ``INTEGER`` there.
 - ``production_wins_metadata()``: the models with production winning where they contradict it
-  (``database.platform_contract.PRODUCTION_WINS``): ``notifications.id``,
+  (``database.schema.platform_contract.PRODUCTION_WINS``): ``notifications.id``,
   ``company_knowledge.id`` and ``admin_users.id`` are production's serial integers (left to the
   database, like every integer key) and every column referencing ``admin_users.id`` is an
   integer too; ``social_audit.user_id`` is an integer. This is what the platform's models must
@@ -57,8 +57,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ENUM, UUID
 
-from database import platform_contract
-from database.platform_contract import PlatformColumn, PlatformContract
+from database.schema import platform_contract
+from database.schema.platform_contract import PlatformColumn, PlatformContract
 
 # --------------------------------------------------------------------------- the admin role enum
 

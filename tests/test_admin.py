@@ -26,8 +26,8 @@ from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import resolve, reverse
 
-from database import admin_views
-from database.admin import (
+from database.admin import views
+from database.admin.base import (
     EXACT_COUNT_LIMIT,
     IndexedValuesFilter,
     PlatformAdmin,
@@ -36,7 +36,7 @@ from database.admin import (
     secret_fields,
     without_secrets,
 )
-from database.admin_inspector import INSPECTOR_GROUP
+from database.admin.inspector import INSPECTOR_GROUP
 
 DOMAIN_APPS = ("accounts", "organizations", "goals", "content", "social", "workflows", "research")
 PASSWORD = "correct horse battery staple 42"
@@ -136,9 +136,9 @@ def admin_db(adopted_alias):
 
 def forget_integrity_reports():
     """No kept report or run of the integrity page outlives a test."""
-    for run in list(admin_views._RUNS.values()):
+    for run in list(views._RUNS.values()):
         run.done.wait(60)
-    admin_views._RUNS.clear()
+    views._RUNS.clear()
     cache.clear()
 
 
@@ -712,16 +712,16 @@ def test_integrity_page_says_when_the_checks_are_still_running(admin_db, monkeyp
         return real(*args, **kwargs)
 
     monkeypatch.setattr(runner, "run_checks", slow)
-    monkeypatch.setattr(admin_views, "INTEGRITY_WAIT", 0.1)
+    monkeypatch.setattr(views, "INTEGRITY_WAIT", 0.1)
     client = admin_db.client(admin_db.superuser)
     page = client.get(reverse("admin-integrity")).content.decode()
     assert 'id="integrity-running"' in page and 'http-equiv="refresh"' in page
     assert "Run again" not in page
     # Another view joins the run in progress instead of starting a second one.
     client.get(reverse("admin-integrity"))
-    assert len(admin_views._RUNS) == 1
+    assert len(views._RUNS) == 1
     release.set()
-    next(iter(admin_views._RUNS.values())).done.wait(60)
+    next(iter(views._RUNS.values())).done.wait(60)
     done = client.get(reverse("admin-integrity")).content.decode()
     assert 'id="integrity-summary"' in done and "integrity-running" not in done
 
@@ -828,7 +828,7 @@ def related_lookups(model) -> list[str]:
 
 @pytest.mark.parametrize("keys", KEY_SETTINGS.values(), ids=list(KEY_SETTINGS))
 def test_a_wrong_or_missing_key_never_breaks_a_page_nor_shows_a_secret(admin_db, keys):
-    from database import crypto
+    from database.secrets import crypto
 
     with admin_db.connection.cursor() as cursor:
         cursor.execute("SELECT access_token FROM social_platform_connections ORDER BY id")
@@ -919,7 +919,7 @@ class SharedAdminDatabase:
 def shared_admin_db(module_databases, adopted_template, django_db_blocker):
     """One adopted copy for the tests of this module that only read, with the three kinds
     of staff user (no passwords: ``force_login``)."""
-    from database import scratch
+    from database.schema import scratch
 
     database = module_databases("adopted", template=adopted_template)
     settings = connections.settings["default"]
@@ -998,9 +998,9 @@ def test_inspection_pages_need_their_own_view_permissions(admin_db):
         index = client.get(reverse("admin:index")).content.decode()
         for url in (reverse("admin-archive"), reverse("admin-integrity")):
             assert (url in index) == (status == 200), (user.username, url)
-    assert len(admin_views._RUNS) == 1  # the staff user's refused POST below starts none
+    assert len(views._RUNS) == 1  # the staff user's refused POST below starts none
     response = admin_db.client(staff).post(reverse("admin-integrity"))
-    assert response.status_code == 403 and len(admin_views._RUNS) == 1
+    assert response.status_code == 403 and len(views._RUNS) == 1
     # Granted one by one, each opens its own page only.
     staff.user_permissions.add(Permission.objects.get(codename="view_archive"))
     staff = get_user_model().objects.get(pk=staff.pk)  # permissions are cached per object
@@ -1010,7 +1010,7 @@ def test_inspection_pages_need_their_own_view_permissions(admin_db):
 
 
 def test_the_inspection_permissions_come_back_after_migrate(admin_db):
-    from database.admin_inspector import INSPECTION_PERMISSIONS
+    from database.admin.inspector import INSPECTION_PERMISSIONS
 
     Permission.objects.filter(codename__in=INSPECTION_PERMISSIONS).delete()
     assert not Permission.objects.filter(codename__in=INSPECTION_PERMISSIONS).exists()

@@ -6,9 +6,9 @@ import sys
 import pytest
 from django.conf import settings
 
-from database import baseline
 from database.management.commands.migrate import ANOTHER_MIGRATOR, DRIFT_REFUSED
-from database.rowcheck import archived_rows, changed_rows, legacy_rows
+from database.schema import baseline
+from database.schema.rowcheck import archived_rows, changed_rows, legacy_rows
 
 INITIAL = {(app, name) for app, name in baseline.BASELINE_MIGRATIONS}
 
@@ -218,7 +218,7 @@ def test_an_upgrade_without_the_encryption_key_stops_with_one_paragraph(producti
 
 
 def test_drift_lines_read_in_the_operators_terms():
-    from database.catalog import Difference
+    from database.schema.catalog import Difference
 
     assert str(Difference("users", "column nullability", "email", True, False)) == (
         "users.email: column nullability: NOT NULL expected, the column is nullable"

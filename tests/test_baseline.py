@@ -7,9 +7,9 @@ import subprocess
 import pytest
 from django.db import connections
 
-from database import baseline
-from database.catalog import diff_catalogs, read_catalog
-from database.scratch import scratch_database
+from database.schema import baseline
+from database.schema.catalog import diff_catalogs, read_catalog
+from database.schema.scratch import scratch_database
 from tests.conftest import LEGACY_DIR
 
 
@@ -28,14 +28,14 @@ def built_baseline(django_db_blocker):
         tables = baseline.public_tables(connection) - baseline.DJANGO_BOOKKEEPING
         catalog = baseline.catalog_of(connection, tables)
     yield name, catalog
-    from database import scratch
+    from database.schema import scratch
 
     scratch.drop_database(scratch.server_settings(), name)
 
 
 @pytest.fixture
 def contract_schema_db(make_database, server):
-    from database import scratch
+    from database.schema import scratch
 
     database = make_database("contract")
     scratch.load_sql_file(server, database.name, LEGACY_DIR / "production_schema.sql")
@@ -102,7 +102,7 @@ def _pg_dump_binary() -> str | None:
 def test_pg_dump_of_the_baseline_equals_pg_dump_of_production(
     built_baseline, contract_schema_db, server
 ):
-    from database.scratch import database_url
+    from database.schema.scratch import database_url
 
     pg_dump = _pg_dump_binary()
     built_name, _ = built_baseline

@@ -13,13 +13,13 @@ from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from django.conf import settings
 from django.test import override_settings
 
-from database import crypto, deploy_checks
 from database.fields import (
     EncryptedCharField,
     EncryptedJSONField,
     EncryptedLegacyJSONField,
     EncryptedTextField,
 )
+from database.secrets import crypto, deploy_checks
 
 KEY_A = Fernet.generate_key().decode()
 KEY_B = Fernet.generate_key().decode()
@@ -320,7 +320,7 @@ PRODUCTION_ENV = {
 
 
 def run_check_deploy(env_overrides, server):
-    from database.scratch import database_url
+    from database.schema.scratch import database_url
 
     env = {**os.environ, **PRODUCTION_ENV, **env_overrides}
     env = {name: value for name, value in env.items() if value is not None}

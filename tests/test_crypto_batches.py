@@ -15,13 +15,14 @@ from django.db import connections, models, transaction
 from django.test import override_settings
 from django.test.utils import isolate_apps
 
-from database import crypto, crypto_batches, scratch
 from database.fields import (
     EncryptedCharField,
     EncryptedJSONField,
     EncryptedLegacyJSONField,
     EncryptedTextField,
 )
+from database.schema import scratch
+from database.secrets import batches, crypto
 
 KEY_A = Fernet.generate_key().decode()
 KEY_B = Fernet.generate_key().decode()
@@ -108,14 +109,14 @@ def snapshot(alias) -> list[tuple]:
 
 
 def columns(registry):
-    return crypto_batches.encrypted_columns(registry)
+    return batches.encrypted_columns(registry)
 
 
 def encrypt_all(alias, registry, **options):
     outcomes = []
     for column in columns(registry):
         outcomes.append(
-            crypto_batches.encrypt_column(
+            batches.encrypt_column(
                 column, using=alias, batch_size=BATCH, log=lambda line: None, **options
             )
         )
@@ -139,9 +140,7 @@ def test_encrypting_in_place_leaves_no_plaintext_and_every_value_reads_back(demo
         plain = {row.pk: row for row in model.objects.using(alias).order_by("pk")}
         log = io.StringIO()
         outcomes = encrypt_all(alias, registry)
-        crypto_batches.encrypt_column(
-            columns(registry)[3], using=alias, batch_size=BATCH, log=log.write
-        )
+        batches.encrypt_column(columns(registry)[3], using=alias, batch_size=BATCH, log=log.write)
         after = snapshot(alias)
         # Every non-NULL, non-empty secret is now an envelope; other columns are untouched.
         for old, new in zip(before, after, strict=True):
@@ -212,16 +211,14 @@ def test_a_killed_run_resumes_without_encrypting_anything_twice(demo, registry, 
 
         monkeypatch.setattr(crypto, "encrypt", dying_encrypt)
         with pytest.raises(KeyboardInterrupt):
-            crypto_batches.encrypt_column(token, using=alias, batch_size=BATCH, log=lambda _: None)
+            batches.encrypt_column(token, using=alias, batch_size=BATCH, log=lambda _: None)
         monkeypatch.setattr(crypto, "encrypt", real_encrypt)
-        done = crypto_batches.remaining(token, kid="default", using=alias)
+        done = batches.remaining(token, kid="default", using=alias)
         # The first batch committed; the interrupted one rolled back entirely.
         assert 0 < done["plaintext"] < ROWS - 1_000 + 100
-        outcome = crypto_batches.encrypt_column(
-            token, using=alias, batch_size=BATCH, log=lambda _: None
-        )
+        outcome = batches.encrypt_column(token, using=alias, batch_size=BATCH, log=lambda _: None)
         assert outcome.rewritten == done["plaintext"]
-        assert crypto_batches.remaining(token, kid="default", using=alias) == {}
+        assert batches.remaining(token, kid="default", using=alias) == {}
         for row in model.objects.using(alias):
             assert row.token == (
                 "already-encrypted-by-the-platform" if row.pk == 5 else expected[row.pk]
@@ -242,15 +239,13 @@ def test_a_value_changed_meanwhile_is_left_for_the_next_run(demo, registry, monk
 
     with keys():
         monkeypatch.setattr(crypto, "encrypt", encrypt_while_the_application_writes)
-        outcome = crypto_batches.encrypt_column(
-            token, using=alias, batch_size=BATCH, log=lambda _: None
-        )
+        outcome = batches.encrypt_column(token, using=alias, batch_size=BATCH, log=lambda _: None)
         monkeypatch.setattr(crypto, "encrypt", real_encrypt)
         assert outcome.raced == 1
         assert model.objects.using(alias).get(pk=10).token == "rotated-by-app"
-        crypto_batches.encrypt_column(token, using=alias, batch_size=BATCH, log=lambda _: None)
+        batches.encrypt_column(token, using=alias, batch_size=BATCH, log=lambda _: None)
         assert model.objects.using(alias).get(pk=10).token == "rotated-by-app"
-        assert crypto_batches.remaining(token, kid="default", using=alias) == {}
+        assert batches.remaining(token, kid="default", using=alias) == {}
 
 
 def test_decrypting_in_place_restores_every_value_byte_for_byte(demo, registry):
@@ -259,9 +254,7 @@ def test_decrypting_in_place_restores_every_value_byte_for_byte(demo, registry):
     with keys():
         encrypt_all(alias, registry)
         for column in columns(registry):
-            crypto_batches.decrypt_column(
-                column, using=alias, batch_size=BATCH, log=lambda _: None
-            )
+            batches.decrypt_column(column, using=alias, batch_size=BATCH, log=lambda _: None)
     after = snapshot(alias)
     restored = [list(row) for row in after]
     expected = [list(row) for row in before]
@@ -274,7 +267,7 @@ def test_decrypting_in_place_restores_every_value_byte_for_byte(demo, registry):
 def test_the_routine_refuses_to_run_inside_a_transaction(demo, registry):
     alias, _, _ = demo
     with keys(), transaction.atomic(using=alias), pytest.raises(RuntimeError, match="atomic"):
-        crypto_batches.encrypt_column(columns(registry)[0], using=alias)
+        batches.encrypt_column(columns(registry)[0], using=alias)
 
 
 # ------------------------------------------------------------------------------ rotation
@@ -284,7 +277,7 @@ def test_the_routine_refuses_to_run_inside_a_transaction(demo, registry):
 def registry_columns(monkeypatch, registry):
     """``rotate_keys`` discovers the throwaway model's columns instead of the project's."""
     found = columns(registry)
-    monkeypatch.setattr(crypto_batches, "encrypted_columns", lambda apps=None: found)
+    monkeypatch.setattr(batches, "encrypted_columns", lambda apps=None: found)
 
 
 def kids(alias) -> dict[str, set]:
@@ -361,7 +354,7 @@ def test_rotate_keys_refuses_an_unknown_target_kid(django_db_blocker):
 
 
 def test_rotate_keys_with_no_encrypted_columns_says_so(monkeypatch, django_db_blocker):
-    monkeypatch.setattr(crypto_batches, "encrypted_columns", lambda apps=None: [])
+    monkeypatch.setattr(batches, "encrypted_columns", lambda apps=None: [])
     out = io.StringIO()
     with django_db_blocker.unblock(), keys():
         call_command("rotate_keys", stdout=out)
@@ -407,7 +400,7 @@ def test_encrypt_rotate_and_decrypt_leave_every_other_platform_format_byte_for_b
         call_command("rotate_keys", "--database", alias, stdout=io.StringIO())
         assert stored() == expected
         for column in columns(registry):
-            assert crypto_batches.remaining(column, kid="k2", using=alias) == {}
+            assert batches.remaining(column, kid="k2", using=alias) == {}
         for column in columns(registry):
-            crypto_batches.decrypt_column(column, using=alias, log=lambda line: None)
+            batches.decrypt_column(column, using=alias, log=lambda line: None)
         assert stored() == expected

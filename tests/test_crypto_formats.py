@@ -13,14 +13,14 @@ import pytest
 from cryptography.fernet import Fernet
 from django.test import override_settings
 
-from database import crypto, secret_formats
 from database.fields import (
     EncryptedTextField,
     PlatformSecretCharField,
     PlatformSecretTextField,
     SecretFieldMixin,
 )
-from database.secret_formats import (
+from database.secrets import crypto, formats
+from database.secrets.formats import (
     BACKUP_CODES,
     ENVELOPE,
     FERNET,
@@ -92,7 +92,7 @@ def test_the_two_blobs_differ_only_in_the_outer_alphabet():
         else:
             assert classify(blob, expected={USER_CREDENTIALS}) == USER_CREDENTIALS
             assert classify(blob) == TOKEN_MANAGER
-        assert secret_formats.is_platform_format(blob)
+        assert formats.is_platform_format(blob)
 
 
 @pytest.mark.parametrize(
@@ -116,8 +116,8 @@ def test_opaque_values_never_show_themselves():
     opaque = OpaqueSecret(value)
     assert opaque == value  # byte for byte
     assert value not in repr(opaque) and "Fernet token" in repr(opaque)
-    assert secret_formats.hint(value) == f"•••• (Fernet token, {len(value)} chars)"
-    assert value not in secret_formats.hint(value)
+    assert formats.hint(value) == f"•••• (Fernet token, {len(value)} chars)"
+    assert value not in formats.hint(value)
 
 
 def test_encrypted_field_keeps_other_writers_formats_byte_for_byte():
@@ -139,7 +139,7 @@ def test_encrypted_field_keeps_other_writers_formats_byte_for_byte():
 def test_platform_secret_fields_store_exactly_what_the_platform_stores(field_class):
     field = field_class(null=True)
     assert isinstance(field, SecretFieldMixin)
-    assert not getattr(field, "encrypted", False)  # rotate_keys and crypto_batches skip it
+    assert not getattr(field, "encrypted", False)  # rotate_keys and secrets/batches.py skip it
     assert field.get_lookup("exact") is None
     with keys():
         for value in (two_factor_token(), user_credentials_blob({"k": "v"}), "JBSWY3DPEHPK3PXP"):
@@ -152,7 +152,7 @@ def test_platform_secret_fields_store_exactly_what_the_platform_stores(field_cla
 
 
 def test_every_platform_secret_column_names_its_reader_and_platform_change():
-    names = {column.name for column in secret_formats.COLUMNS}
+    names = {column.name for column in formats.COLUMNS}
     assert {
         "users.two_factor_secret",
         "admin_users.two_factor_secret",
@@ -161,11 +161,11 @@ def test_every_platform_secret_column_names_its_reader_and_platform_change():
         "user_settings.connected_accounts",
         "user_credentials.encrypted_credentials",
     } <= names
-    encrypting = {c.name for c in secret_formats.COLUMNS if c.upgrade_encrypts}
+    encrypting = {c.name for c in formats.COLUMNS if c.upgrade_encrypts}
     assert not {n for n in encrypting if not n.startswith("social_")}
-    two_factor = secret_formats.column("users", "two_factor_secret")
+    two_factor = formats.column("users", "two_factor_secret")
     assert "TwoFactorService" in two_factor.plaintext_change
     assert (
         "store_user_tokens"
-        in secret_formats.column("user_settings", "connected_accounts").plaintext_change
+        in formats.column("user_settings", "connected_accounts").plaintext_change
     )

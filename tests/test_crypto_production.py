@@ -19,8 +19,9 @@ from django.db import connections
 from django.db.models import JSONField
 from django.test import override_settings
 
-from database import crypto, crypto_batches, scratch
 from database.fields import EncryptedFieldMixin, SecretFieldMixin
+from database.schema import scratch
+from database.secrets import batches, crypto
 
 # The E columns of TARGET_SCHEMA.md the upgrade encrypts, and what sample_data.sql holds.
 ENCRYPTED_FIELDS = [
@@ -101,7 +102,7 @@ def test_the_e_columns_are_declared_encrypted():
     waiting = not_yet_encrypted()
     if waiting:
         pytest.skip("waiting for the forward migrations to encrypt: " + ", ".join(waiting))
-    found = {c.label for c in crypto_batches.encrypted_columns()}
+    found = {c.label for c in batches.encrypted_columns()}
     assert {f"{a}.{m}.{f}" for a, m, f in ENCRYPTED_FIELDS} <= found
     # Columns the platform reads in its own format are never encrypted by this project.
     assert not {f"{a}.{m}.{f}" for a, m, f in PLATFORM_FORMAT_FIELDS} & found
@@ -161,8 +162,8 @@ def test_rotate_keys_on_the_real_columns_leaves_nothing_under_the_old_kid(
     with override_settings(
         TOKEN_ENCRYPTION_KEYS=f"k2:{new_key}", TOKEN_ENCRYPTION_ACTIVE_KID="k2"
     ):
-        for column in crypto_batches.encrypted_columns():
-            assert crypto_batches.remaining(column, kid="k2", using=adopted_alias) == {}, column
+        for column in batches.encrypted_columns():
+            assert batches.remaining(column, kid="k2", using=adopted_alias) == {}, column
         for (table, column, pk), plaintext in PLAINTEXTS.items():
             value = stored(adopted_alias, table, column, pk)
             assert crypto.envelope_kid(value) == "k2"

@@ -18,8 +18,8 @@ import pytest
 from django.conf import settings
 from django.core.management.base import OutputWrapper
 
-from database import scratch
 from database.management.commands.rehearse_adoption import migration_output
+from database.schema import scratch
 
 
 def test_progress_lines_never_glue_onto_applying_lines():

@@ -21,8 +21,8 @@ from django.test.utils import CaptureQueriesContext
 
 import embeddings
 from accounts.factories import UserFactory
-from database import scratch
-from database.catalog import read_catalog
+from database.schema import scratch
+from database.schema.catalog import read_catalog
 from embeddings import models
 from embeddings.factories import ContentEmbeddingFactory, MemoryEmbeddingFactory, unit_vector
 from embeddings.operations import RequiresVector

@@ -11,7 +11,8 @@ import psycopg
 import pytest
 from django.conf import settings
 
-from database import errors, scratch
+from database import errors
+from database.schema import scratch
 from tests.conftest import run_manage
 
 UNREACHABLE = "postgres://postgres@127.0.0.1:9/postgres"
@@ -363,9 +364,9 @@ def test_a_real_deadlock_is_explained_as_a_conflict_not_a_connection_problem(pro
 def test_online_ddl_gives_up_with_the_blocking_session_named(adopted_db, alias_of, monkeypatch):
     from django.db import connections
 
-    from database import online
+    from database.online import ddl
 
-    monkeypatch.setattr(online, "ATTEMPTS", 2)  # the real loop, fewer rounds of 2 s waits
+    monkeypatch.setattr(ddl, "ATTEMPTS", 2)  # the real loop, fewer rounds of 2 s waits
     alias = alias_of(adopted_db)
     held = HeldLock(adopted_db, "SELECT count(*) FROM content_logs")
     try:
@@ -373,7 +374,7 @@ def test_online_ddl_gives_up_with_the_blocking_session_named(adopted_db, alias_o
             connections[alias].schema_editor(atomic=False) as editor,
             pytest.raises(errors.LockRetriesExhausted) as raised,
         ):
-            online.run_ddl(editor, "ALTER TABLE content_logs ADD COLUMN never_added integer")
+            ddl.run_ddl(editor, "ALTER TABLE content_logs ADD COLUMN never_added integer")
     finally:
         held.release()
 

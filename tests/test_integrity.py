@@ -21,13 +21,13 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connections
 
-from database import scratch
-from database.baseline import BASELINE_MIGRATIONS
-from database.catalog import diff_catalogs, read_catalog
 from database.integrity import render, schema
 from database.integrity.checks import CHECKS
 from database.integrity.findings import Severity, TableRows
 from database.integrity.runner import run_checks
+from database.schema import scratch
+from database.schema.baseline import BASELINE_MIGRATIONS
+from database.schema.catalog import diff_catalogs, read_catalog
 from tests.conftest import ScratchDatabase, run_manage
 
 # -- fixtures -------------------------------------------------------------------------------
@@ -391,7 +391,7 @@ def test_secrets_are_classified_by_platform_format_and_plaintext_names_its_platf
 ):
     from cryptography.fernet import Fernet
 
-    from database import crypto
+    from database.secrets import crypto
     from tests.test_crypto_formats import token_manager_blob, two_factor_token
 
     other_key = Fernet(Fernet.generate_key()).encrypt(b"token")

@@ -15,14 +15,14 @@ from django.conf import settings
 from django.db import connections
 from django.test import override_settings
 
-from database import crypto, crypto_batches, keyring_store
+from database.secrets import batches, crypto, keyring
 from social.models import SocialPlatformConnection
 from tests.test_crypto_production import ARCHIVED_KEYS, BACKUP_CODES
 
 KEY_A = Fernet.generate_key().decode()
 KEY_B = Fernet.generate_key().decode()
 KEY_C = Fernet.generate_key().decode()
-ACCESS_TOKEN = crypto_batches.Column("social_platform_connections", "access_token", "id", "text")
+ACCESS_TOKEN = batches.Column("social_platform_connections", "access_token", "id", "text")
 SEALED_ARCHIVES = [
     ("registration_keys", "key"),
     ("users_two_factor_backup_codes", "two_factor_backup_codes"),
@@ -85,7 +85,7 @@ def test_a_resumed_encryption_with_another_key_is_refused_before_any_value_is_wr
     # The run killed inside social.0007: one of its columns done with KEY_A.
     alias = alias_of(production_db)
     with keys(KEY_A):
-        done = crypto_batches.encrypt_column(ACCESS_TOKEN, using=alias, log=lambda line: None)
+        done = batches.encrypt_column(ACCESS_TOKEN, using=alias, log=lambda line: None)
     assert done.rewritten >= 1
     connections[alias].close()
     recorded = production_db.execute("SELECT kid FROM encryption_keyring")
@@ -112,7 +112,7 @@ def test_a_migrate_whose_key_does_not_open_the_values_already_sealed_is_refused(
     """A database sealed before the keyring existed: the first key recorded must open them."""
     alias = alias_of(production_db)
     with keys(KEY_A):
-        crypto_batches.encrypt_column(ACCESS_TOKEN, using=alias, log=lambda line: None)
+        batches.encrypt_column(ACCESS_TOKEN, using=alias, log=lambda line: None)
     connections[alias].close()
     production_db.execute("DROP TABLE encryption_keyring")
     before = secrets_at_rest(production_db)
@@ -260,13 +260,13 @@ def test_the_archive_and_the_keyring_are_checked_without_a_finding_when_sound(ad
 
 def test_the_keyring_records_each_key_id_once_and_verifies_it(adopted_alias):
     connection = connections[adopted_alias]
-    recorded = keyring_store.recorded(connection)
+    recorded = keyring.recorded(connection)
     assert set(recorded) == {"default"}
-    assert keyring_store.opens(recorded["default"][0])
+    assert keyring.opens(recorded["default"][0])
     with keys(KEY_B), pytest.raises(crypto.KeyMismatch):
-        keyring_store.verify(connection)
+        keyring.verify(connection)
     with keys(KEY_B, extra=f"k3:{KEY_C}", active="k3"):
-        keyring_store.verify(connection)
-        assert set(keyring_store.recorded(connection)) == {"default", "k3"}
+        keyring.verify(connection)
+        assert set(keyring.recorded(connection)) == {"default", "k3"}
     with keys(KEY_B, extra=f"k3:{KEY_A}", active="k3"), pytest.raises(crypto.KeyMismatch):
-        keyring_store.verify(connection)
+        keyring.verify(connection)

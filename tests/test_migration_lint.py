@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from database import scratch
+from database.schema import scratch
 from tests.conftest import run_manage
 
 PLANTED = {

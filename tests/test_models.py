@@ -15,8 +15,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError, RestrictedError
 from factory.django import DjangoModelFactory
 
-from database import baseline
 from database.fields import TextUUIDPrimaryKey, UUIDPrimaryKey
+from database.schema import baseline
 
 DOMAIN_APPS = ["accounts", "organizations", "goals", "content", "social", "workflows", "research"]
 LEGACY_TABLES = set(baseline.load_snapshot()["tables"])

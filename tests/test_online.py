@@ -8,9 +8,16 @@ from django.db import connections, models
 from django.db.migrations.state import ModelState, ProjectState
 from django.test import override_settings
 
-from database import archive, conversions, fields, online, scratch
-from database.recipes import CannotAlterOnline, OnlineAddIndex, OnlineAlterField, OnlineRemoveIndex
-from database.scratch import scratch_database
+from database import fields
+from database.online import archive, conversions, ddl
+from database.online.recipes import (
+    CannotAlterOnline,
+    OnlineAddIndex,
+    OnlineAlterField,
+    OnlineRemoveIndex,
+)
+from database.schema import scratch
+from database.schema.scratch import scratch_database
 
 ROWS = 20_000
 
@@ -39,7 +46,7 @@ def run(alias, operations, backwards=False):
 
 
 def public_id_operations():
-    (recipe,) = online.add_public_id("Item", "items")
+    (recipe,) = ddl.add_public_id("Item", "items")
     return recipe.database_operations
 
 
@@ -91,7 +98,7 @@ def test_rows_written_during_the_backfill_get_distinct_ids(big_table):
     thread = threading.Thread(target=writer)
     thread.start()
     try:
-        online.backfill(
+        ddl.backfill(
             connections[big_table],
             "items",
             "public_id",
@@ -121,10 +128,10 @@ def test_backfill_resumes_where_it_stopped_and_is_idempotent(big_table):
     before = dict(fetch(big_table, "SELECT id, public_id FROM items WHERE id <= 12345"))
     connection = connections[big_table]
 
-    first = online.backfill(
+    first = ddl.backfill(
         connection, "items", "public_id", "gen_random_uuid()", progress=lambda _: None
     )
-    second = online.backfill(
+    second = ddl.backfill(
         connection, "items", "public_id", "gen_random_uuid()", progress=lambda _: None
     )
 
@@ -135,44 +142,44 @@ def test_backfill_resumes_where_it_stopped_and_is_idempotent(big_table):
 def test_backfill_refuses_to_run_inside_a_transaction(big_table):
     from django.db import transaction
 
-    with pytest.raises(online.NeedsNonAtomicMigration), transaction.atomic(using=big_table):
-        online.backfill(connections[big_table], "items", "name", "'x'")
+    with pytest.raises(ddl.NeedsNonAtomicMigration), transaction.atomic(using=big_table):
+        ddl.backfill(connections[big_table], "items", "name", "'x'")
 
 
 def test_an_invalid_index_left_by_an_interrupted_build_is_rebuilt(big_table):
     fetch(big_table, "UPDATE items SET name = 'dup' WHERE id IN (1, 2) RETURNING 1")
     with pytest.raises(Exception, match="could not create unique index"):
         fetch(big_table, "CREATE UNIQUE INDEX CONCURRENTLY items_name_key ON items (name)")
-    assert online.index_state(connections[big_table], "items_name_key") == "invalid"
+    assert ddl.index_state(connections[big_table], "items_name_key") == "invalid"
     fetch(big_table, "UPDATE items SET name = 'unique' WHERE id = 2 RETURNING 1")
 
-    run(big_table, [online.AddUniqueConstraint("items", "items_name_key", ["name"])])
+    run(big_table, [ddl.AddUniqueConstraint("items", "items_name_key", ["name"])])
 
-    assert online.index_state(connections[big_table], "items_name_key") == "valid"
-    assert online.constraint_exists(connections[big_table], "items", "items_name_key")
+    assert ddl.index_state(connections[big_table], "items_name_key") == "valid"
+    assert ddl.constraint_exists(connections[big_table], "items", "items_name_key")
 
 
 def test_a_dropped_unique_constraint_is_rebuilt_concurrently_in_reverse(big_table):
     connection = connections[big_table]
-    add = online.AddUniqueConstraint("items", "items_name_key", ["name"])
-    drop = online.DropUniqueConstraint("items", "items_name_key", ["name"])
+    add = ddl.AddUniqueConstraint("items", "items_name_key", ["name"])
+    drop = ddl.DropUniqueConstraint("items", "items_name_key", ["name"])
     run(big_table, [add])
 
     run(big_table, [drop])
     run(big_table, [drop])  # a re-run after completion changes nothing
 
-    assert not online.constraint_exists(connection, "items", "items_name_key")
-    assert online.index_state(connection, "items_name_key") is None
+    assert not ddl.constraint_exists(connection, "items", "items_name_key")
+    assert ddl.index_state(connection, "items_name_key") is None
 
     run(big_table, [drop], backwards=True)
     run(big_table, [drop], backwards=True)
 
-    assert online.constraint_exists(connection, "items", "items_name_key")
-    assert online.index_state(connection, "items_name_key") == "valid"
+    assert ddl.constraint_exists(connection, "items", "items_name_key")
+    assert ddl.index_state(connection, "items_name_key") == "valid"
 
 
 def test_ddl_waits_for_a_busy_table_then_succeeds(big_table, monkeypatch):
-    monkeypatch.setattr(online, "LOCK_TIMEOUT", "200ms")
+    monkeypatch.setattr(ddl, "LOCK_TIMEOUT", "200ms")
     settings = connections[big_table].settings_dict
     blocker = scratch.connect(settings, settings["NAME"])
     blocker.execute("SELECT count(*) FROM items")  # holds ACCESS SHARE until rollback
@@ -180,7 +187,7 @@ def test_ddl_waits_for_a_busy_table_then_succeeds(big_table, monkeypatch):
     timer.start()
     started = time.monotonic()
     try:
-        run(big_table, [online.RunDDL(["ALTER TABLE items ADD COLUMN note text"])])
+        run(big_table, [ddl.RunDDL(["ALTER TABLE items ADD COLUMN note text"])])
     finally:
         timer.join()
         blocker.close()
@@ -220,7 +227,7 @@ def test_archived_rows_restore_byte_for_byte(big_table):
 def test_a_type_change_converts_every_row_including_those_written_meanwhile(
     big_table, monkeypatch
 ):
-    run(big_table, [online.RunDDL(["ALTER TABLE items ADD COLUMN ref integer"])])
+    run(big_table, [ddl.RunDDL(["ALTER TABLE items ADD COLUMN ref integer"])])
     fetch(big_table, "UPDATE items SET ref = id * 10 WHERE mod(id, 3) = 0 RETURNING 1")
     change = conversions.ChangeColumnType(
         "items", "ref", "character varying", reverse_type="integer"
@@ -299,7 +306,7 @@ def test_online_alter_field_turns_json_into_jsonb_as_the_state_says(big_table):
         "ALTER TABLE items ADD COLUMN payload json "
         """DEFAULT '{"twitter": "09:00", "instagram": "10:00"}'"""
     )
-    run(big_table, [online.RunDDL([add])])
+    run(big_table, [ddl.RunDDL([add])])
     fetch(big_table, """UPDATE items SET payload = '{"a": 1, "a": 2}' WHERE id = 1 RETURNING 1""")
     fetch(big_table, """UPDATE items SET payload = '[1, "x"]' WHERE id > 1 RETURNING 1""")
     default = {"instagram": "10:00", "twitter": "09:00"}
@@ -339,7 +346,7 @@ def test_online_alter_field_rebuilds_the_indexes_the_state_knows_around_timestam
         "ALTER TABLE items ADD COLUMN seen timestamp",
         "CREATE INDEX items_seen_idx ON items (seen)",
     ]
-    run(big_table, [online.RunDDL(add)])
+    run(big_table, [ddl.RunDDL(add)])
     fetch(big_table, "UPDATE items SET seen = '2026-01-02 03:04:05' RETURNING 1")
     operation = OnlineAlterField("item", "seen", models.DateTimeField(null=True))
     index = models.Index(fields=["seen"], name="items_seen_idx")
@@ -354,7 +361,7 @@ def test_online_alter_field_rebuilds_the_indexes_the_state_knows_around_timestam
     )
     connection = connections[big_table]
     assert conversions.column_type(connection, "items", "seen") == "timestamp with time zone"
-    assert online.index_state(connection, "items_seen_idx") == "valid"
+    assert ddl.index_state(connection, "items_seen_idx") == "valid"
     assert fetch(
         big_table, "SELECT count(*) FROM items WHERE seen = '2026-01-02 03:04:05+00'"
     ) == [(ROWS,)]
@@ -384,7 +391,7 @@ def test_online_alter_field_swaps_a_delete_rule_through_a_twin_constraint(big_ta
     run(
         big_table,
         [
-            online.RunDDL(
+            ddl.RunDDL(
                 [
                     "CREATE TABLE owners (id serial PRIMARY KEY)",
                     "ALTER TABLE items ADD COLUMN owner_id integer REFERENCES owners(id)",
@@ -422,7 +429,7 @@ def test_online_alter_field_refuses_a_type_change_it_cannot_make_online(big_tabl
 
 
 def test_online_alter_field_refuses_an_index_it_could_not_rebuild_the_same(big_table):
-    run(big_table, [online.RunDDL(["ALTER TABLE items ADD COLUMN seen timestamp"])])
+    run(big_table, [ddl.RunDDL(["ALTER TABLE items ADD COLUMN seen timestamp"])])
     operation = OnlineAlterField("item", "seen", models.DateTimeField(null=True))
     index = models.Index(fields=["-seen"], name="items_seen_idx")
     before = item_state(("seen", fields.NaiveUTCDateTimeField(null=True)), indexes=[index])
@@ -436,7 +443,7 @@ def test_online_alter_field_refuses_an_index_it_could_not_rebuild_the_same(big_t
 
 
 def test_online_alter_field_refuses_a_new_default_together_with_the_type(big_table):
-    run(big_table, [online.RunDDL(["ALTER TABLE items ADD COLUMN payload json"])])
+    run(big_table, [ddl.RunDDL(["ALTER TABLE items ADD COLUMN payload json"])])
     field = models.JSONField(db_default=[], null=True)
     operation = OnlineAlterField("item", "payload", field)
     before = item_state(("payload", fields.LegacyJSONField(db_default={}, null=True)))
@@ -463,7 +470,7 @@ def test_online_alter_field_honours_the_routers(big_table):
 
 
 def test_online_add_and_remove_index_take_table_and_columns_from_the_state(big_table):
-    run(big_table, [online.RunDDL(["ALTER TABLE items ADD COLUMN seen timestamp"])])
+    run(big_table, [ddl.RunDDL(["ALTER TABLE items ADD COLUMN seen timestamp"])])
     index = models.Index(fields=["name", "seen"], name="items_name_seen_idx")
     before = item_state(("seen", fields.NaiveUTCDateTimeField(null=True)))
     add = OnlineAddIndex(model_name="item", index=index)
@@ -487,11 +494,11 @@ def test_online_add_and_remove_index_take_table_and_columns_from_the_state(big_t
 
     alter(big_table, remove, with_index)
 
-    assert online.index_state(connection, "items_name_seen_idx") is None
+    assert ddl.index_state(connection, "items_name_seen_idx") is None
 
     alter(big_table, remove, with_index, backwards=True)
 
-    assert online.index_state(connection, "items_name_seen_idx") == "valid"
+    assert ddl.index_state(connection, "items_name_seen_idx") == "valid"
 
 
 def test_online_alter_field_changes_defaults_and_drops_not_null_in_the_catalog(big_table):
@@ -500,7 +507,7 @@ def test_online_alter_field_changes_defaults_and_drops_not_null_in_the_catalog(b
         "ALTER TABLE items ADD COLUMN label text NOT NULL DEFAULT 'x'",
         "ALTER TABLE items ALTER COLUMN label DROP DEFAULT",
     ]
-    run(big_table, [online.RunDDL(add)])
+    run(big_table, [ddl.RunDDL(add)])
     field = models.TextField(db_default="none yet", null=True)
     operation = OnlineAlterField("item", "label", field)
     nullable = (

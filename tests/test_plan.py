@@ -5,8 +5,9 @@ import re
 import pytest
 from django.db.migrations.loader import MigrationLoader
 
-from database import baseline, operations
 from database.management.commands.migrate import DRIFT_REFUSED
+from database.online import operations
+from database.schema import baseline
 
 DJANGO_GENERIC = {
     "Custom state/database change combination",

@@ -5,9 +5,9 @@ import json
 import pytest
 from django.test import override_settings
 
-from database import platform_contract
 from database.integrity import platform
 from database.integrity.runner import run_checks
+from database.schema import platform_contract
 
 
 def platform_findings(alias: str):

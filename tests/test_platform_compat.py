@@ -21,7 +21,7 @@ production database, adopted and upgraded (``adopted_template``), through a
 - a value in each platform secret format written before the upgrade reads back unchanged.
 
 Where the platform's models contradict production, production wins
-(``database.platform_contract.PRODUCTION_WINS``): those cases are asserted explicitly, never
+(``database.schema.platform_contract.PRODUCTION_WINS``): those cases are asserted explicitly, never
 skipped: the platform's str keys fail on production before the upgrade too, and every other
 column of those tables is exercised with production's key.
 
@@ -61,9 +61,10 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from database import crypto, platform_contract
 from database.integrity import platform
-from database.platform_contract import PlatformColumn, PlatformTable
+from database.schema import platform_contract
+from database.schema.platform_contract import PlatformColumn, PlatformTable
+from database.secrets import crypto
 from tests import platform_metadata as pm
 from tests.conftest import ScratchDatabase, run_manage
 

@@ -16,8 +16,8 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from database import platform_contract
 from database.management.commands.platform_contract import describe
+from database.schema import platform_contract
 
 FIXTURE_SOURCE = Path(__file__).parent
 FIXTURE_ARGS = [

@@ -21,8 +21,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from database import lease, pooler, scratch
+from database import lease, pooler
 from database.management.commands.migrate import ANOTHER_MIGRATOR
+from database.schema import scratch
 from tests.conftest import run_manage
 
 PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"

@@ -4,8 +4,8 @@ import pytest
 from django.apps import apps
 from django.db import connections
 
-from database import baseline
 from database.fields import EncryptedFieldMixin
+from database.schema import baseline
 
 LEGACY_MODELS = sorted(
     (

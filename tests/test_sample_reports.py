@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from database import samples, scratch
 from database.integrity import render
+from database.schema import samples, scratch
 from tests.conftest import run_manage
 
 DOCS = Path(settings.BASE_DIR) / "docs"

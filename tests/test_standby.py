@@ -23,7 +23,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from database import errors, scratch
+from database import errors
+from database.schema import scratch
 from tests.conftest import run_manage
 
 DEMO = "production_rehearsal"

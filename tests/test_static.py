@@ -38,7 +38,7 @@ def test_the_admin_login_page_links_stylesheets_that_are_served(db):
 
 
 def test_collected_files_are_served_hashed_compressed_and_cached_for_ever(tmp_path, server):
-    from database.scratch import database_url
+    from database.schema.scratch import database_url
 
     env = {
         **os.environ,

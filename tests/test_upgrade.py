@@ -10,9 +10,9 @@ import time
 import pytest
 from django.conf import settings
 
-from database import baseline
-from database.catalog import diff_catalogs, read_catalog
-from database.rowcheck import archived_rows, changed_rows, legacy_rows
+from database.schema import baseline
+from database.schema.catalog import diff_catalogs, read_catalog
+from database.schema.rowcheck import archived_rows, changed_rows, legacy_rows
 
 
 def catalog(database):
@@ -23,7 +23,7 @@ def catalog(database):
 @pytest.fixture(scope="module")
 def migrated_empty(server, django_db_blocker):
     """The catalog of an empty database migrated from scratch."""
-    from database import scratch
+    from database.schema import scratch
     from tests.conftest import _create
 
     database = _create(server, "fresh")

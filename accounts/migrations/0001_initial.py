@@ -5,7 +5,7 @@ import django.db.models.functions.datetime
 from django.db import migrations, models
 
 import database.fields
-import database.operations
+import database.online.operations
 
 
 class Migration(migrations.Migration):
@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
             sql="CREATE TYPE public.adminrole AS ENUM ('SUPER_ADMIN', 'ADMIN', 'MODERATOR')",
             reverse_sql="DROP TYPE public.adminrole",
         ),
-        database.operations.LegacyCreateModel(
+        database.online.operations.LegacyCreateModel(
             name="AdminUser",
             fields=[
                 ("id", models.AutoField(primary_key=True, serialize=False)),
@@ -60,7 +60,7 @@ class Migration(migrations.Migration):
                 "CREATE UNIQUE INDEX ix_admin_users_username ON public.admin_users USING btree (username)",
             ],
         ),
-        database.operations.LegacyCreateModel(
+        database.online.operations.LegacyCreateModel(
             name="RegistrationKey",
             fields=[
                 ("id", models.CharField(primary_key=True, serialize=False)),
@@ -99,7 +99,7 @@ class Migration(migrations.Migration):
                 "ALTER TABLE ONLY public.registration_keys\n    ADD CONSTRAINT registration_keys_pkey PRIMARY KEY (id)",
             ],
         ),
-        database.operations.LegacyCreateModel(
+        database.online.operations.LegacyCreateModel(
             name="User",
             fields=[
                 ("id", models.AutoField(primary_key=True, serialize=False)),
@@ -185,7 +185,7 @@ class Migration(migrations.Migration):
                 "ALTER TABLE ONLY public.users\n    ADD CONSTRAINT users_registration_key_id_fkey FOREIGN KEY (registration_key_id) REFERENCES public.registration_keys(id)",
             ],
         ),
-        database.operations.LegacyCreateModel(
+        database.online.operations.LegacyCreateModel(
             name="UserSettings",
             fields=[
                 ("id", models.AutoField(primary_key=True, serialize=False)),
@@ -318,7 +318,7 @@ class Migration(migrations.Migration):
                 "ALTER TABLE ONLY public.user_settings\n    ADD CONSTRAINT user_settings_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id)",
             ],
         ),
-        database.operations.LegacyCreateModel(
+        database.online.operations.LegacyCreateModel(
             name="Notification",
             fields=[
                 ("id", models.AutoField(primary_key=True, serialize=False)),

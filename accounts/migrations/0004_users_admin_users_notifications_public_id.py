@@ -9,7 +9,7 @@ interruption resumes.
 
 from django.db import migrations
 
-from database.online import add_public_id
+from database.online.ddl import add_public_id
 
 
 class Migration(migrations.Migration):

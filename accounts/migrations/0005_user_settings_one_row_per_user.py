@@ -9,9 +9,9 @@ Reversing drops the constraint and puts the archived rows back.
 
 from django.db import migrations, models
 
-from database.archive import ArchiveRows
-from database.online import AddUniqueConstraint
-from database.operations import SeparateDatabaseAndState
+from database.online.archive import ArchiveRows
+from database.online.ddl import AddUniqueConstraint
+from database.online.operations import SeparateDatabaseAndState
 
 MIGRATION = "accounts.0005_user_settings_one_row_per_user"
 DUPLICATES = "id NOT IN (SELECT min(id) FROM public.user_settings GROUP BY user_id)"

@@ -6,7 +6,7 @@ primary keys already index; they only cost writes. Reversing rebuilds them concu
 
 from django.db import migrations
 
-from database.recipes import OnlineRemoveIndex
+from database.online.recipes import OnlineRemoveIndex
 
 
 class Migration(migrations.Migration):

@@ -11,9 +11,9 @@ restores every archived value byte for byte (verified against the manifest check
 
 from django.db import migrations
 
-from database.archive import ArchiveRows
-from database.online import RunDDL
-from database.operations import SeparateDatabaseAndState
+from database.online.archive import ArchiveRows
+from database.online.ddl import RunDDL
+from database.online.operations import SeparateDatabaseAndState
 
 MIGRATION = "accounts.0007_retire_registration_keys"
 KEY_COLUMNS = [

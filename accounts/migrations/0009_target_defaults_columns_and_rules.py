@@ -17,9 +17,9 @@ import django.db.models.functions.datetime
 from django.db import migrations, models
 
 import database.fields
-import database.online
-from database.operations import SeparateDatabaseAndState
-from database.recipes import OnlineAlterField
+import database.online.ddl
+from database.online.operations import SeparateDatabaseAndState
+from database.online.recipes import OnlineAlterField
 
 
 class Migration(migrations.Migration):
@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
     operations = [
         SeparateDatabaseAndState(
             database_operations=[
-                database.online.RunDDL(
+                database.online.ddl.RunDDL(
                     [
                         "ALTER TABLE users ALTER COLUMN created_at SET DEFAULT now(), "
                         "ALTER COLUMN is_active SET DEFAULT true, "
@@ -88,10 +88,10 @@ class Migration(migrations.Migration):
                         "ALTER COLUMN two_factor_enabled DROP DEFAULT",
                     ],
                 ),
-                database.online.CreateIndex(
+                database.online.ddl.CreateIndex(
                     "admin_users", "admin_users_created_by_idx", ["created_by"]
                 ),
-                database.online.CreateIndex(
+                database.online.ddl.CreateIndex(
                     "admin_users", "admin_users_updated_by_idx", ["updated_by"]
                 ),
             ],

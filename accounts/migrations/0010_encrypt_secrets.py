@@ -1,7 +1,7 @@
 """The accounts secrets keep the platform's own formats (TARGET_SCHEMA.md D12, D17, D19).
 
 No value is rewritten here: every accounts secret column is read by the running platform in a
-format of its own (``database.secret_formats``, ``contract/application/PLATFORM.md``), and a
+format of its own (``database.secrets.formats``, ``contract/application/PLATFORM.md``), and a
 value wrapped again would be unreadable to it:
 
 - ``users.two_factor_secret``: a TwoFactorService Fernet token (``decrypt_secret`` at login);
@@ -19,7 +19,7 @@ lookup columns of the new tables stay plain text (D18).
 from django.db import migrations
 
 from database.fields import PlatformSecretCharField, PlatformSecretTextField
-from database.operations import SeparateDatabaseAndState
+from database.online.operations import SeparateDatabaseAndState
 
 
 class Migration(migrations.Migration):

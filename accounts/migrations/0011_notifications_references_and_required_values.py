@@ -17,9 +17,9 @@ value; a ``content_id`` that is not an integer any more is archived before it go
 import django.db.models.deletion
 from django.db import migrations, models
 
-from database.conversions import ArchiveAndFill, ChangeColumnType, RetypeDanglingColumns
-from database.online import AddForeignKey, CreateIndex, SetNotNull
-from database.operations import SeparateDatabaseAndState
+from database.online.conversions import ArchiveAndFill, ChangeColumnType, RetypeDanglingColumns
+from database.online.ddl import AddForeignKey, CreateIndex, SetNotNull
+from database.online.operations import SeparateDatabaseAndState
 
 MIGRATION = "accounts.0011_notifications_references_and_required_values"
 INTEGER_TEXT = "CASE WHEN {value} ~ '^-?[0-9]{{1,9}}$' THEN {value}::integer END"

@@ -9,9 +9,9 @@ catalog changes take the lock on users. Backwards restores the archived values.
 import django.db.models.deletion
 from django.db import migrations, models
 
-from database.conversions import RetypeDanglingColumns
-from database.online import AddForeignKey, CreateIndex
-from database.operations import SeparateDatabaseAndState
+from database.online.conversions import RetypeDanglingColumns
+from database.online.ddl import AddForeignKey, CreateIndex
+from database.online.operations import SeparateDatabaseAndState
 
 
 class Migration(migrations.Migration):

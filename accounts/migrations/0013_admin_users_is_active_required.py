@@ -7,9 +7,9 @@ the NULLs back from the archive.
 
 from django.db import migrations, models
 
-from database.conversions import ArchiveAndFill
-from database.online import SetNotNull
-from database.operations import SeparateDatabaseAndState
+from database.online.conversions import ArchiveAndFill
+from database.online.ddl import SetNotNull
+from database.online.operations import SeparateDatabaseAndState
 
 
 class Migration(migrations.Migration):

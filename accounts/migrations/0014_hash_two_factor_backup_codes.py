@@ -14,9 +14,9 @@ the migration runs. Backwards converts to text and restores the archived origina
 
 from django.db import migrations, models
 
-from database.archive import ArchiveRows
-from database.conversions import ChangeColumnType
-from database.operations import SeparateDatabaseAndState
+from database.online.archive import ArchiveRows
+from database.online.conversions import ChangeColumnType
+from database.online.operations import SeparateDatabaseAndState
 
 MIGRATION = "accounts.0014_hash_two_factor_backup_codes"
 ARCHIVE_TABLE = "users_two_factor_backup_codes"

@@ -9,7 +9,7 @@ restores the legacy index by name.
 
 from django.db import migrations, models
 
-from database.recipes import OnlineAddIndex, OnlineRemoveIndex
+from database.online.recipes import OnlineAddIndex, OnlineRemoveIndex
 
 
 class Migration(migrations.Migration):

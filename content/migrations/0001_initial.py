@@ -5,7 +5,7 @@ import django.db.models.functions.datetime
 from django.db import migrations, models
 
 import database.fields
-import database.operations
+import database.online.operations
 
 
 class Migration(migrations.Migration):
@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        database.operations.LegacyCreateModel(
+        database.online.operations.LegacyCreateModel(
             name="ContentLog",
             fields=[
                 ("id", models.AutoField(primary_key=True, serialize=False)),
@@ -78,7 +78,7 @@ class Migration(migrations.Migration):
                 "ALTER TABLE ONLY public.content_logs\n    ADD CONSTRAINT content_logs_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE",
             ],
         ),
-        database.operations.LegacyCreateModel(
+        database.online.operations.LegacyCreateModel(
             name="Content",
             fields=[
                 ("id", models.AutoField(primary_key=True, serialize=False)),

@@ -7,7 +7,7 @@ inbox_settings, knowledge_base_entries) are left alone. Non-atomic and resumable
 import django.db.models.functions.datetime
 from django.db import migrations, models
 
-from database.recipes import OnlineAlterField
+from database.online.recipes import OnlineAlterField
 
 
 class Migration(migrations.Migration):

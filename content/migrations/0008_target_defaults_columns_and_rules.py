@@ -7,7 +7,7 @@ writes go on, and renamed into place (OnlineAlterField's delete-rule recipe).
 import django.db.models.deletion
 from django.db import migrations, models
 
-from database.recipes import OnlineAlterField
+from database.online.recipes import OnlineAlterField
 
 
 class Migration(migrations.Migration):

@@ -20,8 +20,6 @@ from django.db import connections
 from django.db.models import Count
 from django.utils import timezone
 
-from database import archive, crypto, keyring_store, platform_contract, secret_formats
-from database.catalog import Catalog, diff_catalogs, read_catalog
 from database.integrity import declarations, platform, schema
 from database.integrity.findings import SAMPLE_SIZE, Finding, Severity
 from database.integrity.scan import (
@@ -34,6 +32,10 @@ from database.integrity.scan import (
     orphans,
 )
 from database.management.commands import clear_expired_tokens
+from database.online import archive
+from database.schema import platform_contract
+from database.schema.catalog import Catalog, diff_catalogs, read_catalog
+from database.secrets import crypto, formats, keyring
 
 
 @dataclass
@@ -695,8 +697,8 @@ def expired_tokens(scan: Scan, context: Context) -> Iterator[Finding]:
 
 
 # What each secret value is, classified in one statement per column by shape
-# (``secret_formats.sql_format``: PostgreSQL 15 cannot try-decode base64); a sample of each
-# platform format found is then confirmed structurally in Python (``secret_formats.classify``).
+# (``formats.sql_format``: PostgreSQL 15 cannot try-decode base64); a sample of each
+# platform format found is then confirmed structurally in Python (``formats.classify``).
 # A json/jsonb value is a secret only when it holds tokens (e.g. connected_accounts' plain
 # {platform: {access_token, …}}); '{}' and other token-free values count as empty.
 _JSON_TOKENS = (
@@ -713,12 +715,12 @@ FROM secret WHERE state <> '{empty}' GROUP BY state ORDER BY state
 """
 
 
-def _secret_columns(context: Context) -> Iterator[tuple[secret_formats.SecretColumn, str]]:
-    """The platform's secret columns (``secret_formats.COLUMNS``) and every other field the
+def _secret_columns(context: Context) -> Iterator[tuple[formats.SecretColumn, str]]:
+    """The platform's secret columns (``formats.COLUMNS``) and every other field the
     models declare secret, with the primary key column of each table."""
     pks = {model._meta.db_table: model._meta.pk.column for model in declarations.concrete_models()}
     seen = set()
-    for secret in secret_formats.COLUMNS:
+    for secret in formats.COLUMNS:
         seen.add((secret.table, secret.column))
         yield secret, pks.get(secret.table, "id")
     for model, model_field in declarations.encrypted_fields():
@@ -726,20 +728,21 @@ def _secret_columns(context: Context) -> Iterator[tuple[secret_formats.SecretCol
         if (table, column) in seen:
             continue
         yield (
-            secret_formats.SecretColumn(
+            formats.SecretColumn(
                 table,
                 column,
                 "this project's encrypted field",
-                frozenset({secret_formats.ENVELOPE}),
+                frozenset({formats.ENVELOPE}),
                 True,
-                "none: encrypt them in place (database.crypto_batches)",
+                "none: encrypt them in place (database.secrets.batches)",
             ),
             model._meta.pk.column,
         )
 
 
-def _archived_secret_columns(scan: Scan) -> Iterator[tuple[secret_formats.SecretColumn, str]]:
-    """The sealed archive columns this database holds (``database.archive.sealed_columns``)."""
+def _archived_secret_columns(scan: Scan) -> Iterator[tuple[formats.SecretColumn, str]]:
+    """The sealed archive columns this database holds
+    (``database.online.archive.sealed_columns``)."""
     present = {
         tuple(row)
         for row in scan.rows(
@@ -753,11 +756,11 @@ def _archived_secret_columns(scan: Scan) -> Iterator[tuple[secret_formats.Secret
             continue
         pk = "id" if (table, "id") in present else "_manifest_id"
         yield (
-            secret_formats.SecretColumn(
+            formats.SecretColumn(
                 f"{archive.SCHEMA}.{table}",
                 column,
-                "this project's archive restore (database.archive)",
-                frozenset({secret_formats.ENVELOPE}),
+                "this project's archive restore (database.online.archive)",
+                frozenset({formats.ENVELOPE}),
                 True,
                 "none: archived secrets are sealed when archived, and rotate_keys re-seals them",
             ),
@@ -768,10 +771,10 @@ def _archived_secret_columns(scan: Scan) -> Iterator[tuple[secret_formats.Secret
 def secrets(scan: Scan, context: Context) -> Iterator[Finding]:
     """Secret columns: every value in a format its platform reader reads, plaintext named.
 
-    Each value is classified (``database.secret_formats``): the D12 envelope, a token-manager
+    Each value is classified (``database.secrets.formats``): the D12 envelope, a token-manager
     or user-credentials blob, a bare Fernet token, hashed backup codes, or plaintext.
     Plaintext is reported column by column with the platform change it needs; a format the
-    column's reader cannot read is an error. The keyring (``database.keyring_store``) must
+    column's reader cannot read is an error. The keyring (``database.secrets.keyring``) must
     record the configured keys; envelopes, including the sealed archive columns, must be
     under a configured key id, and per column and key id a bounded sample spread over the
     values in sealing order is decrypted (SQL cannot decrypt; ``_confirm_envelopes`` says
@@ -802,12 +805,12 @@ def secrets(scan: Scan, context: Context) -> Iterator[Finding]:
     for secret, pk, relation, type_ in itertools.chain(public, archived):
         table, column = secret.table, secret.column
         is_json = type_ in {"json", "jsonb"}
-        state = secret_formats.sql_format(f"c.{scan.ident(column)}", is_json=is_json)
+        state = formats.sql_format(f"c.{scan.ident(column)}", is_json=is_json)
         if is_json:
             tokens = _JSON_TOKENS.replace("{column}", scan.ident(column))
             state = (
-                f"CASE WHEN ({state}) = '{secret_formats.PLAINTEXT}' AND NOT {tokens} "
-                f"THEN '{secret_formats.EMPTY}' ELSE ({state}) END"
+                f"CASE WHEN ({state}) = '{formats.PLAINTEXT}' AND NOT {tokens} "
+                f"THEN '{formats.EMPTY}' ELSE ({state}) END"
             )
         query = _SECRETS.format(
             pk=scan.ident(pk),
@@ -815,7 +818,7 @@ def secrets(scan: Scan, context: Context) -> Iterator[Finding]:
             table=relation,
             column=scan.ident(column),
             sample=SAMPLE_SIZE,
-            empty=secret_formats.EMPTY,
+            empty=formats.EMPTY,
         )
         where = {"table": table, "column": column}
         found = scan.guarded(
@@ -830,23 +833,23 @@ def secrets(scan: Scan, context: Context) -> Iterator[Finding]:
 
 def _keyring_findings(scan: Scan, context: Context) -> Iterator[Finding]:
     """Each configured key the keyring records must open its check value."""
-    if not context.has(keyring_store.TABLE, "kid", "check_value"):
+    if not context.has(keyring.TABLE, "kid", "check_value"):
         return
     configured = set(crypto.keyring().kids)
-    relation = scan.ident(SCHEMA, keyring_store.TABLE)
+    relation = scan.ident(SCHEMA, keyring.TABLE)
     rows = scan.rows(
         f"SELECT kid, check_value, recorded_at::date::text FROM {relation} ORDER BY kid"
     )
     for kid, check_value, recorded_at in rows:
-        if kid in configured and not keyring_store.opens(check_value):
+        if kid in configured and not keyring.opens(check_value):
             yield Finding(
                 "secrets",
                 Severity.ERROR,
                 f"The key configured for key id '{kid}' is not the key the keyring "
-                f"({keyring_store.TABLE}) recorded for it on {recorded_at}: values sealed under "
+                f"({keyring.TABLE}) recorded for it on {recorded_at}: values sealed under "
                 f"'{kid}' by the recorded key do not open with the configured one, and this "
                 "project refuses to write with it.",
-                table=keyring_store.TABLE,
+                table=keyring.TABLE,
                 object=kid,
                 sample=(kid,),
             )
@@ -854,11 +857,11 @@ def _keyring_findings(scan: Scan, context: Context) -> Iterator[Finding]:
 
 def _secret_findings(scan, secret, located, shape, count, sample, kids, where):
     name, reads = secret.name, secret.reads
-    fmt = secret_formats.name_sql_format(shape, reads)
-    if fmt == secret_formats.PLAINTEXT:
+    fmt = formats.name_sql_format(shape, reads)
+    if fmt == formats.PLAINTEXT:
         readable = (
             f"its reader ({secret.reader}) reads them as they are"
-            if secret_formats.PLAINTEXT in reads
+            if formats.PLAINTEXT in reads
             else f"its reader ({secret.reader}) cannot read plaintext"
         )
         yield Finding(
@@ -882,7 +885,7 @@ def _secret_findings(scan, secret, located, shape, count, sample, kids, where):
             **where,
         )
         return
-    if fmt == secret_formats.ENVELOPE:
+    if fmt == formats.ENVELOPE:
         kid = shape.removeprefix("envelope:")
         if kid not in kids:
             yield Finding(
@@ -924,7 +927,7 @@ def _confirm_sample(scan, secret, located, shape, fmt, where) -> Iterator[Findin
     failed = [
         key
         for key, stored in rows or []
-        if secret_formats.classify(_unquoted(stored), expected=secret.reads) != fmt
+        if formats.classify(_unquoted(stored), expected=secret.reads) != fmt
     ]
     if failed:
         yield Finding(

@@ -71,7 +71,8 @@ class TableRows:
 
 @dataclass(frozen=True)
 class ArchiveRun:
-    """One row of ``archive.manifest``: one archiving run of a migration (database/archive.py)."""
+    """One row of ``archive.manifest``: one archiving run of a migration
+    (database/online/archive.py)."""
 
     source: str
     selection: str

@@ -3,8 +3,8 @@
 The platform's code, not this project's models, is the database's real client (D14): a column
 its SQLAlchemy models map with another type, a table it maps that is missing, a NOT NULL it
 does not fill, each is an outage or a silent change of meaning. ``compare`` reads the
-platform's models (``database.platform_contract``) against the live columns and says, for each
-difference, what it does to the running code; what the driver cannot tell apart (jsonb for
+platform's models (``database.schema.platform_contract``) against the live columns and says,
+for each difference, what it does to the running code; what the driver cannot tell apart (jsonb for
 JSON, bigint for Integer, unlimited text for String) is no difference at all, and what the
 project decided on purpose (production's keys, production's lengths, the decisions of
 ``PRODUCTION_WINS`` and ``DELIBERATE``) is named with its decision.
@@ -16,8 +16,8 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from database import platform_contract
-from database.platform_contract import PlatformColumn, PlatformContract, PlatformTable
+from database.schema import platform_contract
+from database.schema.platform_contract import PlatformColumn, PlatformContract, PlatformTable
 
 LIVE_COLUMNS = """
 SELECT c.relname, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull,
@@ -96,7 +96,7 @@ def compare(
 ) -> list[Mismatch]:
     """Every difference between ``live`` and the platform's models, table by table.
 
-    ``production`` is the schema production was adopted with (``database/baseline``): a
+    ``production`` is the schema production was adopted with (``database/schema/baseline.json``): a
     legacy column that still has production's type there is production's choice (D16).
     """
     production = production or {}
@@ -311,8 +311,9 @@ FIXES = {
 
 
 def production_schema() -> dict[str, dict[str, LiveColumn]]:
-    """The legacy tables as production had them when adopted (``database/baseline``)."""
-    from database import baseline
+    """The legacy tables as production had them when adopted
+    (``database/schema/baseline.json``)."""
+    from database.schema import baseline
 
     return {
         table: {

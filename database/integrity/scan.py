@@ -141,7 +141,7 @@ FROM archive.manifest ORDER BY id
 
 
 def archive_manifest(scan: Scan) -> tuple[list[ArchiveRun] | None, str]:
-    """The runs recorded in ``archive.manifest`` (database/archive.py), or None and why."""
+    """The runs recorded in ``archive.manifest`` (database/online/archive.py), or None and why."""
     ((schema, manifest),) = scan.rows(
         "SELECT pg_catalog.to_regnamespace('archive') IS NOT NULL, "
         "pg_catalog.to_regclass('archive.manifest') IS NOT NULL"

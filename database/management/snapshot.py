@@ -8,8 +8,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from database.catalog import Catalog, diff_catalogs
 from database.errors import ReportsFailures
+from database.schema.catalog import Catalog, diff_catalogs
 
 
 class SnapshotCommand(ReportsFailures, BaseCommand):

@@ -3,13 +3,13 @@
 Permissions normally appear only after a whole ``migrate``; this migration creates the missing
 ones for the models of its migration state, then grants their view permission. Models added
 by later migrations are granted by the ``post_migrate`` receiver in
-``database.admin_inspector`` (see its docstring for why both exist). The reverse deletes the
+``database.admin.inspector`` (see its docstring for why both exist). The reverse deletes the
 group (its permission rows stay: Django owns them).
 """
 
 from django.db import migrations
 
-from database.admin_inspector import INSPECTOR_GROUP, grant_view_permissions
+from database.admin.inspector import INSPECTOR_GROUP, grant_view_permissions
 
 
 def create_inspector_group(apps, schema_editor):

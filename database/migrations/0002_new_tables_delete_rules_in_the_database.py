@@ -10,7 +10,7 @@ NO ACTION, DO_NOTHING is left alone. The tables are new, so re-creating a key is
 
 from django.db import migrations, models
 
-from database import baseline
+from database.schema import baseline
 
 DOMAIN_APPS = [
     "accounts",

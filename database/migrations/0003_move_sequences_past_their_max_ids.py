@@ -8,7 +8,7 @@ where it is behind; nothing else changes. Backwards leaves the sequences where t
 
 from django.db import migrations
 
-from database.online import MoveSequencePastMax
+from database.online.ddl import MoveSequencePastMax
 
 SERIAL_TABLES = [
     "admin_users",

@@ -1,7 +1,7 @@
 """Create ``encryption_keyring``: per key id, a check value sealed under that key (issue 11).
 
 The encrypting migrations that run earlier (accounts.0007, accounts.0014, social.0007) create
-it already, on first use, with the same statement (``database.keyring_store``); this makes
+it already, on first use, with the same statement (``database.secrets.keyring``); this makes
 sure every database has it, also one upgraded before the keyring existed or one whose
 upgrade sealed nothing. Backwards it stays, like the archive it vouches for: sealed archived
 values outlive the migrations that sealed them.
@@ -9,7 +9,7 @@ values outlive the migrations that sealed them.
 
 from django.db import migrations
 
-from database import keyring_store
+from database.secrets import keyring
 
 
 class Migration(migrations.Migration):
@@ -18,5 +18,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunSQL(keyring_store.CREATE_TABLE.strip(), migrations.RunSQL.noop),
+        migrations.RunSQL(keyring.CREATE_TABLE.strip(), migrations.RunSQL.noop),
     ]

@@ -7,7 +7,7 @@ import django.db.models.functions.datetime
 from django.db import migrations, models
 
 import database.fields
-import database.operations
+import database.online.operations
 
 
 class Migration(migrations.Migration):
@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        database.operations.LegacyCreateModel(
+        database.online.operations.LegacyCreateModel(
             name="CompanyKnowledge",
             fields=[
                 ("id", models.AutoField(primary_key=True, serialize=False)),
@@ -81,7 +81,7 @@ class Migration(migrations.Migration):
                 "ALTER TABLE ONLY public.company_knowledge\n    ADD CONSTRAINT company_knowledge_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE",
             ],
         ),
-        database.operations.LegacyCreateModel(
+        database.online.operations.LegacyCreateModel(
             name="Memory",
             fields=[
                 ("id", models.AutoField(primary_key=True, serialize=False)),
@@ -137,7 +137,7 @@ class Migration(migrations.Migration):
                 "ALTER TABLE ONLY public.memories\n    ADD CONSTRAINT memories_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id)",
             ],
         ),
-        database.operations.LegacyCreateModel(
+        database.online.operations.LegacyCreateModel(
             name="KnowledgeBaseEntry",
             fields=[
                 ("id", models.AutoField(primary_key=True, serialize=False)),

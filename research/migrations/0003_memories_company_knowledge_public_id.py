@@ -8,7 +8,7 @@ step commits on its own; a re-run after an interruption resumes.
 
 from django.db import migrations
 
-from database.online import add_public_id
+from database.online.ddl import add_public_id
 
 
 class Migration(migrations.Migration):

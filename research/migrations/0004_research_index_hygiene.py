@@ -5,7 +5,7 @@ Concurrent drops; reversing rebuilds the legacy indexes by name.
 
 from django.db import migrations
 
-from database.recipes import OnlineRemoveIndex
+from database.online.recipes import OnlineRemoveIndex
 
 
 class Migration(migrations.Migration):

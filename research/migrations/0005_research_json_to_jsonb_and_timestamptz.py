@@ -6,7 +6,7 @@ inbox_settings, knowledge_base_entries) are left alone. Non-atomic and resumable
 
 from django.db import migrations, models
 
-from database.recipes import OnlineAlterField
+from database.online.recipes import OnlineAlterField
 
 
 class Migration(migrations.Migration):

@@ -7,9 +7,9 @@ foreign key is switched through a validated twin constraint (R-31).
 import django.db.models.deletion
 from django.db import migrations, models
 
-import database.online
-from database.operations import SeparateDatabaseAndState
-from database.recipes import OnlineAlterField
+import database.online.ddl
+from database.online.operations import SeparateDatabaseAndState
+from database.online.recipes import OnlineAlterField
 
 
 class Migration(migrations.Migration):
@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
     operations = [
         SeparateDatabaseAndState(
             database_operations=[
-                database.online.RunDDL(
+                database.online.ddl.RunDDL(
                     [
                         "ALTER TABLE company_knowledge "
                         "ADD COLUMN IF NOT EXISTS source character varying, "

@@ -7,7 +7,7 @@ reversing restores the legacy indexes by name.
 
 from django.db import migrations, models
 
-from database.recipes import OnlineAddIndex, OnlineRemoveIndex
+from database.online.recipes import OnlineAddIndex, OnlineRemoveIndex
 
 
 class Migration(migrations.Migration):

@@ -8,7 +8,7 @@ import django.db.models.functions.datetime
 from django.db import migrations, models
 
 import database.fields
-import database.operations
+import database.online.operations
 
 
 class Migration(migrations.Migration):
@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        database.operations.LegacyCreateModel(
+        database.online.operations.LegacyCreateModel(
             name="SocialPlatformConnection",
             fields=[
                 ("id", models.AutoField(primary_key=True, serialize=False)),
@@ -109,7 +109,7 @@ class Migration(migrations.Migration):
                 "ALTER TABLE ONLY public.social_platform_connections\n    ADD CONSTRAINT social_platform_connections_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE",
             ],
         ),
-        database.operations.LegacyCreateModel(
+        database.online.operations.LegacyCreateModel(
             name="SocialInteraction",
             fields=[
                 (
@@ -227,7 +227,7 @@ class Migration(migrations.Migration):
                 "ALTER TABLE ONLY public.social_interactions\n    ADD CONSTRAINT social_interactions_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE",
             ],
         ),
-        database.operations.LegacyCreateModel(
+        database.online.operations.LegacyCreateModel(
             name="ResponseTemplate",
             fields=[
                 (
@@ -298,7 +298,7 @@ class Migration(migrations.Migration):
                 "ALTER TABLE ONLY public.response_templates\n    ADD CONSTRAINT response_templates_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE",
             ],
         ),
-        database.operations.LegacyCreateModel(
+        database.online.operations.LegacyCreateModel(
             name="InteractionResponse",
             fields=[
                 (
@@ -387,7 +387,7 @@ class Migration(migrations.Migration):
                 "ALTER TABLE ONLY public.interaction_responses\n    ADD CONSTRAINT interaction_responses_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE",
             ],
         ),
-        database.operations.LegacyCreateModel(
+        database.online.operations.LegacyCreateModel(
             name="SocialResponse",
             fields=[
                 ("id", models.AutoField(primary_key=True, serialize=False)),
@@ -455,7 +455,7 @@ class Migration(migrations.Migration):
                 "ALTER TABLE ONLY public.social_responses\n    ADD CONSTRAINT social_responses_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id)",
             ],
         ),
-        database.operations.LegacyCreateModel(
+        database.online.operations.LegacyCreateModel(
             name="InboxSettings",
             fields=[
                 ("id", models.AutoField(primary_key=True, serialize=False)),

@@ -6,7 +6,7 @@ Concurrent builds and drops; reversing restores the legacy indexes by name.
 
 from django.db import migrations, models
 
-from database.recipes import OnlineAddIndex, OnlineRemoveIndex
+from database.online.recipes import OnlineAddIndex, OnlineRemoveIndex
 
 
 class Migration(migrations.Migration):

@@ -12,9 +12,9 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-import database.online
-from database.operations import SeparateDatabaseAndState
-from database.recipes import OnlineAlterField
+import database.online.ddl
+from database.online.operations import SeparateDatabaseAndState
+from database.online.recipes import OnlineAlterField
 
 
 class Migration(migrations.Migration):
@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
     operations = [
         SeparateDatabaseAndState(
             database_operations=[
-                database.online.RunDDL(
+                database.online.ddl.RunDDL(
                     [
                         "ALTER TABLE interaction_responses "
                         "ADD COLUMN IF NOT EXISTS retry_count integer NOT NULL DEFAULT 0, "

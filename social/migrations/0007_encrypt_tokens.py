@@ -2,7 +2,7 @@
 
 Only plaintext is rewritten, into the D12 envelope, which the platform's ``decrypt_token``
 reads. A value already in a platform format is left byte for byte
-(``database.secret_formats``): the envelopes ``encrypt_token`` wrote and, in
+(``database.secrets.formats``): the envelopes ``encrypt_token`` wrote and, in
 ``social_platform_connections``, the token manager's blobs (``Z0FBQUFB…``), which its
 ``get_access_token`` reads and an envelope around them would break. Keyset batches, one
 transaction each, resumable. The column types do not change: only the field classes.
@@ -13,9 +13,9 @@ envelope the platform wrote itself; blobs of other formats stay as they are.
 
 from django.db import migrations
 
-from database import crypto_batches
 from database.fields import EncryptedTextField
-from database.operations import SeparateDatabaseAndState
+from database.online.operations import SeparateDatabaseAndState
+from database.secrets import batches
 
 FIELDS = [
     ("SocialPlatformConnection", "access_token"),
@@ -30,7 +30,7 @@ FIELDS = [
 def encrypt(apps, schema_editor):
     """Encrypt plaintext connection tokens in place, in keyset batches (Python, resumable)."""
     for model_name, field_name in FIELDS:
-        crypto_batches.encrypt_field(
+        batches.encrypt_field(
             apps.get_model("social", model_name), field_name, using=schema_editor.connection.alias
         )
 
@@ -38,7 +38,7 @@ def encrypt(apps, schema_editor):
 def decrypt(apps, schema_editor):
     """Decrypt the envelopes back to plaintext, in keyset batches."""
     for model_name, field_name in FIELDS:
-        crypto_batches.decrypt_field(
+        batches.decrypt_field(
             apps.get_model("social", model_name), field_name, using=schema_editor.connection.alias
         )
 

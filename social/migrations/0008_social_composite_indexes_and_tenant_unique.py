@@ -11,12 +11,9 @@ with the new constraint still in place, and a re-run once they are resolved comp
 
 from django.db import migrations, models
 
-from database.online import (
-    AddUniqueConstraint,
-    DropUniqueConstraint,
-)
-from database.operations import SeparateDatabaseAndState
-from database.recipes import OnlineAddIndex, OnlineRemoveIndex
+from database.online.ddl import AddUniqueConstraint, DropUniqueConstraint
+from database.online.operations import SeparateDatabaseAndState
+from database.online.recipes import OnlineAddIndex, OnlineRemoveIndex
 
 
 class Migration(migrations.Migration):

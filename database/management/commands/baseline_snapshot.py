@@ -1,9 +1,9 @@
 from django.db import connections
 
-from database import baseline
-from database.catalog import Catalog
 from database.management.snapshot import SnapshotCommand
-from database.scratch import scratch_database
+from database.schema import baseline
+from database.schema.catalog import Catalog
+from database.schema.scratch import scratch_database
 
 
 class Command(SnapshotCommand):

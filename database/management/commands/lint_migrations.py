@@ -14,8 +14,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connections
 from django.db.migrations.loader import MigrationLoader
 
-from database import errors, migration_lint, scratch
+from database import errors
 from database.integrity.declarations import project_app_labels
+from database.online import lint
+from database.schema import scratch
 
 FINDINGS = 1
 USAGE = 3
@@ -36,23 +38,23 @@ class Command(errors.ReportsFailures, BaseCommand):
         )
         parser.add_argument(
             "--exceptions",
-            default=str(migration_lint.EXCEPTIONS_FILE),
+            default=str(lint.EXCEPTIONS_FILE),
             help="The reviewed exceptions, TOML (default: %(default)s).",
         )
 
     def handle(self, *args, **options):
         labels = self._labels(options["app_labels"])
         try:
-            exceptions = migration_lint.load_exceptions(Path(options["exceptions"]))
-        except migration_lint.LintError as error:
+            exceptions = lint.load_exceptions(Path(options["exceptions"]))
+        except lint.LintError as error:
             raise CommandError(str(error), returncode=USAGE) from None
         printed = self._print_migrations(labels)
         try:
-            findings = migration_lint.lint(printed)
-        except migration_lint.LintError as error:
+            findings = lint.lint(printed)
+        except lint.LintError as error:
             raise CommandError(str(error), returncode=errors.CANNOT_RUN) from None
         linted = {migration.key for migration in printed}
-        left, stale = migration_lint.apply_exceptions(findings, exceptions, linted)
+        left, stale = lint.apply_exceptions(findings, exceptions, linted)
         for finding in left:
             self.stdout.write(self.style.ERROR(str(finding)))
         for exception in stale:
@@ -83,7 +85,7 @@ class Command(errors.ReportsFailures, BaseCommand):
             )
         return set(named) or project_app_labels()
 
-    def _print_migrations(self, labels: set[str]) -> list[migration_lint.PrintedMigration]:
+    def _print_migrations(self, labels: set[str]) -> list[lint.PrintedMigration]:
         """Print every migration of ``labels`` on a scratch database holding production's
         schema (an operation that archives every column of a table reads them there)."""
         server = scratch.server_settings()
@@ -101,9 +103,9 @@ class Command(errors.ReportsFailures, BaseCommand):
             return [self._print(loader, key, connections[alias]) for key in plan]
 
     @staticmethod
-    def _print(loader, key, connection) -> migration_lint.PrintedMigration:
+    def _print(loader, key, connection) -> lint.PrintedMigration:
         try:
-            return migration_lint.print_migration(loader, key, connection)
+            return lint.print_migration(loader, key, connection)
         except DatabaseError as error:
             raise CommandError(
                 f"{key[0]}.{key[1]} cannot be printed as sqlmigrate would: {error}. The lint "

@@ -24,7 +24,10 @@ from django.db import connections
 from django.db.migrations.exceptions import AmbiguityError
 from django.db.migrations.executor import MigrationExecutor
 
-from database import baseline, crypto, errors, keyring_store, lease, operations, pooler
+from database import errors, lease, pooler
+from database.online import operations
+from database.schema import baseline
+from database.secrets import crypto, keyring
 
 DRIFT_REFUSED = 4
 ANOTHER_MIGRATOR = 5
@@ -143,7 +146,7 @@ class Command(errors.ReportsFailures, migrate.Command):
     def check_encryption_keys(self, connection, options) -> None:
         """Refuse before anything is applied when a pending migration seals or encrypts
         secrets (``needs_encryption_keys``) and the active key is not configured, or is not
-        the key the database's keyring records for its id (``database.keyring_store``, which
+        the key the database's keyring records for its id (``database.secrets.keyring``, which
         records it on first use): found at accounts.0007, it would stop the upgrade half-way,
         and a resumed encryption with another key would mix two keys under one id."""
         executor = MigrationExecutor(connection)
@@ -158,7 +161,7 @@ class Command(errors.ReportsFailures, migrate.Command):
         try:
             ring = crypto.keyring()
             ring.fernet(ring.active_kid)
-            keyring_store.verify(connection, ring.active_kid)
+            keyring.verify(connection, ring.active_kid)
         except crypto.KeyMismatch as error:
             raise CommandError(
                 f"{', '.join(needing)} seal or encrypt secrets, but {error} No migration was "
@@ -260,7 +263,8 @@ class Command(errors.ReportsFailures, migrate.Command):
 
     @staticmethod
     def describe_operation(operation, backwards):
-        """An operation in words (``database.operations.describe``); an error if irreversible."""
+        """An operation in words (``database.online.operations.describe``); an error if
+        irreversible."""
         return (
             operations.describe(operation, backwards=backwards),
             backwards and not operation.reversible,

@@ -26,8 +26,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from database import platform_contract
 from database.errors import ReportsFailures
+from database.schema import platform_contract
 
 DIFFERS = 1
 CANNOT_RUN = 2

@@ -18,8 +18,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS
 
 from config.embedded import DEMO_DATABASE
-from database import rowcheck, scratch
 from database.errors import ReportsFailures
+from database.schema import rowcheck, scratch
 
 LEGACY_DIR = settings.CONTRACT_DIR / "legacy"
 

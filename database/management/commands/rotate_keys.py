@@ -10,17 +10,19 @@ Deploy the new key to the running platform (TOKEN_ENCRYPTION_KEYS) before runnin
 remove the old key only after it reports zero values left.
 
 Before writing anything it checks the target key, and every configured key the database's
-keyring knows, against the keyring (``database.keyring_store``): a wrong key is refused with
-nothing written. The archived secrets (``database.archive.reseal``: retired registration keys,
-original 2FA backup codes) are re-sealed too, so a migration reversed after the old key is
+keyring knows, against the keyring (``database.secrets.keyring``): a wrong key is refused with
+nothing written. The archived secrets (``database.online.archive.reseal``: retired registration
+keys, original 2FA backup codes) are re-sealed too, so a migration reversed after the old key is
 removed still restores them.
 """
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from database import archive, crypto, crypto_batches, errors, keyring_store
+from database import errors
 from database.errors import ReportsFailures, positive_int
+from database.online import archive
+from database.secrets import batches, crypto, keyring
 
 PASSES = 3
 
@@ -38,7 +40,7 @@ class Command(ReportsFailures, BaseCommand):
             action="store_true",
             help="Count what would be re-encrypted, by current key id; write nothing.",
         )
-        parser.add_argument("--batch-size", type=positive_int, default=crypto_batches.BATCH_SIZE)
+        parser.add_argument("--batch-size", type=positive_int, default=batches.BATCH_SIZE)
         parser.add_argument(
             "--pause",
             type=float,
@@ -87,16 +89,16 @@ class Command(ReportsFailures, BaseCommand):
         for column in columns:
             for _ in range(PASSES):
                 try:
-                    outcome = crypto_batches.rotate_column(column, to_kid=to_kid, **common)
+                    outcome = batches.rotate_column(column, to_kid=to_kid, **common)
                 except crypto.EncryptionError as error:
                     raise CommandError(
                         f"{column.name}: {error}. Batches already committed stay re-encrypted; "
                         "fix the keys and run again."
                     ) from None
-                self.stdout.write(crypto_batches.summarise([outcome])[0])
+                self.stdout.write(batches.summarise([outcome])[0])
                 if not outcome.raced:
                     break
-            remaining = crypto_batches.remaining(column, kid=to_kid, using=options["database"])
+            remaining = batches.remaining(column, kid=to_kid, using=options["database"])
             if remaining:
                 left[column.name] = remaining
         if not options["only"]:
@@ -123,14 +125,14 @@ class Command(ReportsFailures, BaseCommand):
     @staticmethod
     def verify_keys(connection, ring, to_kid) -> None:
         """Before any value is written: the target key and every configured key the
-        database's keyring knows must be the keys it recorded (``database.keyring_store``)."""
-        known = keyring_store.recorded(connection)
+        database's keyring knows must be the keys it recorded (``database.secrets.keyring``)."""
+        known = keyring.recorded(connection)
         for kid in sorted({to_kid, *(kid for kid in ring.kids if kid in known)}):
-            keyring_store.verify(connection, kid)
+            keyring.verify(connection, kid)
 
     def reseal_archives(self, connection, to_kid, *, dry_run) -> dict[str, dict[str, int]]:
-        """The archived secrets (``database.archive.reseal``): re-sealed, or counted; returns
-        what remains under other key ids."""
+        """The archived secrets (``database.online.archive.reseal``): re-sealed, or counted;
+        returns what remains under other key ids."""
         if dry_run:
             counts = archive.reseal(connection, to_kid, dry_run=True)
         else:
@@ -156,7 +158,7 @@ class Command(ReportsFailures, BaseCommand):
     def dry_run(self, columns, to_kid, ring, common, *, archives):
         missing_keys = set()
         for column in columns:
-            counts = crypto_batches.remaining(column, kid=to_kid, using=common["using"])
+            counts = batches.remaining(column, kid=to_kid, using=common["using"])
             total = sum(counts.values())
             detail = ", ".join(f"{kid}: {n}" for kid, n in sorted(counts.items())) or "none"
             self.stdout.write(f"{column.name}: {total} value(s) to re-encrypt ({detail})")
@@ -179,7 +181,7 @@ class Command(ReportsFailures, BaseCommand):
             )
 
     def columns(self, only):
-        columns = crypto_batches.encrypted_columns()
+        columns = batches.encrypted_columns()
         if not only:
             return columns
         wanted = set(only)

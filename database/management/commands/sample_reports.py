@@ -8,7 +8,8 @@ named; 2 cannot run (the server cannot be used), and the other codes of
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS
 
-from database import errors, samples
+from database import errors
+from database.schema import samples
 
 
 class Command(errors.ReportsFailures, BaseCommand):

@@ -7,11 +7,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connections
 
-from database.baseline import catalog_of
-from database.catalog import Catalog
 from database.integrity import schema
 from database.management.snapshot import SnapshotCommand
-from database.scratch import scratch_database
+from database.schema.baseline import catalog_of
+from database.schema.catalog import Catalog
+from database.schema.scratch import scratch_database
 
 
 class Command(SnapshotCommand):

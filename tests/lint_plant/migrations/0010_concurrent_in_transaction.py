@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from database.online import CreateIndex
+from database.online.ddl import CreateIndex
 
 
 class Migration(migrations.Migration):

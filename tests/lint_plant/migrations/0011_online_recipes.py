@@ -2,11 +2,11 @@
 
 from django.db import migrations, models
 
-from database.archive import ArchiveRows
-from database.conversions import ChangeColumnType
-from database.online import AddForeignKey, RunDDL, add_public_id
-from database.operations import SeparateDatabaseAndState
-from database.recipes import OnlineAddIndex
+from database.online.archive import ArchiveRows
+from database.online.conversions import ChangeColumnType
+from database.online.ddl import AddForeignKey, RunDDL, add_public_id
+from database.online.operations import SeparateDatabaseAndState
+from database.online.recipes import OnlineAddIndex
 
 TABLE = "lint_plant_item"
 

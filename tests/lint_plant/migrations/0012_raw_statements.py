@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from database.online import RunDDL
+from database.online.ddl import RunDDL
 
 TABLE = "lint_plant_item"
 

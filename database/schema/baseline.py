@@ -1,6 +1,6 @@
 """The baseline: the 16 production tables as the initial migrations create them.
 
-``production.json`` beside this module is the expected catalog of those tables, regenerated
+``baseline.json`` beside this module is the expected catalog of those tables, regenerated
 by ``manage.py baseline_snapshot`` from a fresh build of the initial migrations and tested
 against both that build and the production contract.
 """
@@ -14,9 +14,9 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.operations import CreateModel
 
-from database.catalog import Catalog, Difference, diff_catalogs, read_catalog
+from database.schema.catalog import Catalog, Difference, diff_catalogs, read_catalog
 
-SNAPSHOT_PATH = Path(__file__).resolve().parent / "baseline" / "production.json"
+SNAPSHOT_PATH = Path(__file__).resolve().parent / "baseline.json"
 BASELINE_MIGRATIONS = [
     ("accounts", "0001_initial"),
     ("research", "0001_initial"),

@@ -15,8 +15,8 @@ Both operations resume after an interruption and need a migration with ``atomic 
 from django.db import transaction
 from psycopg import sql
 
-from database import archive
-from database.online import (
+from database.online import archive
+from database.online.ddl import (
     CreateIndex,
     DatabaseOnlyOperation,
     backfill,

@@ -40,7 +40,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from database import crypto
+from database.secrets import crypto
 
 ENVELOPE = "envelope"
 TOKEN_MANAGER = "token-manager blob"

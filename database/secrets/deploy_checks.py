@@ -8,7 +8,7 @@ them fails ``check --deploy`` at any ``--fail-level``.
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 
-from database import crypto
+from database.secrets import crypto
 
 DEVELOPMENT_SECRET_KEY_PREFIX = "insecure-development-key"
 

@@ -3,7 +3,7 @@
 Keys live in the settings of every process that writes, so nothing but the database can tell
 that two processes use two different keys under one key id. ``public.encryption_keyring``
 holds, per key id, a check value: ``CHECK_PLAINTEXT`` sealed under that key, in the envelope
-format (``database.crypto``), recorded the first time the key id seals a value here. Every
+format (``database.secrets.crypto``), recorded the first time the key id seals a value here. Every
 path that seals (the encrypting migrations, ``rotate_keys``, archives, the encrypted fields)
 calls ``verify`` first: the configured key must open the check value, or nothing is written.
 Verified once per process, database and key.
@@ -18,7 +18,8 @@ from __future__ import annotations
 from django.db import transaction
 from psycopg import sql
 
-from database import archive, crypto
+from database.online import archive
+from database.secrets import crypto
 
 TABLE = "encryption_keyring"
 CHECK_PLAINTEXT = "platform-schema keyring check value"
@@ -138,7 +139,7 @@ def _refuse_unless_existing_values_open(connection, kid: str) -> None:
 def sealed_relations(connection) -> list[tuple[str, str]]:
     """``(schema.table, column)`` of every column this database holds that seals values in
     envelopes: the encrypted fields' columns and the sealed archive columns."""
-    from database import crypto_batches
+    from database.secrets import batches
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -147,7 +148,7 @@ def sealed_relations(connection) -> list[tuple[str, str]]:
             [archive.SCHEMA],
         )
         present = {tuple(row) for row in cursor.fetchall()}
-    wanted = [(f"public.{c.table}", c.column) for c in crypto_batches.encrypted_columns()]
+    wanted = [(f"public.{c.table}", c.column) for c in batches.encrypted_columns()]
     wanted += [(f"{archive.SCHEMA}.{t}", c) for t, c in archive.sealed_columns()]
     return [column for column in wanted if column in present]
 

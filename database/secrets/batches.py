@@ -8,7 +8,7 @@ kill and run again: a re-run resumes where the work stopped.
 
 Use it from a ``RunPython(..., atomic=False)`` in a migration with ``atomic = False``::
 
-    from database.crypto_batches import encrypt_field, decrypt_field
+    from database.secrets.batches import encrypt_field, decrypt_field
 
     def forwards(apps, schema_editor):
         encrypt_field(apps.get_model("social", "SocialPlatformConnection"), "access_token",
@@ -33,9 +33,9 @@ from django.apps import apps as global_apps
 from django.db import OperationalError, connections, transaction
 from psycopg import sql
 
-from database import crypto, keyring_store, secret_formats
 from database.errors import LockRetriesExhausted
 from database.fields import EncryptedFieldMixin
+from database.secrets import crypto, formats, keyring
 
 BATCH_SIZE = 1_000  # measured: 1k-row batches cost 6-9 % over 10k, with far shorter locks
 LOCK_TIMEOUT = "2s"
@@ -101,7 +101,7 @@ def encrypted_columns(apps=None) -> list[Column]:
 
 # ---------------------------------------------------------------------------- transforms
 # Each takes the stored text of a value and returns its new stored text, or None to leave it.
-# A value in a platform format other than the envelope (``database.secret_formats``: a
+# A value in a platform format other than the envelope (``database.secrets.formats``: a
 # token-manager blob, a bare Fernet token, …) is someone else's ciphertext: every transform
 # leaves it byte for byte and counts it under its format name.
 
@@ -165,8 +165,8 @@ def _format_of(stored: str, column: Column) -> tuple[crypto.Envelope | None, str
         raise crypto.InvalidEnvelope(f"{column.name}: {error}") from None
     if envelope is not None:
         return envelope, None
-    if isinstance(value, str) and secret_formats.is_platform_format(value):
-        return None, secret_formats.classify(value)
+    if isinstance(value, str) and formats.is_platform_format(value):
+        return None, formats.classify(value)
     return None, None
 
 
@@ -196,7 +196,7 @@ def _verify_key(kid: str | None, options: dict) -> None:
     if options.get("dry_run"):
         crypto.keyring().fernet(kid or crypto.keyring().active_kid)
         return
-    keyring_store.verify(connections[options.get("using", "default")], kid)
+    keyring.verify(connections[options.get("using", "default")], kid)
 
 
 def decrypt_column(column: Column, **options) -> Outcome:

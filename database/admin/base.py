@@ -14,7 +14,7 @@
   known to hold secrets until the forward migrations swap their field types) are deferred in
   every query, left out of every form, list, search and filter, and shown on the change page
   only as a masked hint computed in SQL: the key id of an envelope, else the format
-  (``database.secret_formats``) and length ("•••• (token-manager blob, 184 chars)"); their
+  (``database.secrets.formats``) and length ("•••• (token-manager blob, 184 chars)"); their
   values never reach Python in the admin: related rows (raw-id labels and their
   validation, relations shown read-only, the objects a deletion would take along) are
   loaded without them too, so a wrong or missing encryption key cannot break a page.
@@ -52,8 +52,8 @@ from django.utils.html import format_html
 from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext_lazy as _
 
-from database import secret_formats
 from database.fields import SecretFieldMixin
+from database.secrets import formats
 
 EXACT_COUNT_LIMIT = 10_000
 FILTER_CHOICES_LIMIT = 50
@@ -192,13 +192,13 @@ def valid_key(field, text):
 
 class SecretState(Func):
     """What may be said of a secret column's value, computed in SQL: NULL when NULL, else
-    ``<format>|<length>``, the format as ``database.secret_formats.sql_format`` names it
+    ``<format>|<length>``, the format as ``database.secrets.formats.sql_format`` names it
     (``envelope:<key id>``, ``token-manager blob``, ``Fernet token``, ``plaintext``, …)."""
 
     output_field = models.TextField()
 
     def __init__(self, expression, *, is_json: bool = False, **extra):
-        state = secret_formats.sql_format("%(expressions)s", is_json=is_json)
+        state = formats.sql_format("%(expressions)s", is_json=is_json)
         length = "pg_catalog.length((%(expressions)s)::text)"
         extra["template"] = f"(({state}) || '|' || {length})"
         super().__init__(expression, **extra)
@@ -211,15 +211,15 @@ def secret_hint(kind: str, state: str | None, expected: frozenset[str] = frozens
     if state is None:
         return "—"
     fmt, _, length = state.rpartition("|")
-    if fmt == secret_formats.EMPTY:
+    if fmt == formats.EMPTY:
         return "(empty)"
     if kind == "hash":
         return "•••• (hidden)"
     if fmt.startswith("envelope:"):
         return f"•••• (encrypted, kid {fmt.removeprefix('envelope:')})"
-    if fmt == secret_formats.PLAINTEXT:
+    if fmt == formats.PLAINTEXT:
         return f"•••• (not encrypted, {length} chars)"
-    return f"•••• ({secret_formats.name_sql_format(fmt, expected)}, {length} chars)"
+    return f"•••• ({formats.name_sql_format(fmt, expected)}, {length} chars)"
 
 
 def _state_attribute(name: str) -> str:
@@ -561,7 +561,7 @@ class PlatformAdmin(admin.ModelAdmin):
 
     def _reads(self, name: str) -> frozenset[str]:
         column = self.model._meta.get_field(name).column
-        secret = secret_formats.column(self.model._meta.db_table, column)
+        secret = formats.column(self.model._meta.db_table, column)
         return secret.reads if secret else frozenset()
 
 

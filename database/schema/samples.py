@@ -26,10 +26,11 @@ from django.conf import settings
 from django.core.management import call_command
 from django.test import override_settings
 
-from database import crypto, scratch
 from database.integrity import render
 from database.integrity.findings import Report, Severity
 from database.integrity.runner import run_checks
+from database.schema import scratch
+from database.secrets import crypto
 
 LEGACY_DIR = settings.CONTRACT_DIR / "legacy"
 DOCS_DIR = Path(settings.BASE_DIR) / "docs"

@@ -56,7 +56,7 @@ class DecryptionFailed(EncryptionError):
 
 class KeyMismatch(EncryptionError):
     """The configured key for a key id is not the key the database's keyring recorded for it
-    (``database.keyring_store``): writing with it would mix two keys under one id."""
+    (``database.secrets.keyring``): writing with it would mix two keys under one id."""
 
 
 class InvalidEnvelope(EncryptionError):

@@ -2,7 +2,7 @@
 
 Both are read-only, for staff (``admin.site.admin_view``) holding the page's own view
 permission (``database.view_archive``, ``database.view_integrity_report``: the inspector
-group has them, see ``database.admin_inspector``; others get 403), and bounded: the archive shows
+group has them, see ``database.admin.inspector``; others get 403), and bounded: the archive shows
 tables with their estimated sizes and at most ``ARCHIVE_PAGE`` rows per page, up to
 ``ARCHIVE_MAX_OFFSET``, empty archive tables folded away under the manifest's summary; the
 integrity page shows the latest report of the checks of ``database.integrity`` (run in
@@ -32,9 +32,9 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from psycopg import sql
 
-from database import crypto
-from database.admin import SECRET_COLUMNS, SECRET_NAME
-from database.admin_inspector import ARCHIVE_PERMISSION, INTEGRITY_PERMISSION
+from database.admin.base import SECRET_COLUMNS, SECRET_NAME
+from database.admin.inspector import ARCHIVE_PERMISSION, INTEGRITY_PERMISSION
+from database.secrets import crypto
 
 ARCHIVE_SCHEMA = "archive"
 ARCHIVE_PAGE = 50

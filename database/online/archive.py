@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from django.db import transaction
 from psycopg import sql
 
-from database import crypto
-from database.online import DatabaseOnlyOperation, column_type
-from database.operations import quote
+from database.online.ddl import DatabaseOnlyOperation, column_type
+from database.online.operations import quote
+from database.secrets import crypto
 
 SCHEMA = "archive"
 
@@ -169,9 +169,9 @@ def archive_rows(
     stays that of the plaintext rows, which a restore proves again.
     """
     if sealed:
-        from database import keyring_store
+        from database.secrets import keyring
 
-        keyring_store.verify(connection)  # before anything is archived
+        keyring.verify(connection)  # before anything is archived
     ensure_schema(connection)
     run = Archiving(source_table, archive_table, tuple(columns), migration, where)
     _execute(connection, run.create_table())

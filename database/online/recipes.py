@@ -4,7 +4,7 @@
 makemigrations writes can be replaced one for one. The migration state changes exactly as
 Django's (its ``state_forwards``); the database change is derived from the field before and
 after: the table, the column, its indexes and defaults. It picks the online recipe of
-``database.online`` and ``database.conversions`` for what changed, and refuses, before
+``database.online.ddl`` and ``database.online.conversions`` for what changed, and refuses, before
 touching anything, a change it cannot make online. It needs a migration with
 ``atomic = False`` when the recipe builds indexes or backfills.
 """
@@ -17,8 +17,8 @@ from django.db.migrations.operations.models import AddIndex, RemoveIndex
 from django.db.models import NOT_PROVIDED
 from psycopg import sql
 
-from database.conversions import ConvertJsonToJsonb, ConvertToTimestamptz
-from database.online import (
+from database.online.conversions import ConvertJsonToJsonb, ConvertToTimestamptz
+from database.online.ddl import (
     CreateIndex,
     DatabaseOnlyOperation,
     SetForeignKeyRule,
@@ -35,7 +35,7 @@ _DATABASE_RULES = {models.CASCADE: "CASCADE", models.SET_NULL: "SET NULL"}
 
 
 class CannotAlterOnline(ValueError):
-    """The change has no online recipe: write it with the operations of database.online."""
+    """The change has no online recipe: write it with the operations of database.online.ddl."""
 
 
 def jsonb_text(value) -> str:
@@ -130,7 +130,7 @@ class OnlineAlterField(AlterField):
             return [ConvertToTimestamptz(table, new.column, self.plain_indexes(old_model, old))]
         raise self.refusal(
             f"changes the type from {old_type} to {new_type}; use "
-            "database.conversions.ChangeColumnType with the conversion as an SQL expression"
+            "database.online.conversions.ChangeColumnType with the conversion as an SQL expression"
         )
 
     def json_default(self, field) -> str | None:

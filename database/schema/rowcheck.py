@@ -12,7 +12,8 @@ from typing import Any
 
 from psycopg import sql
 
-from database import baseline, crypto
+from database.schema import baseline
+from database.secrets import crypto
 
 Rows = dict[str, dict[Any, dict[str, Any]]]
 

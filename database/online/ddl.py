@@ -1,7 +1,7 @@
 """Online schema changes for big, busy tables: written once, used by every migration.
 
 Each operation here changes the database only, given raw table and column names: the
-steps that the state-reading operations of ``database.recipes`` (Django's own, made online)
+steps that the state-reading operations of ``database.online.recipes`` (Django's own, made online)
 put together, and the changes the migration state cannot express, paired with state
 operations through ``SeparateDatabaseAndState``. Each is safe to re-run after
 an interruption: every step first looks at what is already there. Every DDL statement runs
@@ -23,7 +23,7 @@ from django.db.migrations.operations.base import Operation
 from psycopg import sql
 
 from database.errors import LockRetriesExhausted
-from database.operations import SeparateDatabaseAndState, quote
+from database.online.operations import SeparateDatabaseAndState, quote
 from database.pooler import session_lock_timeout
 
 LOCK_TIMEOUT = "2s"

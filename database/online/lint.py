@@ -3,15 +3,15 @@
 Every operation of a migration is printed as ``sqlmigrate`` prints it (on a scratch database
 holding production's schema) and its SQL is checked by squawk, a maintained linter of
 PostgreSQL migrations, against the rules below; the operation types then say what squawk
-cannot know: which operations are the project's online recipes (``database.online``,
-``database.recipes``, ``database.conversions``, ``database.archive``), whose DDL runs under a
-lock timeout with retries in Python and whose type changes and drops are done the safe way,
-and which drops an ``ArchiveRows`` of the same migration made lossless. Statements on tables
-created by the same migration are not checked: nothing can be waiting for a table that did not
-exist.
+cannot know: which operations are the project's online recipes (``database.online.ddl``,
+``database.online.recipes``, ``database.online.conversions``, ``database.online.archive``), whose
+DDL runs under a lock timeout with retries in Python and whose type changes and drops are done
+the safe way, and which drops an ``ArchiveRows`` of the same migration made lossless.
+Statements on tables created by the same migration are not checked: nothing can be waiting for
+a table that did not exist.
 
 A finding that was reviewed and accepted is listed, with its reason, in
-``database/migration_lint_exceptions.toml``.
+``database/online/lint_exceptions.toml``.
 """
 
 import json
@@ -30,39 +30,40 @@ from django.db import migrations
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.operations.base import Operation
 
-from database.archive import ArchiveRows
-from database.online import RunDDL
-from database.operations import quote
+from database.online.archive import ArchiveRows
+from database.online.ddl import RunDDL
+from database.online.operations import quote
 
-EXCEPTIONS_FILE = Path(__file__).with_name("migration_lint_exceptions.toml")
+EXCEPTIONS_FILE = Path(__file__).with_name("lint_exceptions.toml")
 PRODUCTION_VERSION = "15"
 
-# Where the project's online operations live (a package of that name counts too). Their DDL
-# runs under a lock timeout and is retried (database.online.run_ddl).
+# The modules of the project's online recipes: not all of database/online/, whose operations.py
+# holds LegacyCreateModel and the SeparateDatabaseAndState subclass. Their DDL runs under a lock
+# timeout and is retried (database.online.ddl.run_ddl).
 ONLINE_MODULES = (
-    "database.online",
-    "database.recipes",
-    "database.conversions",
-    "database.archive",
+    "database.online.ddl",
+    "database.online.recipes",
+    "database.online.conversions",
+    "database.online.archive",
 )
 
 REMEDIES = {
     "index-not-concurrent": "build or drop the index CONCURRENTLY in an atomic = False "
-    "migration (database.recipes OnlineAddIndex/OnlineRemoveIndex, AddUniqueConstraint)",
-    "type-change": "use database.recipes.OnlineAlterField (a shadow column, backfilled in "
+    "migration (database.online.recipes OnlineAddIndex/OnlineRemoveIndex, AddUniqueConstraint)",
+    "type-change": "use database.online.recipes.OnlineAlterField (a shadow column, backfilled in "
     "batches, swapped)",
-    "volatile-default": "add the column nullable with its default (database.online.AddColumn), "
-    "then Backfill in batches",
-    "not-null-without-check": "use database.recipes.OnlineAlterField (a CHECK added NOT "
+    "volatile-default": "add the column nullable with its default "
+    "(database.online.ddl.AddColumn), then Backfill in batches",
+    "not-null-without-check": "use database.online.recipes.OnlineAlterField (a CHECK added NOT "
     "VALID, validated, then SET NOT NULL without a scan)",
     "constraint-not-valid": "add it NOT VALID and VALIDATE it in a later transaction "
-    "(database.online.AddForeignKey, in an atomic = False migration)",
+    "(database.online.ddl.AddForeignKey, in an atomic = False migration)",
     "drop-without-archive": "archive what is dropped first, in the same migration "
-    "(database.archive.ArchiveRows)",
-    "lock-timeout": "run the DDL through database.online.RunDDL (a lock timeout, retried), "
+    "(database.online.archive.ArchiveRows)",
+    "lock-timeout": "run the DDL through database.online.ddl.RunDDL (a lock timeout, retried), "
     "or SET LOCAL lock_timeout before it in an atomic migration",
     "unlintable": "review what it runs and list it in "
-    "database/migration_lint_exceptions.toml with why it is safe",
+    "database/online/lint_exceptions.toml with why it is safe",
     "concurrent-in-transaction": "set atomic = False on the migration",
 }
 
