@@ -66,6 +66,14 @@ def test_plan_on_production_says_the_check_passed_and_what_is_faked(production_d
         "primary-key batches of 10,000 rows, one transaction each (online, resumable)"
     ) in lines
     assert "    Raw Python operation: Encrypt plaintext connection tokens in place" in out
+    # OnlineAlterField is described by the steps its migration state gives it: the column's
+    # own table and the index the state knows, not only the type it changes to.
+    assert (
+        "    Convert notifications.created_at to timestamptz, values read as UTC (a catalog "
+        "change, no rewrite); its indexes ix_notifications_created_at dropped and rebuilt "
+        "concurrently around it"
+    ) in lines
+    assert not [line for line in lines if "online to " in line]
     assert nothing_written(production_db)
 
 

@@ -14,6 +14,7 @@ On top of Django's command it
 """
 
 import contextlib
+import itertools
 import sys
 from collections.abc import Iterator
 
@@ -25,7 +26,7 @@ from django.db.migrations.exceptions import AmbiguityError
 from django.db.migrations.executor import MigrationExecutor
 
 from database import errors, lease, pooler
-from database.online import operations
+from database.online import operations, recipes
 from database.schema import baseline
 from database.secrets import crypto, keyring
 
@@ -211,11 +212,16 @@ class Command(errors.ReportsFailures, migrate.Command):
                 f"{migration}: {verdict}{self.why(migration, verdict)}",
                 self.style.MIGRATE_HEADING,
             )
-            for operation in migration.operations:
+            states = self.operation_states(executor, migration, faked or backwards)
+            for operation, (before, after) in zip(migration.operations, states, strict=False):
                 if faked:
                     message, is_error = self.describe_faked(operation), False
                 elif hasattr(operation, "steps") and not backwards:
                     message, is_error = "\n      then ".join(operation.steps()), False
+                elif hasattr(operation, "recipe") and before is not None:
+                    message, is_error = self.describe_recipe(
+                        connection, migration.app_label, operation, before, after
+                    )
                 else:
                     message, is_error = self.describe_operation(operation, backwards)
                 self.stdout.write("    " + message, self.style.WARNING if is_error else None)
@@ -260,6 +266,35 @@ class Command(errors.ReportsFailures, migrate.Command):
                 ) from None
         leaves = loader.graph.leaf_nodes()
         return [key for key in leaves if key[0] == app_label] if app_label else leaves
+
+    @staticmethod
+    def operation_states(executor, migration, skip: bool):
+        """(state before, state after) of each operation, as applying ``migration`` forwards
+        would build them; (None, None) each when ``skip`` or when no operation reads them
+        (rendering the project state costs time)."""
+        if skip or not any(hasattr(op, "recipe") for op in migration.operations):
+            return itertools.repeat((None, None))
+        state = executor.loader.project_state((migration.app_label, migration.name), at_end=False)
+        states = []
+        for operation in migration.operations:
+            after = state.clone()
+            operation.state_forwards(migration.app_label, after)
+            states.append((state, after))
+            state = after
+        return states
+
+    @staticmethod
+    def describe_recipe(connection, app_label, operation, before, after):
+        """An online twin of a Django operation, by the steps its migration state gives it
+        (``database.online.recipes``); its refusal, as an error, if it cannot run online."""
+        try:
+            with connection.schema_editor(collect_sql=True, atomic=False) as editor:
+                steps = operation.recipe(app_label, editor, before, after)
+        except recipes.CannotAlterOnline as refusal:
+            return str(refusal), True
+        if not steps:
+            return f"{operation.describe()}: nothing to run on this database", False
+        return "\n      then ".join(step.describe() for step in steps), False
 
     @staticmethod
     def describe_operation(operation, backwards):
