@@ -19,6 +19,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from database import baseline
 from database.catalog import Catalog
 from database.integrity import declarations
+from database.integrity.scan import SCHEMA
 
 SNAPSHOT_PATH = Path(__file__).resolve().parent / "schema.json"
 
@@ -108,7 +109,7 @@ def available_part(catalog: Catalog, cursor, present: set[str] = frozenset()) ->
 
 def unavailable_types(cursor, catalog: Catalog) -> set[str]:
     """Column types of ``catalog`` outside pg_catalog that the live server does not know."""
-    enums = {f"public.{name}" for name in catalog["enums"]}
+    enums = {f"{SCHEMA}.{name}" for name in catalog["enums"]}
     candidates = sorted(
         {
             column["type"]
