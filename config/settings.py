@@ -15,6 +15,7 @@ from pathlib import Path
 import environ
 
 from config.database_urls import database_config
+from database import pooler
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -121,8 +122,11 @@ DATABASES.update(
         if re.fullmatch(r"DATABASE_[A-Z0-9_]+_URL", name) and value
     }
 )
+# ``?pooler=transaction`` in a URL (or DATABASE_POOLER=transaction for all) declares a
+# transaction-mode pooler such as PgBouncer in front of the server (database.pooler).
 for _database in DATABASES.values():
     _database["CONN_MAX_AGE"] = 0
+    pooler.configure(_database)
 # Lets concurrent test runs on one server use distinct test databases.
 if env.str("TEST_DATABASE_NAME", default=""):
     DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME")}
@@ -172,8 +176,9 @@ PLATFORM_CONTRACT = env.str(
     "PLATFORM_CONTRACT", default=str(CONTRACT_DIR / "application" / "platform_models.json")
 )
 
-# Key for the advisory lock that serialises ``migrate`` runs on one database.
-MIGRATE_ADVISORY_LOCK_KEY = env.int("MIGRATE_ADVISORY_LOCK_KEY", default=727_001)
+# One ``migrate`` at a time per database (database.lease): a run that dies without releasing
+# its lease blocks the next one for at most this long; a live run renews it every third of it.
+MIGRATE_LEASE_SECONDS = env.str("MIGRATE_LEASE_SECONDS", default="60")
 
 LOGGING = {
     "version": 1,

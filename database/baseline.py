@@ -24,7 +24,7 @@ BASELINE_MIGRATIONS = [
     ("social", "0001_initial"),
 ]
 # Tables Django itself may have created before an adoption (a first, failed attempt).
-DJANGO_BOOKKEEPING = {"django_migrations"}
+DJANGO_BOOKKEEPING = {"django_migrations", "django_migrate_lease"}
 
 
 def load_snapshot() -> Catalog:

@@ -275,7 +275,7 @@ class ConvertToTimestamptz(DatabaseOnlyOperation):
                 ).format(sql.Identifier(self.table), sql.Identifier(self.column), sql.SQL(target)),
             )
         for name, columns in self.indexes:
-            CreateIndex(self.table, name, columns).database_forwards("", schema_editor, None, None)
+            CreateIndex(self.table, name, columns).build(schema_editor)
 
     def describe(self):
         indexes = (

@@ -4,10 +4,11 @@ Every operation of a migration is printed as ``sqlmigrate`` prints it (on a scra
 holding production's schema) and its SQL is checked by squawk, a maintained linter of
 PostgreSQL migrations, against the rules below; the operation types then say what squawk
 cannot know: which operations are the project's online recipes (``database.online``,
-``database.conversions``, ``database.archive``), whose DDL runs under a lock timeout with
-retries in Python and whose type changes and drops are done the safe way, and which drops an
-``ArchiveRows`` of the same migration made lossless. Statements on tables created by the same
-migration are not checked: nothing can be waiting for a table that did not exist.
+``database.recipes``, ``database.conversions``, ``database.archive``), whose DDL runs under a
+lock timeout with retries in Python and whose type changes and drops are done the safe way,
+and which drops an ``ArchiveRows`` of the same migration made lossless. Statements on tables
+created by the same migration are not checked: nothing can be waiting for a table that did not
+exist.
 
 A finding that was reviewed and accepted is listed, with its reason, in
 ``database/migration_lint_exceptions.toml``.
@@ -38,17 +39,22 @@ PRODUCTION_VERSION = "15"
 
 # Where the project's online operations live (a package of that name counts too). Their DDL
 # runs under a lock timeout and is retried (database.online.run_ddl).
-ONLINE_MODULES = ("database.online", "database.conversions", "database.archive")
+ONLINE_MODULES = (
+    "database.online",
+    "database.recipes",
+    "database.conversions",
+    "database.archive",
+)
 
 REMEDIES = {
     "index-not-concurrent": "build or drop the index CONCURRENTLY in an atomic = False "
-    "migration (database.online add_index/remove_index, CreateIndex, AddUniqueConstraint)",
-    "type-change": "use database.conversions.ChangeColumnType (a shadow column) or "
-    "ConvertToTimestamptz",
+    "migration (database.recipes OnlineAddIndex/OnlineRemoveIndex, AddUniqueConstraint)",
+    "type-change": "use database.recipes.OnlineAlterField (a shadow column, backfilled in "
+    "batches, swapped)",
     "volatile-default": "add the column nullable with its default (database.online.AddColumn), "
     "then Backfill in batches",
-    "not-null-without-check": "use database.online.SetNotNull (a CHECK added NOT VALID, "
-    "validated, then SET NOT NULL without a scan)",
+    "not-null-without-check": "use database.recipes.OnlineAlterField (a CHECK added NOT "
+    "VALID, validated, then SET NOT NULL without a scan)",
     "constraint-not-valid": "add it NOT VALID and VALIDATE it in a later transaction "
     "(database.online.AddForeignKey, in an atomic = False migration)",
     "drop-without-archive": "archive what is dropped first, in the same migration "

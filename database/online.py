@@ -1,7 +1,9 @@
 """Online schema changes for big, busy tables: written once, used by every migration.
 
-Each operation here changes the database only (pair it with state operations through
-``SeparateDatabaseAndState``, or use the helpers at the bottom) and is safe to re-run after
+Each operation here changes the database only, given raw table and column names: the
+steps that the state-reading operations of ``database.recipes`` (Django's own, made online)
+put together, and the changes the migration state cannot express, paired with state
+operations through ``SeparateDatabaseAndState``. Each is safe to re-run after
 an interruption: every step first looks at what is already there. Every DDL statement runs
 under a ``lock_timeout`` and is retried, so a migration queues behind a long transaction for
 seconds, not for ever, and never holds an ACCESS EXCLUSIVE lock for longer than a catalog
@@ -22,6 +24,7 @@ from psycopg import sql
 
 from database.errors import LockRetriesExhausted
 from database.operations import SeparateDatabaseAndState, quote
+from database.pooler import session_lock_timeout
 
 LOCK_TIMEOUT = "2s"
 ATTEMPTS = 10
@@ -47,7 +50,8 @@ def run_ddl(schema_editor, statement, *, concurrently: bool = False) -> None:
     """Run one DDL statement under a lock timeout, retrying when the lock is busy.
 
     ``concurrently`` statements (``CREATE/DROP INDEX CONCURRENTLY``) cannot run inside a
-    transaction block, so they get a session-level timeout instead of ``SET LOCAL``.
+    transaction block, so they get a session-level timeout instead of ``SET LOCAL`` (none
+    through a transaction pooler: ``database.pooler.session_lock_timeout``).
     """
     connection = schema_editor.connection
     text = _render(statement, connection)
@@ -59,12 +63,11 @@ def run_ddl(schema_editor, statement, *, concurrently: bool = False) -> None:
     for attempt in range(1, ATTEMPTS + 1):
         try:
             if concurrently:
-                with connection.cursor() as cursor:
-                    cursor.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
-                    try:
-                        cursor.execute(text)
-                    finally:
-                        cursor.execute("RESET lock_timeout")
+                with (
+                    connection.cursor() as cursor,
+                    session_lock_timeout(connection, cursor, LOCK_TIMEOUT),
+                ):
+                    cursor.execute(text)
             else:
                 with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
                     cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
@@ -456,6 +459,9 @@ class CreateIndex(DatabaseOnlyOperation):
         self.table, self.name, self.columns = table, name, list(columns)
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        self.build(schema_editor)
+
+    def build(self, schema_editor) -> None:
         create = sql.SQL("CREATE INDEX CONCURRENTLY IF NOT EXISTS {} ON {} ({})").format(
             sql.Identifier(self.name),
             sql.Identifier(self.table),
@@ -471,37 +477,6 @@ class CreateIndex(DatabaseOnlyOperation):
             f"Create index {self.name} on {self.table} ({', '.join(self.columns)}) "
             "concurrently (online)"
         )
-
-
-class DropIndex(Undo, CreateIndex):
-    """``DROP INDEX CONCURRENTLY``; reverse rebuilds it concurrently."""
-
-    def describe(self):
-        return f"Drop index {self.name} of {self.table} concurrently (online)"
-
-
-def add_index(
-    model_name: str, table: str, name: str, fields: list[str], columns: list[str] | None = None
-) -> Operation:
-    """An index built concurrently, and the same index in the migration state.
-
-    ``columns`` are the database columns where they differ from the model ``fields`` (a
-    foreign key ``user`` is the column ``user_id``).
-    """
-    return SeparateDatabaseAndState(
-        database_operations=[CreateIndex(table, name, columns or fields)],
-        state_operations=[
-            migrations.AddIndex(model_name, models.Index(fields=fields, name=name)),
-        ],
-    )
-
-
-def remove_index(model_name: str, table: str, name: str, columns: list[str]) -> Operation:
-    """An index dropped concurrently (rebuilt when reversed), and gone from the state."""
-    return SeparateDatabaseAndState(
-        database_operations=[DropIndex(table, name, columns)],
-        state_operations=[migrations.RemoveIndex(model_name, name)],
-    )
 
 
 def add_public_id(model_name: str, table: str) -> list[Operation]:
@@ -564,11 +539,16 @@ _DELETE_RULES = {"NO ACTION": "a", "RESTRICT": "r", "CASCADE": "c", "SET NULL": 
 class AddForeignKey(DatabaseOnlyOperation):
     """Add a foreign key ``NOT VALID`` (a catalog change), then validate it as writes go on."""
 
-    def __init__(self, table: str, name: str, column: str, target: str, rule: str):
+    def __init__(
+        self, table: str, name: str, column: str, target: str, rule: str, target_column="id"
+    ):
         self.table, self.name, self.column = table, name, column
-        self.target, self.rule = target, rule
+        self.target, self.rule, self.target_column = target, rule, target_column
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        self.add(schema_editor)
+
+    def add(self, schema_editor) -> None:
         table, name = sql.Identifier(self.table), sql.Identifier(self.name)
         if schema_editor.collect_sql or not constraint_exists(
             schema_editor.connection, self.table, self.name
@@ -576,13 +556,14 @@ class AddForeignKey(DatabaseOnlyOperation):
             run_ddl(
                 schema_editor,
                 sql.SQL(
-                    "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {}(id) "
+                    "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {}({}) "
                     "ON DELETE {} NOT VALID"
                 ).format(
                     table,
                     name,
                     sql.Identifier(self.column),
                     sql.Identifier(self.target),
+                    sql.Identifier(self.target_column),
                     sql.SQL(self.rule),
                 ),
             )
@@ -595,7 +576,8 @@ class AddForeignKey(DatabaseOnlyOperation):
 
     def describe(self):
         return (
-            f"Add foreign key {self.name}: {self.table}.{self.column} -> {self.target}.id "
+            f"Add foreign key {self.name}: {self.table}.{self.column} -> "
+            f"{self.target}.{self.target_column} "
             f"ON DELETE {self.rule}, NOT VALID, then validated while writes go on (online)"
         )
 
@@ -607,9 +589,18 @@ class SetForeignKeyRule(DatabaseOnlyOperation):
     on, and renamed into place in one short transaction; the constraint keeps its name.
     """
 
-    def __init__(self, table: str, name: str, column: str, target: str, rule: str, previous: str):
+    def __init__(
+        self,
+        table: str,
+        name: str,
+        column: str,
+        target: str,
+        rule: str,
+        previous: str,
+        target_column: str = "id",
+    ):
         self.table, self.name, self.column, self.target = table, name, column, target
-        self.rule, self.previous = rule, previous
+        self.rule, self.previous, self.target_column = rule, previous, target_column
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         self.replace(schema_editor, self.rule)
@@ -622,8 +613,8 @@ class SetForeignKeyRule(DatabaseOnlyOperation):
         twin = f"{self.name[:58]}_next"
         if not schema_editor.collect_sql and self.current_rule(connection) == _DELETE_RULES[rule]:
             return
-        AddForeignKey(self.table, twin, self.column, self.target, rule).database_forwards(
-            "", schema_editor, None, None
+        AddForeignKey(self.table, twin, self.column, self.target, rule, self.target_column).add(
+            schema_editor
         )
         table, twin_name = sql.Identifier(self.table), sql.Identifier(twin)
         run_ddl(

@@ -90,9 +90,9 @@ def test_each_rule_catches_its_plant_and_the_online_recipes_pass(lint, tmp_path)
         m.group(1, 3): m.group(4) for m in map(FINDING.match, result.stdout.splitlines()) if m
     }
     assert 'CREATE INDEX "lintplant_item_count_idx"' in lines["0002_index", "index-not-concurrent"]
-    assert "ChangeColumnType" in lines["0003_type", "type-change"]
+    assert "OnlineAlterField" in lines["0003_type", "type-change"]
     assert "gen_random_uuid" in lines["0004_volatile_default", "volatile-default"].lower()
-    assert "SetNotNull" in lines["0005_not_null", "not-null-without-check"]
+    assert "OnlineAlterField" in lines["0005_not_null", "not-null-without-check"]
     assert "ArchiveRows" in lines["0007_drops", "drop-without-archive"]
     # The migration that creates the tables, and the same changes made online, pass.
     assert not {

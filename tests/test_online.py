@@ -4,9 +4,12 @@ import threading
 import time
 
 import pytest
-from django.db import connections
+from django.db import connections, models
+from django.db.migrations.state import ModelState, ProjectState
+from django.test import override_settings
 
-from database import archive, conversions, online, scratch
+from database import archive, conversions, fields, online, scratch
+from database.recipes import CannotAlterOnline, OnlineAddIndex, OnlineAlterField, OnlineRemoveIndex
 from database.scratch import scratch_database
 
 ROWS = 20_000
@@ -246,3 +249,278 @@ def test_a_type_change_converts_every_row_including_those_written_meanwhile(
     assert fetch(big_table, "SELECT count(ref), sum(ref) FROM items") == [
         (ROWS // 3 + 1, sum(n * 10 for n in range(3, ROWS + 1, 3)) + 7)
     ]
+
+
+# OnlineAlterField: Django's AlterField, its database change derived from the migration state.
+
+
+def item_state(*extra, indexes=()) -> ProjectState:
+    """The migration state of ``items`` (the big_table fixture) with the ``extra`` fields."""
+    state = ProjectState()
+    state.add_model(
+        ModelState(
+            "tests",
+            "Item",
+            [
+                ("id", models.AutoField(primary_key=True)),
+                ("name", models.TextField(null=True)),
+                *extra,
+            ],
+            options={"db_table": "items", "indexes": list(indexes)},
+        )
+    )
+    return state
+
+
+def alter(alias, operation, before, *, backwards=False, collect=False):
+    """Run ``operation`` from the state ``before`` as the migration executor does."""
+    after = before.clone()
+    operation.state_forwards("tests", after)
+    with connections[alias].schema_editor(atomic=False, collect_sql=collect) as editor:
+        if backwards:
+            operation.database_backwards("tests", editor, after, before)
+        else:
+            operation.database_forwards("tests", editor, before, after)
+    return getattr(editor, "collected_sql", [])
+
+
+def column_default(alias, column):
+    return fetch(
+        alias,
+        "SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a "
+        "ON a.attrelid = d.adrelid AND a.attnum = d.adnum "
+        "WHERE d.adrelid = 'items'::regclass AND a.attname = %s",
+        [column],
+    )
+
+
+def test_online_alter_field_turns_json_into_jsonb_as_the_state_says(big_table):
+    add = (
+        "ALTER TABLE items ADD COLUMN payload json "
+        """DEFAULT '{"twitter": "09:00", "instagram": "10:00"}'"""
+    )
+    run(big_table, [online.RunDDL([add])])
+    fetch(big_table, """UPDATE items SET payload = '{"a": 1, "a": 2}' WHERE id = 1 RETURNING 1""")
+    fetch(big_table, """UPDATE items SET payload = '[1, "x"]' WHERE id > 1 RETURNING 1""")
+    default = {"instagram": "10:00", "twitter": "09:00"}
+    field = models.JSONField(db_default=default, null=True)
+    operation = OnlineAlterField(model_name="item", name="payload", field=field)
+    before = item_state(("payload", fields.LegacyJSONField(db_default=default, null=True)))
+
+    alter(big_table, operation, before)
+
+    connection = connections[big_table]
+    assert conversions.column_type(connection, "items", "payload") == "jsonb"
+    assert column_default(big_table, "payload") == [
+        ("""'{"twitter": "09:00", "instagram": "10:00"}'::jsonb""",)
+    ]
+    assert fetch(big_table, "SELECT count(*) FROM items WHERE payload = '[1, \"x\"]'") == [
+        (ROWS - 1,)
+    ]
+    assert fetch(big_table, "SELECT payload::text FROM archive.items__payload__raw_json") == [
+        ('{"a": 1, "a": 2}',)
+    ]
+    assert operation.deconstruct() == (
+        "OnlineAlterField",
+        [],
+        {"model_name": "item", "name": "payload", "field": field},
+    )
+
+    alter(big_table, operation, before, backwards=True)
+
+    assert conversions.column_type(connection, "items", "payload") == "json"
+    assert column_default(big_table, "payload") == [
+        ("""'{"twitter": "09:00", "instagram": "10:00"}'::json""",)
+    ]
+
+
+def test_online_alter_field_rebuilds_the_indexes_the_state_knows_around_timestamptz(big_table):
+    add = [
+        "ALTER TABLE items ADD COLUMN seen timestamp",
+        "CREATE INDEX items_seen_idx ON items (seen)",
+    ]
+    run(big_table, [online.RunDDL(add)])
+    fetch(big_table, "UPDATE items SET seen = '2026-01-02 03:04:05' RETURNING 1")
+    operation = OnlineAlterField("item", "seen", models.DateTimeField(null=True))
+    index = models.Index(fields=["seen"], name="items_seen_idx")
+    before = item_state(("seen", fields.NaiveUTCDateTimeField(null=True)), indexes=[index])
+
+    printed = alter(big_table, operation, before, collect=True)
+    alter(big_table, operation, before)
+
+    assert 'DROP INDEX CONCURRENTLY IF EXISTS "items_seen_idx";' in printed
+    assert (
+        'CREATE INDEX CONCURRENTLY IF NOT EXISTS "items_seen_idx" ON "items" ("seen");' in printed
+    )
+    connection = connections[big_table]
+    assert conversions.column_type(connection, "items", "seen") == "timestamp with time zone"
+    assert online.index_state(connection, "items_seen_idx") == "valid"
+    assert fetch(
+        big_table, "SELECT count(*) FROM items WHERE seen = '2026-01-02 03:04:05+00'"
+    ) == [(ROWS,)]
+
+
+def test_online_alter_field_sets_not_null_through_a_validated_check(big_table):
+    operation = OnlineAlterField("item", "name", models.TextField())
+
+    alter(big_table, operation, item_state())
+
+    assert fetch(
+        big_table,
+        "SELECT attnotnull FROM pg_attribute WHERE attrelid = 'items'::regclass "
+        "AND attname = 'name'",
+    ) == [(True,)]
+    assert fetch(
+        big_table, "SELECT conname FROM pg_constraint WHERE conrelid = 'items'::regclass"
+    ) == [("items_pkey",)]
+
+    alter(big_table, operation, item_state(), backwards=True)
+
+    assert fetch(big_table, "SELECT count(*) FROM items WHERE name IS NULL") == [(0,)]
+    fetch(big_table, "INSERT INTO items (name) VALUES (NULL) RETURNING 1")
+
+
+def test_online_alter_field_swaps_a_delete_rule_through_a_twin_constraint(big_table):
+    run(
+        big_table,
+        [
+            online.RunDDL(
+                [
+                    "CREATE TABLE owners (id serial PRIMARY KEY)",
+                    "ALTER TABLE items ADD COLUMN owner_id integer REFERENCES owners(id)",
+                ]
+            )
+        ],
+    )
+    before = item_state(("owner", models.ForeignKey("tests.owner", models.DO_NOTHING, null=True)))
+    before.add_model(
+        ModelState(
+            "tests",
+            "Owner",
+            [("id", models.AutoField(primary_key=True))],
+            options={"db_table": "owners"},
+        )
+    )
+    cascade = models.ForeignKey("tests.owner", models.CASCADE, null=True)
+
+    alter(big_table, OnlineAlterField("item", "owner", cascade), before)
+
+    assert fetch(
+        big_table,
+        "SELECT conname, confdeltype, convalidated FROM pg_constraint "
+        "WHERE conrelid = 'items'::regclass AND contype = 'f'",
+    ) == [("items_owner_id_fkey", "c", True)]
+
+
+def test_online_alter_field_refuses_a_type_change_it_cannot_make_online(big_table):
+    operation = OnlineAlterField("item", "name", models.IntegerField(null=True))
+
+    with pytest.raises(CannotAlterOnline, match="from text to integer; use database"):
+        alter(big_table, operation, item_state())
+
+    assert conversions.column_type(connections[big_table], "items", "name") == "text"
+
+
+def test_online_alter_field_refuses_an_index_it_could_not_rebuild_the_same(big_table):
+    run(big_table, [online.RunDDL(["ALTER TABLE items ADD COLUMN seen timestamp"])])
+    operation = OnlineAlterField("item", "seen", models.DateTimeField(null=True))
+    index = models.Index(fields=["-seen"], name="items_seen_idx")
+    before = item_state(("seen", fields.NaiveUTCDateTimeField(null=True)), indexes=[index])
+
+    with pytest.raises(CannotAlterOnline, match="ordered or partial index items_seen_idx"):
+        alter(big_table, operation, before)
+
+    assert conversions.column_type(connections[big_table], "items", "seen") == (
+        "timestamp without time zone"
+    )
+
+
+def test_online_alter_field_refuses_a_new_default_together_with_the_type(big_table):
+    run(big_table, [online.RunDDL(["ALTER TABLE items ADD COLUMN payload json"])])
+    field = models.JSONField(db_default=[], null=True)
+    operation = OnlineAlterField("item", "payload", field)
+    before = item_state(("payload", fields.LegacyJSONField(db_default={}, null=True)))
+
+    with pytest.raises(CannotAlterOnline, match="changes the default together with the type"):
+        alter(big_table, operation, before)
+
+    assert conversions.column_type(connections[big_table], "items", "payload") == "json"
+
+
+class NoTestsApp:
+    def allow_migrate(self, db, app_label, **hints):
+        return app_label != "tests"
+
+
+def test_online_alter_field_honours_the_routers(big_table):
+    operation = OnlineAlterField("item", "name", models.IntegerField(null=True))
+
+    with override_settings(DATABASE_ROUTERS=[NoTestsApp()]):
+        assert alter(big_table, operation, item_state(), collect=True) == []
+        alter(big_table, operation, item_state())
+
+    assert conversions.column_type(connections[big_table], "items", "name") == "text"
+
+
+def test_online_add_and_remove_index_take_table_and_columns_from_the_state(big_table):
+    run(big_table, [online.RunDDL(["ALTER TABLE items ADD COLUMN seen timestamp"])])
+    index = models.Index(fields=["name", "seen"], name="items_name_seen_idx")
+    before = item_state(("seen", fields.NaiveUTCDateTimeField(null=True)))
+    add = OnlineAddIndex(model_name="item", index=index)
+    with_index = before.clone()
+    add.state_forwards("tests", with_index)
+    remove = OnlineRemoveIndex(model_name="item", name="items_name_seen_idx")
+    connection = connections[big_table]
+
+    printed = alter(big_table, add, before, collect=True)
+    alter(big_table, add, before)
+    alter(big_table, add, before)  # a re-run keeps the valid index
+
+    assert printed == [
+        'CREATE INDEX CONCURRENTLY IF NOT EXISTS "items_name_seen_idx" ON "items" '
+        '("name", "seen");'
+    ]
+    assert fetch(
+        big_table, "SELECT indexdef FROM pg_indexes WHERE indexname = 'items_name_seen_idx'"
+    ) == [("CREATE INDEX items_name_seen_idx ON public.items USING btree (name, seen)",)]
+    assert add.deconstruct() == ("OnlineAddIndex", [], {"model_name": "item", "index": index})
+
+    alter(big_table, remove, with_index)
+
+    assert online.index_state(connection, "items_name_seen_idx") is None
+
+    alter(big_table, remove, with_index, backwards=True)
+
+    assert online.index_state(connection, "items_name_seen_idx") == "valid"
+
+
+def test_online_alter_field_changes_defaults_and_drops_not_null_in_the_catalog(big_table):
+    before = item_state(("label", models.TextField()))
+    add = [
+        "ALTER TABLE items ADD COLUMN label text NOT NULL DEFAULT 'x'",
+        "ALTER TABLE items ALTER COLUMN label DROP DEFAULT",
+    ]
+    run(big_table, [online.RunDDL(add)])
+    field = models.TextField(db_default="none yet", null=True)
+    operation = OnlineAlterField("item", "label", field)
+    nullable = (
+        "SELECT NOT attnotnull FROM pg_attribute "
+        "WHERE attrelid = 'items'::regclass AND attname = 'label'"
+    )
+
+    printed = alter(big_table, operation, before, collect=True)
+    alter(big_table, operation, before)
+
+    assert printed == [
+        "-- Change the database default on items.label (a catalog change)",
+        """ALTER TABLE "items" ALTER COLUMN "label" SET DEFAULT 'none yet';""",
+        "-- Drop NOT NULL on items.label (a catalog change)",
+        """ALTER TABLE "items" ALTER COLUMN "label" DROP NOT NULL;""",
+    ]
+    assert column_default(big_table, "label") == [("'none yet'::text",)]
+    assert fetch(big_table, nullable) == [(True,)]
+
+    alter(big_table, operation, before, backwards=True)
+
+    assert column_default(big_table, "label") == []
+    assert fetch(big_table, nullable) == [(False,)]

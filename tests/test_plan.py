@@ -177,3 +177,25 @@ def test_the_printed_archive_statements_of_0007_run_as_printed(production_db):
         ("public.registration_keys", "archive.registration_keys", 2),
     ]
     assert production_db.execute("SELECT to_regclass('public.registration_keys')") == [(None,)]
+
+
+def test_sqlmigrate_prints_the_recipes_online_alter_field_reads_from_the_state(production_db):
+    result = production_db.manage(
+        "sqlmigrate", "accounts", "0008_accounts_json_to_jsonb_and_timestamptz"
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "-- Convert notifications.created_at to timestamptz" in result.stdout
+    rebuilt = [
+        'DROP INDEX CONCURRENTLY IF EXISTS "ix_notifications_created_at";',
+        'SET LOCAL TimeZone = \'UTC\'; ALTER TABLE "notifications" ALTER COLUMN "created_at" '
+        "TYPE timestamp with time zone;",
+        'CREATE INDEX CONCURRENTLY IF NOT EXISTS "ix_notifications_created_at" ON '
+        '"notifications" ("created_at");',
+    ]
+    start = result.stdout.index(rebuilt[0])
+    assert result.stdout[start:].split("\n")[:3] == rebuilt
+    assert (
+        'ALTER TABLE "user_settings" ALTER COLUMN "posting_times" SET DEFAULT '
+        """'{"twitter": "09:00", "instagram": "10:00"}'::jsonb;"""
+    ) in result.stdout

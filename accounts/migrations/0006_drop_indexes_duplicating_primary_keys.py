@@ -6,15 +6,7 @@ primary keys already index; they only cost writes. Reversing rebuilds them concu
 
 from django.db import migrations
 
-from database.online import DropIndex
-from database.operations import SeparateDatabaseAndState
-
-
-def drop(model_name: str, table: str, name: str) -> migrations.SeparateDatabaseAndState:
-    return SeparateDatabaseAndState(
-        database_operations=[DropIndex(table, name, ["id"])],
-        state_operations=[migrations.RemoveIndex(model_name, name)],
-    )
+from database.recipes import OnlineRemoveIndex
 
 
 class Migration(migrations.Migration):
@@ -25,7 +17,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        drop("user", "users", "ix_users_id"),
-        drop("adminuser", "admin_users", "ix_admin_users_id"),
-        drop("usersettings", "user_settings", "ix_user_settings_id"),
+        OnlineRemoveIndex("user", "ix_users_id"),
+        OnlineRemoveIndex("adminuser", "ix_admin_users_id"),
+        OnlineRemoveIndex("usersettings", "ix_user_settings_id"),
     ]

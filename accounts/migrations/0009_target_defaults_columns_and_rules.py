@@ -19,6 +19,7 @@ from django.db import migrations, models
 import database.fields
 import database.online
 from database.operations import SeparateDatabaseAndState
+from database.recipes import OnlineAlterField
 
 
 class Migration(migrations.Migration):
@@ -92,14 +93,6 @@ class Migration(migrations.Migration):
                 ),
                 database.online.CreateIndex(
                     "admin_users", "admin_users_updated_by_idx", ["updated_by"]
-                ),
-                database.online.SetForeignKeyRule(
-                    "user_settings",
-                    "user_settings_user_id_fkey",
-                    "user_id",
-                    "users",
-                    rule="CASCADE",
-                    previous="NO ACTION",
                 ),
             ],
             state_operations=[
@@ -236,16 +229,6 @@ class Migration(migrations.Migration):
                     name="connected_accounts",
                     field=models.JSONField(db_default={}, null=True),
                 ),
-                migrations.AlterField(
-                    model_name="usersettings",
-                    name="user",
-                    field=models.ForeignKey(
-                        db_index=False,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="settings_rows",
-                        to="accounts.user",
-                    ),
-                ),
                 migrations.AddIndex(
                     model_name="adminuser",
                     index=models.Index(fields=["created_by"], name="admin_users_created_by_idx"),
@@ -264,5 +247,15 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
+        ),
+        OnlineAlterField(
+            "usersettings",
+            "user",
+            models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="settings_rows",
+                to="accounts.user",
+            ),
         ),
     ]

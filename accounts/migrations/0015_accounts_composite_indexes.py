@@ -7,9 +7,9 @@ user_settings gets (brand_voice, industry_type). Concurrent builds and drops; ba
 restores the legacy index by name.
 """
 
-from django.db import migrations
+from django.db import migrations, models
 
-from database.online import add_index, remove_index
+from database.recipes import OnlineAddIndex, OnlineRemoveIndex
 
 
 class Migration(migrations.Migration):
@@ -20,25 +20,23 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        add_index(
+        OnlineAddIndex(
             "notification",
-            "notifications",
-            "notifications_user_id_is_read_idx",
-            ["user", "is_read"],
-            ["user_id", "is_read"],
+            models.Index(fields=["user", "is_read"], name="notifications_user_id_is_read_idx"),
         ),
-        add_index(
+        OnlineAddIndex(
             "notification",
-            "notifications",
-            "notifications_user_id_notification_type_idx",
-            ["user", "notification_type"],
-            ["user_id", "notification_type"],
+            models.Index(
+                fields=["user", "notification_type"],
+                name="notifications_user_id_notification_type_idx",
+            ),
         ),
-        remove_index("notification", "notifications", "ix_notifications_user_id", ["user_id"]),
-        add_index(
+        OnlineRemoveIndex("notification", "ix_notifications_user_id"),
+        OnlineAddIndex(
             "usersettings",
-            "user_settings",
-            "user_settings_brand_voice_industry_type_idx",
-            ["brand_voice", "industry_type"],
+            models.Index(
+                fields=["brand_voice", "industry_type"],
+                name="user_settings_brand_voice_industry_type_idx",
+            ),
         ),
     ]

@@ -5,9 +5,9 @@ they lead with are then redundant and dropped. Concurrent builds and drops; reve
 restores the legacy indexes by name.
 """
 
-from django.db import migrations
+from django.db import migrations, models
 
-from database.online import add_index, remove_index
+from database.recipes import OnlineAddIndex, OnlineRemoveIndex
 
 
 class Migration(migrations.Migration):
@@ -18,20 +18,17 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        add_index(
+        OnlineAddIndex(
             "contentlog",
-            "content_logs",
-            "content_logs_platform_status_idx",
-            ["platform", "status"],
+            models.Index(fields=["platform", "status"], name="content_logs_platform_status_idx"),
         ),
-        add_index(
+        OnlineAddIndex(
             "contentlog",
-            "content_logs",
-            "content_logs_user_id_created_at_idx",
-            ["user", "created_at"],
-            ["user_id", "created_at"],
+            models.Index(
+                fields=["user", "created_at"], name="content_logs_user_id_created_at_idx"
+            ),
         ),
         # Prefixes of the two above.
-        remove_index("contentlog", "content_logs", "ix_content_logs_platform", ["platform"]),
-        remove_index("contentlog", "content_logs", "ix_content_logs_user_id", ["user_id"]),
+        OnlineRemoveIndex("contentlog", "ix_content_logs_platform"),
+        OnlineRemoveIndex("contentlog", "ix_content_logs_user_id"),
     ]

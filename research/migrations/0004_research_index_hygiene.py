@@ -5,8 +5,7 @@ Concurrent drops; reversing rebuilds the legacy indexes by name.
 
 from django.db import migrations
 
-from database.online import DropIndex
-from database.operations import SeparateDatabaseAndState
+from database.recipes import OnlineRemoveIndex
 
 
 class Migration(migrations.Migration):
@@ -18,13 +17,7 @@ class Migration(migrations.Migration):
 
     operations = [
         # Duplicates the primary key.
-        SeparateDatabaseAndState(
-            database_operations=[DropIndex("memories", "ix_memories_id", ["id"])],
-            state_operations=[migrations.RemoveIndex("memory", "ix_memories_id")],
-        ),
+        OnlineRemoveIndex("memory", "ix_memories_id"),
         # A prefix of ix_memories_user_created.
-        SeparateDatabaseAndState(
-            database_operations=[DropIndex("memories", "ix_memories_user_id", ["user_id"])],
-            state_operations=[migrations.RemoveIndex("memory", "ix_memories_user_id")],
-        ),
+        OnlineRemoveIndex("memory", "ix_memories_user_id"),
     ]

@@ -9,6 +9,7 @@ from django.db import migrations, models
 
 import database.online
 from database.operations import SeparateDatabaseAndState
+from database.recipes import OnlineAlterField
 
 
 class Migration(migrations.Migration):
@@ -37,14 +38,6 @@ class Migration(migrations.Migration):
                         "DROP COLUMN IF EXISTS confidence_score, DROP COLUMN IF EXISTS source",
                     ],
                 ),
-                database.online.SetForeignKeyRule(
-                    "memories",
-                    "memories_user_id_fkey",
-                    "user_id",
-                    "users",
-                    rule="CASCADE",
-                    previous="NO ACTION",
-                ),
             ],
             state_operations=[
                 migrations.AddField(
@@ -67,16 +60,16 @@ class Migration(migrations.Migration):
                     name="source",
                     field=models.CharField(null=True),
                 ),
-                migrations.AlterField(
-                    model_name="memory",
-                    name="user",
-                    field=models.ForeignKey(
-                        db_index=False,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="memories",
-                        to="accounts.user",
-                    ),
-                ),
             ],
+        ),
+        OnlineAlterField(
+            "memory",
+            "user",
+            models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="memories",
+                to="accounts.user",
+            ),
         ),
     ]

@@ -5,9 +5,9 @@ indexes they lead with are then redundant and dropped. Concurrent builds and dro
 reversing restores the legacy indexes by name.
 """
 
-from django.db import migrations
+from django.db import migrations, models
 
-from database.online import add_index, remove_index
+from database.recipes import OnlineAddIndex, OnlineRemoveIndex
 
 
 class Migration(migrations.Migration):
@@ -18,27 +18,18 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        add_index(
+        OnlineAddIndex(
             "companyknowledge",
-            "company_knowledge",
-            "company_knowledge_user_id_topic_idx",
-            ["user", "topic"],
-            ["user_id", "topic"],
+            models.Index(fields=["user", "topic"], name="company_knowledge_user_id_topic_idx"),
         ),
-        add_index(
+        OnlineAddIndex(
             "companyknowledge",
-            "company_knowledge",
-            "company_knowledge_usage_count_last_used_at_idx",
-            ["usage_count", "last_used_at"],
+            models.Index(
+                fields=["usage_count", "last_used_at"],
+                name="company_knowledge_usage_count_last_used_at_idx",
+            ),
         ),
         # Prefixes of the two above.
-        remove_index(
-            "companyknowledge", "company_knowledge", "ix_company_knowledge_user_id", ["user_id"]
-        ),
-        remove_index(
-            "companyknowledge",
-            "company_knowledge",
-            "ix_company_knowledge_usage_count",
-            ["usage_count"],
-        ),
+        OnlineRemoveIndex("companyknowledge", "ix_company_knowledge_user_id"),
+        OnlineRemoveIndex("companyknowledge", "ix_company_knowledge_usage_count"),
     ]

@@ -14,6 +14,7 @@ from django.db import migrations, models
 
 import database.online
 from database.operations import SeparateDatabaseAndState
+from database.recipes import OnlineAlterField
 
 
 class Migration(migrations.Migration):
@@ -53,30 +54,6 @@ class Migration(migrations.Migration):
                         "DROP COLUMN IF EXISTS retry_count",
                     ],
                 ),
-                database.online.SetForeignKeyRule(
-                    "interaction_responses",
-                    "interaction_responses_template_id_fkey",
-                    "template_id",
-                    "response_templates",
-                    rule="SET NULL",
-                    previous="NO ACTION",
-                ),
-                database.online.SetForeignKeyRule(
-                    "social_interactions",
-                    "social_interactions_connection_id_fkey",
-                    "connection_id",
-                    "social_platform_connections",
-                    rule="SET NULL",
-                    previous="NO ACTION",
-                ),
-                database.online.SetForeignKeyRule(
-                    "social_interactions",
-                    "social_interactions_assigned_to_fkey",
-                    "assigned_to",
-                    "users",
-                    rule="SET NULL",
-                    previous="NO ACTION",
-                ),
             ],
             state_operations=[
                 migrations.AddField(
@@ -111,17 +88,6 @@ class Migration(migrations.Migration):
                 ),
                 migrations.AlterField(
                     model_name="interactionresponse",
-                    name="template",
-                    field=models.ForeignKey(
-                        db_index=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="responses",
-                        to="social.responsetemplate",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="interactionresponse",
                     name="updated_at",
                     field=models.DateTimeField(auto_now=True, null=True),
                 ),
@@ -130,29 +96,40 @@ class Migration(migrations.Migration):
                     name="priority",
                     field=models.IntegerField(db_default=50, null=True),
                 ),
-                migrations.AlterField(
-                    model_name="socialinteraction",
-                    name="assigned_to",
-                    field=models.ForeignKey(
-                        db_column="assigned_to",
-                        db_index=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="assigned_interactions",
-                        to="accounts.user",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="socialinteraction",
-                    name="connection",
-                    field=models.ForeignKey(
-                        db_index=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="interactions",
-                        to="social.socialplatformconnection",
-                    ),
-                ),
             ],
+        ),
+        OnlineAlterField(
+            "interactionresponse",
+            "template",
+            models.ForeignKey(
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="responses",
+                to="social.responsetemplate",
+            ),
+        ),
+        OnlineAlterField(
+            "socialinteraction",
+            "connection",
+            models.ForeignKey(
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="interactions",
+                to="social.socialplatformconnection",
+            ),
+        ),
+        OnlineAlterField(
+            "socialinteraction",
+            "assigned_to",
+            models.ForeignKey(
+                db_column="assigned_to",
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="assigned_interactions",
+                to="accounts.user",
+            ),
         ),
     ]

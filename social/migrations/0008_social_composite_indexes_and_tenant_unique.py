@@ -14,10 +14,9 @@ from django.db import migrations, models
 from database.online import (
     AddUniqueConstraint,
     DropUniqueConstraint,
-    add_index,
-    remove_index,
 )
 from database.operations import SeparateDatabaseAndState
+from database.recipes import OnlineAddIndex, OnlineRemoveIndex
 
 
 class Migration(migrations.Migration):
@@ -29,43 +28,38 @@ class Migration(migrations.Migration):
 
     operations = [
         # social_platform_connections
-        add_index(
+        OnlineAddIndex(
             "socialplatformconnection",
-            "social_platform_connections",
-            "social_platform_connections_is_active_idx",
-            ["is_active"],
+            models.Index(fields=["is_active"], name="social_platform_connections_is_active_idx"),
         ),
-        add_index(
+        OnlineAddIndex(
             "socialplatformconnection",
-            "social_platform_connections",
-            "social_platform_connections_platform_platform_user_id_idx",
-            ["platform", "platform_user_id"],
+            models.Index(
+                fields=["platform", "platform_user_id"],
+                name="social_platform_connections_platform_platform_user_id_idx",
+            ),
         ),
-        remove_index(
-            "socialplatformconnection",
-            "social_platform_connections",
-            "ix_social_platform_connections_platform",
-            ["platform"],
-        ),
+        OnlineRemoveIndex("socialplatformconnection", "ix_social_platform_connections_platform"),
         # social_interactions
-        add_index(
+        OnlineAddIndex(
             "socialinteraction",
-            "social_interactions",
-            "social_interactions_platform_interaction_type_idx",
-            ["platform", "interaction_type"],
+            models.Index(
+                fields=["platform", "interaction_type"],
+                name="social_interactions_platform_interaction_type_idx",
+            ),
         ),
-        add_index(
+        OnlineAddIndex(
             "socialinteraction",
-            "social_interactions",
-            "social_interactions_status_priority_score_idx",
-            ["status", "priority_score"],
+            models.Index(
+                fields=["status", "priority_score"],
+                name="social_interactions_status_priority_score_idx",
+            ),
         ),
-        add_index(
+        OnlineAddIndex(
             "socialinteraction",
-            "social_interactions",
-            "social_interactions_user_id_received_at_idx",
-            ["user", "received_at"],
-            ["user_id", "received_at"],
+            models.Index(
+                fields=["user", "received_at"], name="social_interactions_user_id_received_at_idx"
+            ),
         ),
         # Looser than the constraint it replaces, so the existing rows already satisfy it.
         SeparateDatabaseAndState(
@@ -101,41 +95,22 @@ class Migration(migrations.Migration):
             ],
         ),
         # Prefixes of (status, priority_score) and of (user_id, received_at).
-        remove_index(
-            "socialinteraction", "social_interactions", "ix_social_interactions_status", ["status"]
-        ),
-        remove_index(
-            "socialinteraction",
-            "social_interactions",
-            "ix_social_interactions_user_id",
-            ["user_id"],
-        ),
+        OnlineRemoveIndex("socialinteraction", "ix_social_interactions_status"),
+        OnlineRemoveIndex("socialinteraction", "ix_social_interactions_user_id"),
         # interaction_responses
-        add_index(
+        OnlineAddIndex(
             "interactionresponse",
-            "interaction_responses",
-            "interaction_responses_user_id_sent_at_idx",
-            ["user", "sent_at"],
-            ["user_id", "sent_at"],
+            models.Index(
+                fields=["user", "sent_at"], name="interaction_responses_user_id_sent_at_idx"
+            ),
         ),
-        remove_index(
-            "interactionresponse",
-            "interaction_responses",
-            "ix_interaction_responses_user_id",
-            ["user_id"],
-        ),
+        OnlineRemoveIndex("interactionresponse", "ix_interaction_responses_user_id"),
         # response_templates
-        add_index(
+        OnlineAddIndex(
             "responsetemplate",
-            "response_templates",
-            "response_templates_user_id_is_active_idx",
-            ["user", "is_active"],
-            ["user_id", "is_active"],
+            models.Index(
+                fields=["user", "is_active"], name="response_templates_user_id_is_active_idx"
+            ),
         ),
-        remove_index(
-            "responsetemplate",
-            "response_templates",
-            "ix_response_templates_user_id",
-            ["user_id"],
-        ),
+        OnlineRemoveIndex("responsetemplate", "ix_response_templates_user_id"),
     ]

@@ -1,7 +1,8 @@
 """``migrate``, made safe to point at production.
 
 On top of Django's command it
-- holds a PostgreSQL advisory lock, so a second migrator fails fast instead of racing;
+- holds the migrate lease (``database.lease``), so a second migrator fails fast instead of
+  racing, directly or through a transaction-mode pooler;
 - with ``--fake-initial``, compares the live catalog of every legacy table with the baseline
   before anything is recorded, says that the check passed, and refuses on any difference;
 - without it, refuses to run the initial migrations over existing legacy tables;
@@ -12,7 +13,9 @@ On top of Django's command it
   reports every operational failure in one paragraph (``database.errors``).
 """
 
+import contextlib
 import sys
+from collections.abc import Iterator
 
 from django.conf import settings
 from django.core.management.base import CommandError
@@ -21,8 +24,7 @@ from django.db import connections
 from django.db.migrations.exceptions import AmbiguityError
 from django.db.migrations.executor import MigrationExecutor
 
-from database import baseline, crypto, errors, keyring_store, operations
-from database.locks import LockUnavailable, advisory_lock
+from database import baseline, crypto, errors, keyring_store, lease, operations, pooler
 
 DRIFT_REFUSED = 4
 ANOTHER_MIGRATOR = 5
@@ -40,7 +42,7 @@ class Command(errors.ReportsFailures, migrate.Command):
     def handle(self, *args, **options):
         connection = connections[options["database"]]
         try:
-            with advisory_lock(connection, settings.MIGRATE_ADVISORY_LOCK_KEY):
+            with self.one_migrator(connection, options):
                 check = self.check_adoption(connection, fake_initial=options["fake_initial"])
                 if options["verbosity"] >= 1 or options["plan"]:
                     self.stdout.write(check.summary(), self.style.SUCCESS)
@@ -49,11 +51,22 @@ class Command(errors.ReportsFailures, migrate.Command):
                 else:
                     self.check_encryption_keys(connection, options)
                     super().handle(*args, **options)
-        except LockUnavailable:
+        except lease.LeaseHeld as held:
             raise CommandError(
-                "Another migrate is running on this database (it holds advisory lock "
-                f"{settings.MIGRATE_ADVISORY_LOCK_KEY}). Nothing was applied or recorded; "
-                "run again once it has finished.",
+                "Another migrate is running on this database: it holds the migrate lease "
+                f"({held.holder or 'it has just ended'}). Nothing was applied or recorded; run "
+                "again once it has finished. A migrate that died keeps the lease until it "
+                f"expires, at most {self.migrate_lease.seconds:g} s after its last renewal "
+                "(MIGRATE_LEASE_SECONDS).",
+                returncode=ANOTHER_MIGRATOR,
+            ) from None
+        except lease.LeaseLost:
+            raise CommandError(
+                "This migrate lost its lease: it could not renew it for "
+                f"{self.migrate_lease.seconds:g} s (MIGRATE_LEASE_SECONDS), so another "
+                "migrate may have taken over. It stopped before the next migration; the "
+                "migrations it finished are recorded. Run showmigrations, then migrate again "
+                "once no other migrate runs.",
                 returncode=ANOTHER_MIGRATOR,
             ) from None
         except crypto.EncryptionError as error:
@@ -66,6 +79,45 @@ class Command(errors.ReportsFailures, migrate.Command):
 
     def writes(self, options) -> bool:
         return not (options["plan"] or options["check_unapplied"])
+
+    @contextlib.contextmanager
+    def one_migrator(self, connection, options) -> Iterator[None]:
+        """Hold the migrate lease for the run (database.lease); ``--plan`` and ``--check``
+        write nothing and take none. Through a transaction pooler, declared or detected,
+        the run keeps no state in its session (database.pooler)."""
+        seconds = self.lease_seconds()
+        try:
+            pooler.adapt(connection)
+        except pooler.UnknownPoolerMode as error:
+            raise CommandError(str(error), returncode=errors.CANNOT_RUN) from None
+        if not self.writes(options):
+            yield
+            return
+        self.migrate_lease = lease.Lease(connection, seconds)
+        with self.migrate_lease.held():
+            yield
+
+    @staticmethod
+    def lease_seconds() -> float:
+        text = str(settings.MIGRATE_LEASE_SECONDS)
+        try:
+            seconds = float(text)
+        except ValueError:
+            seconds = float("nan")
+        if not seconds >= 1:  # also refuses nan
+            raise CommandError(
+                f"MIGRATE_LEASE_SECONDS is {text!r}: it must be a number of seconds, at least "
+                "1 (the default is 60). Nothing was applied.",
+                returncode=errors.CANNOT_RUN,
+            )
+        return seconds
+
+    def migration_progress_callback(self, action, migration=None, fake=False):
+        # A lease that expired under a stalled run may be another's now: stop between
+        # migrations rather than apply the next one twice.
+        if action in ("apply_start", "unapply_start") and getattr(self, "migrate_lease", None):
+            self.migrate_lease.renew()
+        super().migration_progress_callback(action, migration, fake)
 
     def check_adoption(self, connection, *, fake_initial: bool) -> baseline.AdoptionCheck:
         check = baseline.adoption_check(connection)

@@ -4,8 +4,9 @@ from django.db import migrations, models
 
 from database.archive import ArchiveRows
 from database.conversions import ChangeColumnType
-from database.online import AddForeignKey, RunDDL, add_index, add_public_id
+from database.online import AddForeignKey, RunDDL, add_public_id
 from database.operations import SeparateDatabaseAndState
+from database.recipes import OnlineAddIndex
 
 TABLE = "lint_plant_item"
 
@@ -15,7 +16,9 @@ class Migration(migrations.Migration):
     dependencies = [("lint_plant", "0010_concurrent_in_transaction")]
 
     operations = [
-        add_index("item", TABLE, "lintplant_item_name_count_idx", ["name", "count"]),
+        OnlineAddIndex(
+            "item", models.Index(fields=["name", "count"], name="lintplant_item_name_count_idx")
+        ),
         *add_public_id("item", TABLE),
         SeparateDatabaseAndState(
             database_operations=[
