@@ -1,9 +1,10 @@
 """``check_integrity`` holds the same rows in memory whatever the size of the data (#14).
 
-Every statement a check runs is counted (``connection.execute_wrapper``): how many rows it
-handed to Python. Growing the data by more rows than any statement returns must change
-neither the largest result nor the total: catalog reads grow with the schema, data reads
-return counts and bounded samples, never the rows themselves.
+Every statement a check runs is measured (``connection.execute_wrapper``): how many rows and
+bytes it handed to Python. Growing the data by more rows than any statement returns must
+change neither the largest result nor the total, and the bytes by less than one per added
+row: catalog reads grow with the schema, data reads return counts and bounded samples, never
+the rows themselves (nor an array of them).
 """
 
 from django.db import connections
@@ -13,14 +14,22 @@ from database.integrity.runner import run_checks
 GROWN = 3_000  # rows added to users, each with several defects
 
 
-def rows_fetched(alias: str) -> tuple[list[int], dict[str, int]]:
-    """Rows each statement of a full run returned, and the findings' counts by check."""
+def rows_fetched(alias: str) -> tuple[list[int], int, dict[str, int]]:
+    """Rows each statement of a full run returned, the bytes of all their values, and the
+    findings' counts by check."""
     fetched: list[int] = []
+    sizes: list[int] = []
 
     def count(execute, sql, params, many, context):
         result = execute(sql, params, many, context)
-        cursor = context["cursor"]
-        fetched.append(cursor.rowcount if cursor.description is not None else 0)
+        returned = context["cursor"].cursor.pgresult  # what the server sent, all in memory
+        rows = returned.ntuples if returned is not None else 0
+        fetched.append(rows)
+        sizes.extend(
+            len(returned.get_value(row, column) or b"")
+            for row in range(rows)
+            for column in range(returned.nfields)
+        )
         return result
 
     with connections[alias].execute_wrapper(count):
@@ -28,7 +37,7 @@ def rows_fetched(alias: str) -> tuple[list[int], dict[str, int]]:
     counted: dict[str, int] = {}
     for finding in report.findings:
         counted[finding.check] = counted.get(finding.check, 0) + (finding.count or 0)
-    return fetched, counted
+    return fetched, sum(sizes), counted
 
 
 def grow(database) -> None:
@@ -46,10 +55,10 @@ def grow(database) -> None:
 
 def test_no_statement_returns_more_rows_when_the_data_grows(adopted_db, alias_of):
     alias = alias_of(adopted_db)
-    before, found_before = rows_fetched(alias)
+    before, bytes_before, found_before = rows_fetched(alias)
 
     grow(adopted_db)
-    after, found_after = rows_fetched(alias)
+    after, bytes_after, found_after = rows_fetched(alias)
 
     # The defects grew with the data (the first and last grown email have no twin) ...
     for check in ("required_values", "unique_values", "expired_tokens", "secrets"):
@@ -58,3 +67,4 @@ def test_no_statement_returns_more_rows_when_the_data_grows(adopted_db, alias_of
     assert max(after) < GROWN
     assert max(after) == max(before)
     assert sum(after) == sum(before)
+    assert bytes_after - bytes_before < GROWN, (bytes_before, bytes_after)
