@@ -8,6 +8,7 @@ Secrets at rest use the encrypted and hash field types at the end (TARGET_SCHEMA
 import datetime
 import json
 import uuid
+from collections.abc import Iterator
 from functools import cached_property
 from typing import Any
 
@@ -183,6 +184,20 @@ class EncryptedFieldMixin(SecretFieldMixin):
         if isinstance(expression, Value) and expression.output_field is self:
             return Value(expression.value, output_field=self.plain_class())
         return expression
+
+
+def encrypted_fields(apps=None) -> Iterator[tuple[type[models.Model], models.Field]]:
+    """Every field whose column holds secrets in the platform's envelope (D12), with its model:
+    the one discovery of encrypted columns (``apps``: a migration's registry; default: the
+    project's), over every model with a table of its own."""
+    from django.apps import apps as global_apps
+
+    for model in (apps or global_apps).get_models(include_auto_created=True):
+        if model._meta.proxy or model._meta.swapped:
+            continue
+        for model_field in model._meta.local_concrete_fields:
+            if isinstance(model_field, EncryptedFieldMixin):
+                yield model, model_field
 
 
 class _EncryptedStringMixin(EncryptedFieldMixin):

@@ -12,6 +12,7 @@ import re
 import select
 import subprocess
 import sys
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -793,3 +794,24 @@ def test_a_replica_alias_comes_from_the_environment(fresh_db, adopted_db):
     assert document["database"] == adopted_db.name
     assert document["summary"]["checks"] == ["sequences_behind"]
     assert result.returncode == 0, result.stderr
+
+
+# -- the registry ---------------------------------------------------------------------------
+
+
+def test_checks_run_in_the_order_the_readme_documents_them():
+    readme = (settings.BASE_DIR / "README.md").read_text()
+    section = readme[readme.index("## Checking the database") :]
+    documented = re.findall(r"^\| `(\w+)` \| [^|]*(?:error|warning|info)", section, re.M)
+
+    assert documented == list(CHECKS)
+
+
+def test_the_checks_import_no_management_command():
+    import database.integrity as package
+
+    root = Path(package.__file__).parent
+    sources = {path.name: path.read_text() for path in root.rglob("*.py")}
+
+    assert len(sources) > 10
+    assert [name for name, text in sources.items() if "management.commands" in text] == []

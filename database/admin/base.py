@@ -215,8 +215,9 @@ def secret_hint(kind: str, state: str | None, expected: frozenset[str] = frozens
         return "(empty)"
     if kind == "hash":
         return "•••• (hidden)"
-    if fmt.startswith("envelope:"):
-        return f"•••• (encrypted, kid {fmt.removeprefix('envelope:')})"
+    kid = formats.state_kid(fmt)
+    if kid is not None:
+        return f"•••• (encrypted, kid {kid})"
     if fmt == formats.PLAINTEXT:
         return f"•••• (not encrypted, {length} chars)"
     return f"•••• ({formats.name_sql_format(fmt, expected)}, {length} chars)"

@@ -116,16 +116,6 @@ def _unique_field_sets(model) -> Iterator[tuple[tuple[str, ...], models.Q | None
             yield tuple(constraint.fields), constraint.condition
 
 
-def encrypted_fields() -> Iterator[tuple[type[models.Model], models.Field]]:
-    """Every field whose column holds secrets in the platform's envelope (D12)."""
-    from database.fields import EncryptedFieldMixin
-
-    for model in concrete_models():
-        for field in model._meta.local_concrete_fields:
-            if isinstance(field, EncryptedFieldMixin):
-                yield model, field
-
-
 def concrete_models() -> list[type[models.Model]]:
     """Every model with a table of its own, including automatic many-to-many tables."""
     return [

@@ -16,15 +16,16 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+from database.integrity.scan import SCHEMA
 from database.schema import platform_contract
 from database.schema.platform_contract import PlatformColumn, PlatformContract, PlatformTable
 
-LIVE_COLUMNS = """
+LIVE_COLUMNS = f"""
 SELECT c.relname, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull,
        d.adbin IS NOT NULL OR a.attidentity <> '' OR a.attgenerated <> ''
 FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
-JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace AND n.nspname = '{SCHEMA}'
 LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY c.relname, a.attnum

@@ -5,12 +5,12 @@ A ``Scan`` is one check's read-only transaction: every statement runs under the 
 to scan in time costs one finding ("not checked"), not the whole check.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import psycopg
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connections, transaction
 from psycopg import sql
 
 from database.integrity.findings import SAMPLE_SIZE, ArchiveRun, Finding, Severity, TableRows
@@ -252,3 +252,37 @@ def orphans(
     relation = f"{scan.ident(SCHEMA, table)} c"
     label = f"orphans in {table}.{', '.join(columns)}"
     return count_and_sample(scan, label, relation, value, condition, where)
+
+
+def rows_finding(
+    scan: Scan, check: str, severity: Severity, rows, entry, predicate: str
+) -> Iterator[Finding]:
+    """A finding for the rows of ``entry``'s table that the queryset ``rows`` matches (none
+    when it matches no row), counted and sampled in one statement."""
+    where = {"table": entry.table, "column": entry.column}
+    found = scan.guarded(f"{entry.table}.{entry.column}", lambda: count_and_keys(rows), where)
+    if found and found[0]:
+        count, keys = found
+        yield Finding(
+            check,
+            severity,
+            f"{count} row(s) of {entry.table} {predicate}.",
+            count=count,
+            sample=tuple(keys),
+            **where,
+        )
+
+
+def count_and_keys(rows) -> tuple[int, list[str]]:
+    """How many rows a queryset matches and the first primary keys, in one statement."""
+    pks = rows.values_list("pk").order_by()
+    query, params = pks.query.get_compiler(using=rows.db).as_sql()
+    with connections[rows.db].cursor() as cursor:
+        cursor.execute(
+            f"WITH matching(key) AS MATERIALIZED ({query}) "
+            "SELECT (SELECT pg_catalog.count(*) FROM matching), "
+            f"ARRAY(SELECT key::text FROM matching ORDER BY key LIMIT {SAMPLE_SIZE})",
+            params,
+        )
+        count, keys = cursor.fetchone()
+    return count, list(keys)

@@ -17,6 +17,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.recorder import MigrationRecorder
 
 from database.integrity import declarations
+from database.integrity.scan import SCHEMA
 from database.schema import baseline
 from database.schema.catalog import Catalog
 
@@ -108,7 +109,7 @@ def available_part(catalog: Catalog, cursor, present: set[str] = frozenset()) ->
 
 def unavailable_types(cursor, catalog: Catalog) -> set[str]:
     """Column types of ``catalog`` outside pg_catalog that the live server does not know."""
-    enums = {f"public.{name}" for name in catalog["enums"]}
+    enums = {f"{SCHEMA}.{name}" for name in catalog["enums"]}
     candidates = sorted(
         {
             column["type"]

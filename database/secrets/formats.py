@@ -334,16 +334,16 @@ def sql_format(expression: str, *, is_json: bool = False) -> str:
             f"CASE WHEN pg_catalog.jsonb_typeof(({expression})::jsonb) = 'object' "
             f"AND ({expression})::jsonb ->> 'enc_version' = '1' "
             f"AND coalesce(({expression})::jsonb ->> 'ciphertext', '') <> '' "
-            f"THEN 'envelope:' || coalesce(({expression})::jsonb ->> 'enc_kid', '') END"
+            f"THEN '{ENVELOPE}:' || coalesce(({expression})::jsonb ->> 'enc_kid', '') END"
         )
         value = f"coalesce(({expression})::jsonb #>> '{{}}', {text})"
         # an envelope stored as a JSON string
         envelope = (
             f"coalesce({envelope}, "
-            f"'envelope:' || pg_catalog.substring({value}, '{ENVELOPE_TEXT}'))"
+            f"'{ENVELOPE}:' || pg_catalog.substring({value}, '{ENVELOPE_TEXT}'))"
         )
     else:
-        envelope = f"'envelope:' || pg_catalog.substring({text}, '{ENVELOPE_TEXT}')"
+        envelope = f"'{ENVELOPE}:' || pg_catalog.substring({text}, '{ENVELOPE_TEXT}')"
         value = text
     shapes = " ".join(f"WHEN {value} ~ '{pattern}' THEN '{name}'" for name, pattern in _SQL_SHAPES)
     return (
@@ -353,9 +353,24 @@ def sql_format(expression: str, *, is_json: bool = False) -> str:
     )
 
 
+def state_kid(state: str) -> str | None:
+    """The key id a ``sql_format`` result names for an envelope; None for any other format."""
+    prefix = f"{ENVELOPE}:"
+    return state.removeprefix(prefix) if state.startswith(prefix) else None
+
+
+def sql_ciphertext(expression: str) -> str:
+    """An SQL expression for the ciphertext of the envelope whose text is ``expression``
+    (NULL for anything else). ``expression`` is trusted SQL (a quoted column)."""
+    return (
+        f"pg_catalog.substring(({expression})::text, "
+        '\'"ciphertext"\\s*:\\s*"([A-Za-z0-9+/=_-]+)"\')'
+    )
+
+
 def name_sql_format(state: str, expected: Iterable[str] = ()) -> str:
     """The format name for a ``sql_format`` result (resolving ``base64 blob`` by column)."""
-    if state.startswith("envelope:"):
+    if state_kid(state) is not None:
         return ENVELOPE
     if state == "base64 blob":
         return USER_CREDENTIALS if USER_CREDENTIALS in set(expected) else TOKEN_MANAGER

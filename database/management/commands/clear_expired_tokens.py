@@ -18,22 +18,12 @@ from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from database.errors import USAGE, ReportsFailures, positive_int
+from database.token_expiry import TOKENS, expired
 
 BATCH_SIZE = 1_000
-TOKENS = (
-    ("password_reset_token", "password_reset_sent_at", "PASSWORD_RESET_TOKEN_HOURS"),
-    ("email_verification_token", "email_verification_sent_at", "EMAIL_VERIFICATION_TOKEN_HOURS"),
-)
-
-
-def expired(token_field: str, sent_field: str, cutoff: datetime.datetime) -> Q:
-    return Q(**{f"{token_field}__isnull": False}) & (
-        Q(**{f"{sent_field}__isnull": True}) | Q(**{f"{sent_field}__lt": cutoff})
-    )
 
 
 class Command(ReportsFailures, BaseCommand):
