@@ -363,9 +363,9 @@ def test_a_real_deadlock_is_explained_as_a_conflict_not_a_connection_problem(pro
 def test_online_ddl_gives_up_with_the_blocking_session_named(adopted_db, alias_of, monkeypatch):
     from django.db import connections
 
-    from database import online
+    from database import batches, online
 
-    monkeypatch.setattr(online, "ATTEMPTS", 2)  # the real loop, fewer rounds of 2 s waits
+    monkeypatch.setattr(batches, "ATTEMPTS", 2)  # the real loop, fewer rounds of 2 s waits
     alias = alias_of(adopted_db)
     held = HeldLock(adopted_db, "SELECT count(*) FROM content_logs")
     try:
