@@ -154,13 +154,15 @@ def _keyset_ranges(connection, table: Table, batch_size: int, among) -> Iterator
         condition = among if after is None else sql.SQL("{} AND {} > {}")
         if after is not None:
             condition = condition.format(among, key, sql.Literal(after.upto))
+        # The last of the next batch_size keys (max() is not defined for every key type).
         return sql.SQL(
-            "SELECT max({k}) FROM (SELECT {k} FROM {t} WHERE {c} ORDER BY {k} LIMIT {n}) b"
+            "SELECT {k} FROM (SELECT {k} FROM {t} WHERE {c} ORDER BY {k} LIMIT {n}) b "
+            "ORDER BY {k} DESC LIMIT 1"
         ).format(k=key, t=table.identifier, c=condition, n=sql.Literal(batch_size))
 
     previous = None
-    while (upto := _fetch_one(connection, step(previous))[0]) is not None:
-        previous = KeyRange(previous.upto if previous else None, upto)
+    while (last := _fetch_one(connection, step(previous))) is not None:
+        previous = KeyRange(previous.upto if previous else None, last[0])
         yield previous
 
 
