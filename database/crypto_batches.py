@@ -1,10 +1,12 @@
 """Encrypt, re-encrypt (rotate) and decrypt secret columns in place, online.
 
-One routine rewrites one column: keyset batches by primary key, one short transaction per
-batch, a compare-and-set ``UPDATE`` so that a value the running application changed meanwhile
-is left alone (and picked up by the next run), progress per batch. It only rewrites values
-that still need it (plaintext when encrypting, another key id when rotating), so it is safe to
-kill and run again: a re-run resumes where the work stopped.
+One routine rewrites one column on the batch engine (``database.batches``): keyset batches
+of the key column among the non-NULL values, one short transaction per batch under the lock
+timeout, a compare-and-set ``UPDATE`` so that a value the running application changed
+meanwhile is left alone (and picked up by the next run), progress per batch to the running
+command. It only rewrites values that still need it (plaintext when encrypting, another key
+id when rotating), so it is safe to kill and run again: a re-run resumes where the work
+stopped.
 
 Use it from a ``RunPython(..., atomic=False)`` in a migration with ``atomic = False``::
 

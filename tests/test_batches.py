@@ -29,6 +29,10 @@ def tables(django_db_blocker):
             cursor.execute("CREATE SCHEMA other")
             cursor.execute("CREATE TABLE other.coded (code text PRIMARY KEY, note text)")
             cursor.execute("INSERT INTO other.coded (code) SELECT unnest(%s::text[])", [CODES])
+            cursor.execute("CREATE TABLE tokens (token uuid PRIMARY KEY)")
+            cursor.execute(
+                "INSERT INTO tokens SELECT gen_random_uuid() FROM generate_series(1, 2500)"
+            )
         yield alias
 
 
@@ -69,6 +73,15 @@ def test_text_keys_of_another_schema_are_walked_batch_size_rows_at_a_time(tables
 
     assert [key_range.after for key_range in ranges] == [None, CODES[999], CODES[1999]]
     assert_partition(CODES, ranges, 1_000)
+
+
+def test_uuid_keys_which_have_no_max_are_walked_too(tables):
+    tokens = [token for (token,) in fetch(tables, "SELECT token FROM tokens ORDER BY token")]
+
+    ranges = list(batches.key_ranges(connections[tables], batches.Table("tokens", "token"), 1_000))
+
+    assert len(ranges) == 3
+    assert_partition(tokens, ranges, 1_000)
 
 
 def test_a_walk_among_matching_rows_counts_only_those(tables):
