@@ -98,6 +98,18 @@ class Table:
         return cls(model._meta.db_table, model._meta.pk.column, schema)
 
 
+def table_in_state(state, name: str, schema: str = "public") -> Table:
+    """``name`` with the key column its model has in the migration ``state``; ``id`` when no
+    model of the state has that table (a table the state does not know, or no state)."""
+    for (app_label, model_name), model in getattr(state, "models", {}).items():
+        if model.options.get("db_table", f"{app_label}_{model_name}") != name:
+            continue
+        for field_name, field in model.fields.items():
+            if field.primary_key:
+                return Table(name, field.db_column or field_name, schema)
+    return Table(name, "id", schema)
+
+
 @dataclass(frozen=True)
 class KeyRange:
     """The keys ``after < key <= upto``; ``after`` is None for the first range of a walk."""
@@ -150,10 +162,10 @@ def _arithmetic_ranges(connection, table: Table, batch_size: int) -> Iterator[Ke
 def _keyset_ranges(connection, table: Table, batch_size: int, among) -> Iterator[KeyRange]:
     key = table.key_identifier
 
-    def step(after: KeyRange | None) -> sql.Composable:
-        condition = among if after is None else sql.SQL("{} AND {} > {}")
-        if after is not None:
-            condition = condition.format(among, key, sql.Literal(after.upto))
+    def step(previous: KeyRange | None) -> sql.Composable:
+        condition = among
+        if previous is not None:
+            condition = sql.SQL("{} AND {} > {}").format(among, key, sql.Literal(previous.upto))
         # The last of the next batch_size keys (max() is not defined for every key type).
         return sql.SQL(
             "SELECT {k} FROM (SELECT {k} FROM {t} WHERE {c} ORDER BY {k} LIMIT {n}) b "
@@ -270,15 +282,3 @@ def _fetch_one(connection, query: sql.Composable):
         return cursor.fetchone()
 
     return in_transaction(connection, read, text, attempts=BATCH_ATTEMPTS)
-
-
-def table_in_state(state, name: str, schema: str = "public") -> Table:
-    """``name`` with the key column its model has in the migration ``state``; ``id`` when no
-    model of the state has that table (a table the state does not know, or no state)."""
-    for (app_label, model_name), model in getattr(state, "models", {}).items():
-        if model.options.get("db_table", f"{app_label}_{model_name}") != name:
-            continue
-        for field_name, field in model.fields.items():
-            if field.primary_key:
-                return Table(name, field.db_column or field_name, schema)
-    return Table(name, "id", schema)
