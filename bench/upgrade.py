@@ -55,9 +55,11 @@ APPLIED = re.compile(r"Applying (\S+)\.\.\.(.*?) (OK|FAKED)(?: \(([\d.]+)s\))?",
 # The rows a backfill reports at its end ("done, N rows written", or the older
 # "i/n ids scanned, N rows written").
 BACKFILL_ROWS = re.compile(r"(\w+)\.(\w+): (?:done, |\d+/\d+ ids scanned, )(\d+) rows written")
-# One batch of a backfill, as the server logs it: an UPDATE bounded by the primary key.
+# One batch of a backfill, as the server logs it: an UPDATE of a (schema-qualified) table
+# bounded by its key column.
 BACKFILL_BATCH = re.compile(
-    r'^UPDATE "?(\w+)"? SET "?(\w+)"? = .*?\bWHERE "?id"? >', re.IGNORECASE | re.DOTALL
+    r'^UPDATE (?:"?\w+"?\.)?"?(\w+)"? SET "?(\w+)"? = .*?\bWHERE "?\w+"? (?:>|<=)',
+    re.IGNORECASE | re.DOTALL,
 )
 # A batched backfill as sqlmigrate prints it: bounds as <placeholders>, then its condition.
 BACKFILL_TEMPLATE = re.compile(

@@ -16,33 +16,33 @@ import uuid
 
 import pytest
 from django.conf import settings
-from django.core.management.base import OutputWrapper
 
-from database.management.commands.rehearse_adoption import migration_output
+from database.management.commands.migrate import Command as MigrateCommand
+from database.online import batches
 from database.schema import scratch
 
 
 def test_progress_lines_never_glue_onto_applying_lines():
     terminal = io.StringIO()
-    with migration_output(OutputWrapper(terminal)) as out:
-        migrate = OutputWrapper(out)  # as call_command wraps the stdout it is given
-        migrate.write("Running migrations:")
-        migrate.write("  Applying accounts.0003_seed...", ending="")
-        migrate.write(" OK")
-        migrate.write("  Applying accounts.0004_public_id...", ending="")
-        sys.stdout.write("  users.public_id: 1 batches, 5 rows\n")
-        sys.stdout.write("social.SocialPlatformConnection.access_token: batch 1: ")
-        sys.stdout.write("2 rows\n")
-        migrate.write(" OK")
-        migrate.write("  Applying accounts.0005_more...", ending="")
-        migrate.write(" FAKED")
+    migrate = MigrateCommand(stdout=terminal)
+    migrate.verbosity = 1
+    with batches.reporting_to(migrate.report_progress):
+        migrate.stdout.write("Running migrations:")
+        migrate.migration_progress_callback("apply_start", "accounts.0003_seed")
+        migrate.migration_progress_callback("apply_success", "accounts.0003_seed")
+        migrate.migration_progress_callback("apply_start", "accounts.0004_public_id")
+        batches.progress_callback()("  users.public_id: 1 batches, 5 rows")
+        batches.progress_callback()("social.SocialPlatformConnection.access_token: batch 1")
+        migrate.migration_progress_callback("apply_success", "accounts.0004_public_id")
+        migrate.migration_progress_callback("apply_start", "accounts.0005_more")
+        migrate.migration_progress_callback("apply_success", "accounts.0005_more", fake=True)
 
     assert terminal.getvalue().splitlines() == [
         "Running migrations:",
         "  Applying accounts.0003_seed... OK",
         "  Applying accounts.0004_public_id...",
         "    users.public_id: 1 batches, 5 rows",
-        "    social.SocialPlatformConnection.access_token: batch 1: 2 rows",
+        "    social.SocialPlatformConnection.access_token: batch 1",
         "  Applying accounts.0004_public_id... OK",
         "  Applying accounts.0005_more... FAKED",
     ]

@@ -288,8 +288,10 @@ def _holds(database, row_id: int) -> bool:
 def test_a_deadlock_ends_the_command_with_one_paragraph_and_exit_8(adopted_db, expired_tokens):
     """The test holds one of the two rows clear_expired_tokens updates in one statement; once
     the command holds the other and waits, the test asks for that one too: a real deadlock,
-    which the command's own check (the shorter deadlock_timeout) resolves by aborting it."""
-    env = {**os.environ, "DATABASE_URL": adopted_db.url, "PGOPTIONS": "-c deadlock_timeout=3s"}
+    which the command's own check (the shorter deadlock_timeout) resolves by aborting it. It is
+    shorter than the batches' lock timeout too (2 s), which would otherwise end the wait first
+    and retry the batch: no deadlock at all."""
+    env = {**os.environ, "DATABASE_URL": adopted_db.url, "PGOPTIONS": "-c deadlock_timeout=1s"}
     for held_id, other_id in (expired_tokens[::-1], expired_tokens):
         held = HeldLock(adopted_db, "SET deadlock_timeout = '60s'")
         held.conn.execute("UPDATE users SET email = email WHERE id = %s", [held_id])
@@ -364,9 +366,9 @@ def test_a_real_deadlock_is_explained_as_a_conflict_not_a_connection_problem(pro
 def test_online_ddl_gives_up_with_the_blocking_session_named(adopted_db, alias_of, monkeypatch):
     from django.db import connections
 
-    from database.online import ddl
+    from database.online import batches, ddl
 
-    monkeypatch.setattr(ddl, "ATTEMPTS", 2)  # the real loop, fewer rounds of 2 s waits
+    monkeypatch.setattr(batches, "ATTEMPTS", 2)  # the real loop, fewer rounds of 2 s waits
     alias = alias_of(adopted_db)
     held = HeldLock(adopted_db, "SELECT count(*) FROM content_logs")
     try:

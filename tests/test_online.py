@@ -9,7 +9,7 @@ from django.db.migrations.state import ModelState, ProjectState
 from django.test import override_settings
 
 from database import fields
-from database.online import archive, conversions, ddl
+from database.online import archive, batches, conversions, ddl
 from database.online.recipes import (
     CannotAlterOnline,
     OnlineAddIndex,
@@ -179,7 +179,7 @@ def test_a_dropped_unique_constraint_is_rebuilt_concurrently_in_reverse(big_tabl
 
 
 def test_ddl_waits_for_a_busy_table_then_succeeds(big_table, monkeypatch):
-    monkeypatch.setattr(ddl, "LOCK_TIMEOUT", "200ms")
+    monkeypatch.setattr(batches, "LOCK_TIMEOUT", "200ms")
     settings = connections[big_table].settings_dict
     blocker = scratch.connect(settings, settings["NAME"])
     blocker.execute("SELECT count(*) FROM items")  # holds ACCESS SHARE until rollback

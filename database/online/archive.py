@@ -17,7 +17,7 @@ from psycopg import sql
 
 from database.online.ddl import DatabaseOnlyOperation, column_type
 from database.online.operations import quote
-from database.secrets import crypto
+from database.secrets import batches, crypto
 
 SCHEMA = "archive"
 
@@ -546,25 +546,27 @@ def existing_sealed_columns(connection) -> list[tuple[str, str]]:
 
 
 def reseal(connection, to_kid: str, *, dry_run: bool = False) -> dict[str, dict[str, int]]:
-    """Re-seal every archived secret not under ``to_kid`` (plaintext left over is sealed),
-    one transaction per archive column; the counts by key id ("plaintext") found before.
+    """Re-seal every archived secret not under ``to_kid`` (plaintext left over is sealed), in
+    batches of the archive table's rows (``database.secrets.batches``, keyed by ``ctid``:
+    archive tables have no key of their own); the counts by key id ("plaintext") found before.
 
     Restores unseal with whichever configured key a value is under, and the manifest keeps
     the plaintext checksum, so a restore after the old key is removed still verifies.
     """
     counts: dict[str, dict[str, int]] = {}
     for table, column in existing_sealed_columns(connection):
-        found = counts.setdefault(f"archive.{table}.{column}", {})
+        name = f"{SCHEMA}.{table}.{column}"
+        found = counts.setdefault(name, {})
 
-        def transform(value: str, found=found) -> str:
+        def transform(value: str, found=found) -> str | None:
             kid = crypto.envelope_kid(value) or "plaintext"
             found[kid] = found.get(kid, 0) + 1
-            if kid == to_kid or dry_run:
-                return value
-            plaintext = _unseal(value)
-            return crypto.encrypt(plaintext, kid=to_kid)
+            if kid == to_kid:
+                return None
+            return crypto.encrypt(_unseal(value), kid=to_kid)
 
-        relation = sql.SQL("archive.{}").format(sql.Identifier(table))
-        with transaction.atomic(using=connection.alias):
-            _rewrite_secrets(connection, relation, column, transform)
+        sealed = batches.Column(table, column, "ctid", "text", name, schema=SCHEMA)
+        batches.rewrite(
+            sealed, transform, using=connection.alias, dry_run=dry_run, verb="re-sealed"
+        )
     return counts

@@ -16,6 +16,7 @@ from django.db import transaction
 from psycopg import sql
 
 from database.online import archive
+from database.online.batches import table_in_state
 from database.online.ddl import (
     CreateIndex,
     DatabaseOnlyOperation,
@@ -127,7 +128,8 @@ class ChangeColumnType(DatabaseOnlyOperation):
                 f"AND {self.shadow} IS NULL AND {only};"
             )
         else:
-            backfill(connection, self.table, self.shadow, expression, only=only)
+            key = table_in_state(to_state, self.table).key
+            backfill(connection, self.table, self.shadow, expression, only=only, key=key)
         swap = [
             sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(table),
             sql.SQL("DROP TRIGGER {} ON {}").format(function, table),

@@ -13,37 +13,26 @@ a migration with ``atomic = False``.
 Under ``sqlmigrate`` the operations print the statements they would run, batches included.
 """
 
-import sys
 import time
-from collections.abc import Callable
 
-import psycopg
-from django.db import OperationalError, migrations, models, transaction
+from django.db import migrations, models
 from django.db.migrations.operations.base import Operation
 from psycopg import sql
 
-from database.errors import LockRetriesExhausted
+from database.online import batches
+from database.online.batches import LOCK_TIMEOUT, NeedsNonAtomicMigration
 from database.online.operations import SeparateDatabaseAndState, quote
 from database.pooler import session_lock_timeout
 
-LOCK_TIMEOUT = "2s"
-ATTEMPTS = 10
 BATCH_SIZE = 10_000
 VACUUM_EVERY = 1_000_000
-
-
-class NeedsNonAtomicMigration(RuntimeError):
-    pass
 
 
 def _render(statement: sql.Composable | str, connection) -> str:
     if isinstance(statement, str):
         return statement
+    connection.ensure_connection()
     return statement.as_string(connection.connection)
-
-
-def _is_lock_timeout(error: BaseException) -> bool:
-    return isinstance(error.__cause__, psycopg.errors.LockNotAvailable)
 
 
 def run_ddl(schema_editor, statement, *, concurrently: bool = False) -> None:
@@ -58,27 +47,17 @@ def run_ddl(schema_editor, statement, *, concurrently: bool = False) -> None:
     if schema_editor.collect_sql:
         schema_editor.collected_sql.append(f"{text};")
         return
-    if concurrently and connection.in_atomic_block:
+    if not concurrently:
+        batches.in_transaction(connection, lambda cursor: cursor.execute(text), text)
+        return
+    if connection.in_atomic_block:
         raise NeedsNonAtomicMigration(f"'{text}' must run in a migration with atomic = False.")
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            if concurrently:
-                with (
-                    connection.cursor() as cursor,
-                    session_lock_timeout(connection, cursor, LOCK_TIMEOUT),
-                ):
-                    cursor.execute(text)
-            else:
-                with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-                    cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-                    cursor.execute(text)
-            return
-        except OperationalError as error:
-            if not _is_lock_timeout(error):
-                raise
-            if attempt == ATTEMPTS:
-                raise LockRetriesExhausted(connection, text, ATTEMPTS) from error
-            time.sleep(min(0.2 * 2**attempt, 10))
+    batches.with_lock_retries(connection, lambda: _run_outside_transaction(connection, text), text)
+
+
+def _run_outside_transaction(connection, text: str) -> None:
+    with connection.cursor() as cursor, session_lock_timeout(connection, cursor, LOCK_TIMEOUT):
+        cursor.execute(text)
 
 
 def fetch_one(connection, query, params=None):
@@ -206,102 +185,75 @@ def backfill(
     expression: str,
     *,
     only: str | None = None,
+    key: str = "id",
+    schema: str = "public",
     batch_size: int = BATCH_SIZE,
     pause: float = 0.0,
     vacuum_every: int = VACUUM_EVERY,
-    progress: Callable[[str], None] | None = None,
+    progress: batches.Progress | None = None,
 ) -> int:
-    """Set ``column = expression`` where it is NULL, in primary-key order, one commit a batch.
+    """Set ``column = expression`` where it is NULL, in ``key`` order, one commit a batch.
 
     Resumable and idempotent: only NULLs are written (and only rows matching the SQL
     condition ``only``, when given), so a re-run after an interruption continues where it
     stopped and a finished backfill does nothing. Rows inserted while it runs take the
     column's database default (or a trigger's value). Returns the number of rows written.
     """
-    if connection.in_atomic_block:
-        raise NeedsNonAtomicMigration(f"Backfilling {table}.{column} needs atomic = False.")
-    progress = progress or _print_progress
+    progress = batches.progress_callback(progress)
+    target = batches.Table(table, key, schema)
     condition = sql.SQL("{} IS NULL").format(sql.Identifier(column))
     if only:
         condition = sql.SQL("{} AND ({})").format(condition, sql.SQL(only))
-    update = _render(
-        sql.SQL("UPDATE {t} SET {c} = {e} WHERE id > %s AND id <= %s AND {where}").format(
-            t=sql.Identifier(table),
+
+    def update(key_range: sql.Composable) -> sql.Composable:
+        return sql.SQL("UPDATE {t} SET {c} = {e} WHERE {range} AND {where}").format(
+            t=target.identifier,
             c=sql.Identifier(column),
             e=sql.SQL(expression),
+            range=key_range,
             where=condition,
-        ),
-        connection,
-    )
-    written = since_vacuum = batches = 0
+        )
+
+    def write(cursor, key_range: batches.KeyRange) -> int:
+        cursor.execute(update(key_range.condition(target)).as_string(cursor.connection))
+        return cursor.rowcount
+
+    written = since_vacuum = count = 0
     started = last_report = time.monotonic()
-    for after, upto in _key_batches(connection, table, batch_size):
-        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-            cursor.execute(update, [after, upto])
-            written += cursor.rowcount
-            since_vacuum += cursor.rowcount
-        batches += 1
+    for _, rows in batches.each_batch(
+        connection,
+        target,
+        write,
+        batch_size=batch_size,
+        throttle=batches.sleeping(pause),
+        statement=_render(update(sql.SQL("<key range>")), connection),
+    ):
+        written, since_vacuum, count = written + rows, since_vacuum + rows, count + 1
         if vacuum_every and since_vacuum >= vacuum_every:
-            _vacuum(connection, table)
+            _vacuum(connection, target)
             since_vacuum = 0
         now = time.monotonic()
         if now - last_report >= 5:
             rate = written / max(now - started, 1e-9)
-            progress(f"  {table}.{column}: {batches} batches, {written} rows ({rate:,.0f}/s)")
+            progress(f"  {table}.{column}: {count} batches, {written} rows ({rate:,.0f}/s)")
             last_report = now
-        if pause:
-            time.sleep(pause)
-    progress(f"  {table}.{column}: done, {written} rows written in {batches} batches")
+    progress(f"  {table}.{column}: done, {written} rows written in {count} batches")
     return written
 
 
-def _key_batches(connection, table: str, batch_size: int):
-    """``(after, upto]`` primary-key bounds that cover the table, ``batch_size`` keys each.
-
-    Integer keys are cut into arithmetic ranges (cheap index range scans, no lookups);
-    other keys (the legacy text UUIDs) are walked with a keyset query per batch.
-    """
-    key_type = fetch_one(
-        connection,
-        "SELECT format_type(atttypid, NULL) FROM pg_catalog.pg_attribute "
-        "WHERE attrelid = to_regclass(%s) AND attname = 'id'",
-        [f"public.{table}"],
-    )[0]
-    name = sql.Identifier(table)
-    if key_type in ("integer", "bigint", "smallint"):
-        bounds = _render(sql.SQL("SELECT min(id), max(id) FROM {}").format(name), connection)
-        low, high = fetch_one(connection, bounds)
-        if low is None:
-            return
-        for after in range(low - 1, high, batch_size):
-            yield after, min(after + batch_size, high)
-        return
-    step = _render(
-        sql.SQL(
-            "SELECT max(id) FROM (SELECT id FROM {} WHERE id > %s ORDER BY id LIMIT %s) b"
-        ).format(name),
-        connection,
-    )
-    after = ""
-    while (upto := fetch_one(connection, step, [after, batch_size])[0]) is not None:
-        yield after, upto
-        after = upto
-
-
-def _print_progress(message: str) -> None:
-    sys.stdout.write(message + "\n")
-    sys.stdout.flush()
-
-
-def _vacuum(connection, table: str) -> None:
+def _vacuum(connection, table: batches.Table) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
-            _render(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(table)), connection)
+            _render(sql.SQL("VACUUM (ANALYZE) {}").format(table.identifier), connection)
         )
 
 
 class Backfill(DatabaseOnlyOperation):
-    """Fill a column's NULLs in batches (see ``backfill``); needs ``atomic = False``."""
+    """Fill a column's NULLs in batches (see ``backfill``); needs ``atomic = False``.
+
+    The batches follow the table's key column as the migration state has it (``id`` for a
+    table the state does not know), in ``schema``.
+    """
 
     reduces_to_sql = False
 
@@ -312,17 +264,19 @@ class Backfill(DatabaseOnlyOperation):
         expression: str,
         only: str | None = None,
         batch_size: int = BATCH_SIZE,
+        schema: str = "public",
     ):
         self.table, self.column, self.expression = table, column, expression
-        self.only, self.batch_size = only, batch_size
+        self.only, self.batch_size, self.schema = only, batch_size, schema
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        key = batches.table_in_state(to_state, self.table, self.schema).key
         if schema_editor.collect_sql:
             extra = f" AND ({self.only})" if self.only else ""
             schema_editor.collected_sql.append(
                 f"-- in batches of {self.batch_size} keys, one transaction each, resumable:\n"
                 f"UPDATE {self.table} SET {self.column} = {self.expression} "
-                f"WHERE id > <previous batch end> AND id <= <batch end> "
+                f"WHERE {key} > <previous batch end> AND {key} <= <batch end> "
                 f"AND {self.column} IS NULL{extra};"
             )
             return
@@ -332,6 +286,8 @@ class Backfill(DatabaseOnlyOperation):
             self.column,
             self.expression,
             only=self.only,
+            key=key,
+            schema=self.schema,
             batch_size=self.batch_size,
         )
 

@@ -1,10 +1,12 @@
 """Encrypt, re-encrypt (rotate) and decrypt secret columns in place, online.
 
-One routine rewrites one column: keyset batches by primary key, one short transaction per
-batch, a compare-and-set ``UPDATE`` so that a value the running application changed meanwhile
-is left alone (and picked up by the next run), progress per batch. It only rewrites values
-that still need it (plaintext when encrypting, another key id when rotating), so it is safe to
-kill and run again: a re-run resumes where the work stopped.
+One routine rewrites one column on the batch engine (``database.online.batches``): keyset batches
+of the key column among the non-NULL values, one short transaction per batch under the lock
+timeout, a compare-and-set ``UPDATE`` so that a value the running application changed
+meanwhile is left alone (and picked up by the next run), progress per batch to the running
+command. It only rewrites values that still need it (plaintext when encrypting, another key
+id when rotating), so it is safe to kill and run again: a re-run resumes where the work
+stopped.
 
 Use it from a ``RunPython(..., atomic=False)`` in a migration with ``atomic = False``::
 
@@ -24,22 +26,18 @@ The columns are found through the model registry: every concrete field that is a
 from __future__ import annotations
 
 import json
-import sys
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.apps import apps as global_apps
-from django.db import OperationalError, connections, transaction
+from django.db import connections
 from psycopg import sql
 
-from database.errors import LockRetriesExhausted
 from database.fields import EncryptedFieldMixin
+from database.online import batches
 from database.secrets import crypto, formats, keyring
 
 BATCH_SIZE = 1_000  # measured: 1k-row batches cost 6-9 % over 10k, with far shorter locks
-LOCK_TIMEOUT = "2s"
-LOCK_RETRIES = 5
 
 
 @dataclass(frozen=True)
@@ -51,6 +49,7 @@ class Column:
     pk: str
     kind: str  # "text" (text/varchar) or "json" (json/jsonb)
     label: str = ""
+    schema: str = "public"
 
     @property
     def name(self) -> str:
@@ -178,7 +177,7 @@ def encrypt_column(column: Column, **options) -> Outcome:
     outcome = Outcome(column)
     kid = options.pop("kid", None)
     _verify_key(kid, options)
-    return _rewrite(column, _encrypt_transform(kid, outcome), outcome, verb="encrypted", **options)
+    return rewrite(column, _encrypt_transform(kid, outcome), outcome, verb="encrypted", **options)
 
 
 def rotate_column(column: Column, *, to_kid: str | None = None, **options) -> Outcome:
@@ -186,7 +185,7 @@ def rotate_column(column: Column, *, to_kid: str | None = None, **options) -> Ou
     to_kid = to_kid or crypto.keyring().active_kid
     _verify_key(to_kid, options)  # fail before the first batch if the key is missing or wrong
     outcome = Outcome(column)
-    return _rewrite(
+    return rewrite(
         column, _rotate_transform(to_kid, outcome), outcome, verb="re-encrypted", **options
     )
 
@@ -202,7 +201,7 @@ def _verify_key(kid: str | None, options: dict) -> None:
 def decrypt_column(column: Column, **options) -> Outcome:
     """Write the plaintext back (the reverse of ``encrypt_column``, for a migration's reverse)."""
     outcome = Outcome(column)
-    return _rewrite(column, _decrypt_transform(outcome), outcome, verb="decrypted", **options)
+    return rewrite(column, _decrypt_transform(outcome), outcome, verb="decrypted", **options)
 
 
 def encrypt_field(model, field_name: str, **options) -> Outcome:
@@ -217,96 +216,77 @@ def rotate_field(model, field_name: str, **options) -> Outcome:
     return rotate_column(column_for_field(model, field_name), **options)
 
 
-def _rewrite(
+def rewrite(
     column: Column,
     transform: Callable[[str], str | None],
-    outcome: Outcome,
+    outcome: Outcome | None = None,
     *,
     verb: str,
     using: str = "default",
     batch_size: int = BATCH_SIZE,
     dry_run: bool = False,
     pause: float = 0.0,
-    log: Callable[[str], object] | None = None,
+    log: batches.Progress | None = None,
 ) -> Outcome:
-    log = log or (lambda line: sys.stdout.write(line + "\n"))
+    """Write ``transform(value)`` over each non-NULL value of ``column`` it changes (None: left
+    alone), in batches of its key column, each compared-and-set in a transaction of its own.
+    """
+    outcome = outcome or Outcome(column)
+    log = batches.progress_callback(log)
     connection = connections[using]
-    if connection.in_atomic_block:
-        raise RuntimeError(
-            f"{column.name}: batched rewrites need autocommit, one transaction per batch; "
-            "run them from a migration with atomic = False (RunPython(..., atomic=False))"
-        )
+    batches.refuse_atomic_block(connection, f"Rewriting {column.name}")
+    table = batches.Table(column.table, column.pk, column.schema)
     pk_type, column_type = _types(connection, column)
+    names = {
+        "table": table.identifier,
+        "col": sql.Identifier(column.column),
+        "pk": table.key_identifier,
+        "col_type": sql.SQL(column_type),
+        "pk_type": sql.SQL(pk_type),
+    }
     select = sql.SQL(
-        "SELECT {pk}, {col}::text FROM {table} WHERE {col} IS NOT NULL{after} "
-        "ORDER BY {pk} LIMIT %s"
+        "SELECT {pk}, {col}::text FROM {table} WHERE {col} IS NOT NULL AND {range} ORDER BY {pk}"
     )
     update = sql.SQL(
         "UPDATE {table} AS t SET {col} = CAST(v.new AS {col_type}) "
         "FROM unnest(%s::{pk_type}[], %s::text[], %s::text[]) AS v(pk, old, new) "
         "WHERE t.{pk} = v.pk AND t.{col}::text = v.old"
-    )
-    names = {
-        "table": sql.Identifier(column.table),
-        "col": sql.Identifier(column.column),
-        "pk": sql.Identifier(column.pk),
-        "col_type": sql.SQL(column_type),
-        "pk_type": sql.SQL(pk_type),
-    }
-    last = None
-    while True:
-        after = sql.SQL("") if last is None else sql.SQL(" AND {pk} > %s").format(**names)
-        query = select.format(after=after, **names)
-        params = [batch_size] if last is None else [last, batch_size]
-        rows, changes, written = _batch(
-            connection, using, query, params, update, names, transform, dry_run
-        )
-        if not rows:
-            break
+    ).format(**names)
+
+    def batch(cursor, key_range: batches.KeyRange):
+        query = select.format(range=key_range.condition(table), **names)
+        cursor.execute(query.as_string(cursor.connection))
+        rows = cursor.fetchall()
+        changes = [(pk, old, new) for pk, old in rows if (new := transform(old)) is not None]
+        if dry_run or not changes:
+            return rows, changes, len(changes) if dry_run else 0
+        pks, olds, news = (list(values) for values in zip(*changes, strict=True))
+        cursor.execute(update.as_string(cursor.connection), [pks, olds, news])
+        return rows, changes, cursor.rowcount
+
+    would = "would be " if dry_run else ""
+    for key_range, (rows, changes, written) in batches.each_batch(
+        connection,
+        table,
+        batch,
+        batch_size=batch_size,
+        among=sql.SQL("{col} IS NOT NULL").format(**names),
+        throttle=batches.sleeping(pause),
+        statement=select.format(range=sql.SQL("<key range>"), **names).as_string(
+            connection.connection
+        ),
+    ):
         outcome.batches += 1
         outcome.scanned += len(rows)
         outcome.rewritten += written
         outcome.raced += len(changes) - written
         outcome.already_done += len(rows) - len(changes)
-        last = rows[-1][0]
-        would = "would be " if dry_run else ""
         log(
             f"{column.name}: batch {outcome.batches}: {len(rows)} rows up to {column.pk} "
-            f"{last}, {written} {would}{verb}; {outcome.scanned} scanned, "
+            f"{key_range.upto}, {written} {would}{verb}; {outcome.scanned} scanned, "
             f"{outcome.rewritten} {would}{verb} so far"
         )
-        if len(rows) < batch_size:
-            break
-        if pause:
-            time.sleep(pause)
     return outcome
-
-
-def _batch(connection, using, query, params, update, names, transform, dry_run):
-    for attempt in range(LOCK_RETRIES):
-        try:
-            with transaction.atomic(using=using), connection.cursor() as cursor:
-                cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-                cursor.execute(query.as_string(cursor.connection), params)
-                rows = cursor.fetchall()
-                changes = [
-                    (pk, old, new) for pk, old in rows if (new := transform(old)) is not None
-                ]
-                if dry_run or not changes:
-                    return rows, changes, len(changes) if dry_run else 0
-                pks, olds, news = (list(values) for values in zip(*changes, strict=True))
-                cursor.execute(
-                    update.format(**names).as_string(cursor.connection), [pks, olds, news]
-                )
-                return rows, changes, cursor.rowcount
-        except OperationalError as error:
-            if "lock timeout" not in str(error):
-                raise
-            if attempt == LOCK_RETRIES - 1:
-                statement = query.as_string(connection.connection)
-                raise LockRetriesExhausted(connection, statement, LOCK_RETRIES) from error
-            time.sleep(0.2 * (attempt + 1))
-    raise AssertionError("unreachable")
 
 
 def _types(connection, column: Column) -> tuple[str, str]:
@@ -314,7 +294,11 @@ def _types(connection, column: Column) -> tuple[str, str]:
         cursor.execute(
             "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
             "WHERE attrelid = %s::regclass AND attname IN (%s, %s) AND NOT attisdropped",
-            [connection.ops.quote_name(column.table), column.pk, column.column],
+            [
+                sql.Identifier(column.schema, column.table).as_string(cursor.connection),
+                column.pk,
+                column.column,
+            ],
         )
         types = dict(cursor.fetchall())
     if column.pk not in types or column.column not in types:
@@ -338,7 +322,7 @@ def remaining(column: Column, *, kid: str, using: str = "default") -> dict[str, 
         if label != kid and not (stored == "" and column.kind == "text"):
             counts[label] = counts.get(label, 0) + 1
 
-    _rewrite(
+    rewrite(
         column,
         count,
         Outcome(column),

@@ -17,10 +17,12 @@ import datetime
 from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
+from psycopg import sql
 
 from database.errors import USAGE, ReportsFailures, positive_int
+from database.online import batches
 from database.token_expiry import TOKENS, expired
 
 BATCH_SIZE = 1_000
@@ -78,16 +80,38 @@ class Command(ReportsFailures, BaseCommand):
             )
 
     def clear(self, users, token_field, condition, options) -> int:
-        cleared, last = 0, None
-        while True:
-            batch = users.filter(condition).order_by("pk")
-            if last is not None:
-                batch = batch.filter(pk__gt=last)
-            ids = list(batch.values_list("pk", flat=True)[: options["batch_size"]])
-            if not ids:
-                return cleared
-            with transaction.atomic(using=options["database"]):
-                cleared += users.filter(condition, pk__in=ids).update(**{token_field: None})
-            last = ids[-1]
+        connection = connections[options["database"]]
+        table = batches.Table.of_model(users.model)
+        expired_rows = sql.SQL(_where_sql(users.filter(condition), connection))
+        token = sql.Identifier(users.model._meta.get_field(token_field).column)
+
+        def update(key_range: sql.Composable) -> sql.Composable:
+            return sql.SQL("UPDATE {t} SET {token} = NULL WHERE {range} AND {expired}").format(
+                t=table.identifier, token=token, range=key_range, expired=expired_rows
+            )
+
+        def clear_batch(cursor, key_range: batches.KeyRange) -> int:
+            statement = update(key_range.condition(table))
+            cursor.execute(statement.as_string(cursor.connection))
+            return cursor.rowcount
+
+        cleared = 0
+        for key_range, rows in batches.each_batch(
+            connection,
+            table,
+            clear_batch,
+            batch_size=options["batch_size"],
+            among=expired_rows,
+            statement=update(sql.SQL("<key range>")).as_string(connection.connection),
+        ):
+            cleared += rows
             if options["verbosity"] >= 2:
-                self.stdout.write(f"{token_field}: {cleared} cleared, up to id {last}")
+                self.stdout.write(f"{token_field}: {cleared} cleared, up to id {key_range.upto}")
+        return cleared
+
+
+def _where_sql(queryset, connection) -> str:
+    """The WHERE clause of ``queryset`` as SQL text, its values inlined."""
+    query = queryset.query
+    where, params = query.get_compiler(connection=connection).compile(query.where)
+    return connection.ops.compose_sql(where, params)

@@ -26,7 +26,7 @@ from django.db.migrations.exceptions import AmbiguityError
 from django.db.migrations.executor import MigrationExecutor
 
 from database import errors, lease, pooler
-from database.online import operations, recipes
+from database.online import batches, operations, recipes
 from database.schema import baseline
 from database.secrets import crypto, keyring
 
@@ -35,6 +35,12 @@ ANOTHER_MIGRATOR = 5
 FAKED = "WILL BE FAKED"
 APPLIED = "WILL BE APPLIED"
 UNAPPLIED = "WILL BE UNAPPLIED"
+# The lines Django's migrate leaves open until the step is done (its " OK").
+_STARTED_LINES = {
+    "apply_start": "  Applying {}...",
+    "unapply_start": "  Unapplying {}...",
+    "render_start": "  Rendering model states...",
+}
 
 
 class Command(errors.ReportsFailures, migrate.Command):
@@ -42,6 +48,9 @@ class Command(errors.ReportsFailures, migrate.Command):
         "Update the database schema. With --fake-initial, adopt an existing production "
         "database only if its tables match the baseline exactly."
     )
+
+    started_line = ""  # what Django wrote without its newline ("  Applying app.name...")
+    line_broken = False  # progress lines came after it: its result goes on a line of its own
 
     def handle(self, *args, **options):
         connection = connections[options["database"]]
@@ -54,7 +63,8 @@ class Command(errors.ReportsFailures, migrate.Command):
                     self.show_plan(connection, options)
                 else:
                     self.check_encryption_keys(connection, options)
-                    super().handle(*args, **options)
+                    with batches.reporting_to(self.report_progress):
+                        super().handle(*args, **options)
         except lease.LeaseHeld as held:
             raise CommandError(
                 "Another migrate is running on this database: it holds the migrate lease "
@@ -121,7 +131,22 @@ class Command(errors.ReportsFailures, migrate.Command):
         # migrations rather than apply the next one twice.
         if action in ("apply_start", "unapply_start") and getattr(self, "migrate_lease", None):
             self.migrate_lease.renew()
+        if self.line_broken and action.endswith("_success"):
+            self.stdout.write(self.started_line, ending="")
+        self.line_broken = False
+        started = _STARTED_LINES.get(action)
+        self.started_line = started.format(migration) if started else ""
         super().migration_progress_callback(action, migration, fake)
+
+    def report_progress(self, line: str) -> None:
+        """The batches' progress, each line on its own, indented under its migration."""
+        if self.verbosity < 1:
+            return
+        if self.started_line and not self.line_broken:
+            self.stdout.write("")
+            self.line_broken = True
+        self.stdout.write(f"    {line.strip()}" if self.started_line else line)
+        self.stdout.flush()
 
     def check_adoption(self, connection, *, fake_initial: bool) -> baseline.AdoptionCheck:
         check = baseline.adoption_check(connection)

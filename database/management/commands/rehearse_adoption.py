@@ -9,7 +9,6 @@ Without DATABASE_URL the copy is the embedded server's own database (``make demo
 every later command run without DATABASE_URL uses.
 """
 
-import contextlib
 import re
 
 from django.conf import settings
@@ -55,9 +54,15 @@ class Command(ReportsFailures, BaseCommand):
         self.build_production_copy(server, name)
         with scratch.connect(server, name) as conn:
             before = rowcheck.legacy_rows(conn)
-        with scratch.database_alias(server, name) as alias, migration_output(self.stdout) as out:
+        with scratch.database_alias(server, name) as alias:
+            # migrate wraps what it is given: its own lines, and the batches' progress, go
+            # to this command's stream as they are.
             call_command(
-                "migrate", fake_initial=True, database=alias, interactive=False, stdout=out
+                "migrate",
+                fake_initial=True,
+                database=alias,
+                interactive=False,
+                stdout=self.stdout._out,
             )
         with scratch.connect(server, name) as conn:
             after = rowcheck.legacy_rows(conn)
@@ -116,79 +121,3 @@ class Command(ReportsFailures, BaseCommand):
         self.stdout.write(f"\n{intro}\n\n")
         for command, note in steps:
             self.stdout.write(f"  {command:<{width}} # {note}" if note else f"  {command}")
-
-
-@contextlib.contextmanager
-def migration_output(stdout):
-    """Keep progress lines off Django's "Applying …" lines.
-
-    ``migrate`` writes "  Applying app.name..." without a newline and " OK" when the migration
-    is done; the online operations write their progress (batches, rows) to ``sys.stdout`` in
-    between. Here each progress line goes on a line of its own, indented under the migration,
-    and the migration's line is repeated with its result.
-    """
-    lines = _Lines(stdout)
-    with contextlib.redirect_stdout(_Progress(lines)):
-        yield _Migrate(lines)
-    lines.flush_progress()
-
-
-class _Lines:
-    def __init__(self, out):
-        self.out = out
-        self.pending = ""  # the "  Applying …..." text migrate left without its newline
-        self.interrupted = False
-        self.progress = ""
-
-    def write_migrate(self, text: str) -> None:
-        self.flush_progress()
-        if self.interrupted and text.strip():
-            text = self.pending + text
-            self.interrupted = False
-        self.pending = self.pending + text if not text.endswith("\n") else ""
-        self.out.write(text, ending="")
-        self.out.flush()
-
-    def write_progress(self, text: str) -> None:
-        self.progress += text
-        if "\n" in self.progress:
-            *complete, self.progress = self.progress.split("\n")
-            for line in complete:
-                self._progress_line(line)
-
-    def flush_progress(self) -> None:
-        if self.progress:
-            self._progress_line(self.progress)
-            self.progress = ""
-
-    def _progress_line(self, line: str) -> None:
-        if self.pending and not self.interrupted:
-            self.out.write("")  # end the "Applying …" line
-            self.interrupted = True
-        self.out.write(f"    {line.strip()}" if self.pending else line)
-        self.out.flush()
-
-
-class _Migrate:
-    """``migrate``'s stdout."""
-
-    def __init__(self, lines: _Lines):
-        self.lines = lines
-
-    def write(self, text: str) -> int:
-        self.lines.write_migrate(text)
-        return len(text)
-
-    def flush(self) -> None:
-        self.lines.out.flush()
-
-    def isatty(self) -> bool:
-        return self.lines.out.isatty()
-
-
-class _Progress(_Migrate):
-    """``sys.stdout`` while ``migrate`` runs: the operations' progress."""
-
-    def write(self, text: str) -> int:
-        self.lines.write_progress(text)
-        return len(text)

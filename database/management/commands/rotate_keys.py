@@ -140,7 +140,7 @@ class Command(ReportsFailures, BaseCommand):
                 archive.reseal(connection, to_kid)
             except crypto.EncryptionError as error:
                 raise CommandError(
-                    f"The archive: {error}. Archive columns already done stay re-sealed; fix "
+                    f"The archive: {error}. Batches already done stay re-sealed; fix "
                     "the keys and run again.",
                     returncode=errors.CANNOT_RUN,
                 ) from None
