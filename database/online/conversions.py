@@ -327,18 +327,10 @@ class RetypeDanglingColumns(DatabaseOnlyOperation):
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         self.retype(schema_editor, self.previous_type, f"{self.archive_table}__after"[:63])
-        connection = schema_editor.connection
-        if not schema_editor.collect_sql and archive.unrestored_archives(
-            connection, self.archive_table, required=False
-        ):
-            with transaction.atomic(using=connection.alias):
-                archive.restore_column(
-                    connection,
-                    archive_table=self.archive_table,
-                    target_table=self.table,
-                    key="id",
-                    columns=self.columns,
-                )
+        if not schema_editor.collect_sql:
+            restore_if_archived(
+                schema_editor.connection, self.archive_table, self.table, self.columns
+            )
 
     def retype(self, schema_editor, type: str, archive_table: str) -> None:
         connection = schema_editor.connection
@@ -429,18 +421,9 @@ class ArchiveAndFill(DatabaseOnlyOperation):
         )
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        connection = schema_editor.connection
-        if schema_editor.collect_sql or not archive.unrestored_archives(
-            connection, self.archive_table, required=False
-        ):
-            return
-        with transaction.atomic(using=connection.alias):
-            archive.restore_column(
-                connection,
-                archive_table=self.archive_table,
-                target_table=self.table,
-                key="id",
-                columns=[self.column],
+        if not schema_editor.collect_sql:
+            restore_if_archived(
+                schema_editor.connection, self.archive_table, self.table, [self.column]
             )
 
     def describe(self):
@@ -483,3 +466,14 @@ def archive_then_update(
             return
         with connection.cursor() as cursor:
             cursor.execute(update)
+
+
+def restore_if_archived(connection, archive_table: str, table: str, columns: list[str]) -> None:
+    """Put the values of every unrestored archiving run into ``archive_table`` back into
+    ``table``, in one transaction; nothing when there is none."""
+    if not archive.unrestored_archives(connection, archive_table, required=False):
+        return
+    with transaction.atomic(using=connection.alias):
+        archive.restore_column(
+            connection, archive_table=archive_table, target_table=table, key="id", columns=columns
+        )
