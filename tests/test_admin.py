@@ -957,13 +957,16 @@ def test_malformed_object_ids_are_not_found(shared_admin_db, model):
             for url in ("%00/change/", "1%00/delete/", "%00/"):
                 response = client.get(f"{admin_url(model, 'changelist')}{url}", follow=True)
                 assert response.status_code == 404, (user.username, url)
-        # A well-formed id of a missing row keeps Django's answer: back to the index.
+        # A well-formed id of a missing row keeps Django's answer: back to the index; unless
+        # the model's optional table is missing on this server (pgvector, D2): not found.
         missing = {"UUIDField": "00000000-0000-0000-0000-000000000000"}.get(
             model._meta.pk.get_internal_type(), "999999"
         )
+        tables = connections[shared_admin_db.alias].introspection.table_names()
         client = Client()
         client.force_login(shared_admin_db.users[0])
-        assert client.get(admin_url(model, "change", missing)).status_code == 302
+        response = client.get(admin_url(model, "change", missing))
+        assert response.status_code == (302 if model._meta.db_table in tables else 404)
 
 
 def test_malformed_archive_table_names_are_not_found(admin_db):
