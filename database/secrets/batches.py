@@ -19,8 +19,9 @@ Use it from a ``RunPython(..., atomic=False)`` in a migration with ``atomic = Fa
 Inside an atomic block the batches would become savepoints of one long transaction holding
 its row locks to the end, so the routine refuses to run there.
 
-The columns are found through the model registry: every concrete field that is an instance of
-``database.fields.EncryptedFieldMixin`` (``encrypted_columns``).
+The columns are found through the model registry, by the project's one discovery of encrypted
+fields (``database.fields.encrypted_fields``), on the tables the project manages
+(``encrypted_columns``).
 """
 
 from __future__ import annotations
@@ -29,11 +30,10 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from django.apps import apps as global_apps
 from django.db import connections
 from psycopg import sql
 
-from database.fields import EncryptedFieldMixin
+from database.fields import encrypted_fields
 from database.online import batches
 from database.secrets import crypto, formats, keyring
 
@@ -85,16 +85,13 @@ def column_for_field(model, field_name: str) -> Column:
 
 
 def encrypted_columns(apps=None) -> list[Column]:
-    """Every column the model registry declares encrypted, in a stable order."""
-    registry = apps or global_apps
-    columns = []
-    for model in registry.get_models():
-        opts = model._meta
-        if not opts.managed or opts.proxy:
-            continue
-        for model_field in opts.concrete_fields:
-            if isinstance(model_field, EncryptedFieldMixin):
-                columns.append(column_for_field(model, model_field.name))
+    """Every encrypted column (``database.fields.encrypted_fields``) of a table the project
+    manages, in a stable order."""
+    columns = [
+        column_for_field(model, model_field.name)
+        for model, model_field in encrypted_fields(apps)
+        if model._meta.managed
+    ]
     return sorted(columns, key=lambda column: (column.table, column.column))
 
 
