@@ -343,7 +343,3 @@ def blocking_sessions(connection, statement: str) -> list[tuple]:
             return cursor.fetchall()
     except Exception:  # describing the blockers must never hide the lock wait itself
         return []
-
-
-# The name the commands used before every command reported through ``reported``.
-reported_as_cannot_run = reported
