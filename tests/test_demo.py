@@ -5,14 +5,17 @@ import io
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 import urllib.request
 import uuid
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -83,8 +86,19 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+@pytest.fixture
+def clone_folder():
+    """A folder of its own in /tmp, not pytest's ``tmp_path``: when run as root the embedded
+    server runs as the ``pgserver`` user, which must traverse every folder above its data, and
+    another pytest session on this machine (CI runs two side by side) resets pytest's root
+    folder to 0700 whenever it starts using it."""
+    folder = Path(tempfile.mkdtemp(prefix="demo-clone-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.mark.slow
-def test_a_fresh_clone_runs_the_demo_then_the_readme_commands_as_written(tmp_path, server):
+def test_a_fresh_clone_runs_the_demo_then_the_readme_commands_as_written(clone_folder, server):
     """A fresh clone of this checkout's HEAD, the shared virtualenv in place of the one
     ``make`` would create: ``make demo`` (on the clone's own embedded server), then every
     command the demo prints, as written, with their output checked; then ``make stop``.
@@ -93,11 +107,11 @@ def test_a_fresh_clone_runs_the_demo_then_the_readme_commands_as_written(tmp_pat
     database name of its own on that server (``make demo`` would rebuild the shared
     ``production_rehearsal``) and follows the ``export`` lines the demo prints for that case.
     """
-    clone = tmp_path / "clone"
+    clone = clone_folder / "clone"
     head = run(["git", "rev-parse", "HEAD"], settings.BASE_DIR, os.environ).stdout.strip()
     run(
         ["git", "clone", "--quiet", "--no-checkout", str(settings.BASE_DIR), str(clone)],
-        tmp_path,
+        clone_folder,
         os.environ,
     )
     run(["git", "checkout", "--quiet", "--detach", head], clone, os.environ)
