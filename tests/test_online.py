@@ -9,12 +9,13 @@ from django.db.migrations.state import ModelState, ProjectState
 from django.test import override_settings
 
 from database import fields
-from database.online import archive, batches, conversions, ddl
+from database.online import archive, batches, conversions, ddl, rewrite
 from database.online.recipes import (
     CannotAlterOnline,
     OnlineAddIndex,
     OnlineAlterField,
     OnlineRemoveIndex,
+    RewriteOnce,
 )
 from database.schema import scratch
 from database.schema.scratch import scratch_database
@@ -238,10 +239,10 @@ def test_a_type_change_converts_every_row_including_those_written_meanwhile(
         writes.append(
             fetch(big_table, "INSERT INTO items (name, ref) VALUES ('late', 7) RETURNING id")
         )
-        return backfill(*args, **kwargs)
+        return fill_in_batches(*args, **kwargs)
 
-    backfill = conversions.backfill
-    monkeypatch.setattr(conversions, "backfill", write_during_backfill)
+    fill_in_batches = rewrite.fill_in_batches
+    monkeypatch.setattr(rewrite, "fill_in_batches", write_during_backfill)
     run(big_table, [change])
     run(big_table, [change])  # a re-run after completion changes nothing
 
@@ -531,3 +532,129 @@ def test_online_alter_field_changes_defaults_and_drops_not_null_in_the_catalog(b
 
     assert column_default(big_table, "label") == []
     assert fetch(big_table, nullable) == [(False,)]
+
+
+# RewriteOnce: several fills of one table, every row written once.
+
+
+def rewrite_items():
+    """public_id and two json columns of ``items`` turned into jsonb, as one RewriteOnce."""
+    return RewriteOnce(
+        "item",
+        [
+            *ddl.add_public_id("item", "items"),
+            OnlineAlterField("item", "payload", models.JSONField(db_default={}, null=True)),
+            OnlineAlterField("item", "tags", models.JSONField(null=True)),
+        ],
+    )
+
+
+def test_rewrite_once_writes_each_row_once_for_every_column_it_fills(big_table, monkeypatch):
+    run(
+        big_table,
+        [
+            ddl.RunDDL(
+                [
+                    "ALTER TABLE items ADD COLUMN payload json DEFAULT '{}', ADD COLUMN tags json",
+                    """UPDATE items SET payload = '{"a": 1, "a": 2}' WHERE id = 1""",
+                    "UPDATE items SET tags = json_build_array(id) WHERE mod(id, 2) = 0",
+                    # Every UPDATE of a row, counted (the pass's and the application's).
+                    "CREATE TABLE writes (id integer)",
+                    "CREATE FUNCTION count_write() RETURNS trigger LANGUAGE plpgsql AS "
+                    "$$ BEGIN INSERT INTO writes VALUES (NEW.id); RETURN NEW; END $$",
+                    "CREATE TRIGGER count_write AFTER UPDATE ON items "
+                    "FOR EACH ROW EXECUTE FUNCTION count_write()",
+                ]
+            )
+        ],
+    )
+    before = item_state(
+        ("payload", fields.LegacyJSONField(db_default={}, null=True)),
+        ("tags", fields.LegacyJSONField(null=True)),
+    )
+
+    def application_writes_then_fill(*args, **kwargs):
+        if not fetch(big_table, "SELECT count(*) FROM items WHERE name = 'late'")[0][0]:
+            fetch(big_table, "INSERT INTO items (name, tags) VALUES ('late', '[7]') RETURNING 1")
+            fetch(big_table, "UPDATE items SET tags = '[\"edited\"]' WHERE id = 3 RETURNING 1")
+        return fill_in_batches(*args, **kwargs)
+
+    fill_in_batches = rewrite.fill_in_batches
+    monkeypatch.setattr(rewrite, "fill_in_batches", application_writes_then_fill)
+    operation = rewrite_items()
+    printed = alter(big_table, operation, before, collect=True)
+    alter(big_table, operation, before)
+    alter(big_table, operation, before)  # a re-run after completion changes nothing
+
+    updates = [line for line in printed if "UPDATE" in line and "<batch>" in line]
+    assert len(updates) == 1
+    assert all(column in updates[0] for column in ("public_id", "payload__new", "tags__new"))
+    # Each row of the table written once by the pass, row 3 once more by the application.
+    assert fetch(big_table, "SELECT count(*), count(DISTINCT id) FROM writes WHERE id <> 3") == [
+        (ROWS - 1, ROWS - 1)
+    ]
+    assert fetch(big_table, "SELECT count(*) FROM writes WHERE id = 3") == [(2,)]
+    assert fetch(
+        big_table,
+        "SELECT count(DISTINCT public_id), count(*) FILTER (WHERE public_id IS NULL) FROM items",
+    ) == [(ROWS + 1, 0)]
+    connection = connections[big_table]
+    for column in ("payload", "tags"):
+        assert conversions.column_type(connection, "items", column) == "jsonb"
+    assert fetch(big_table, "SELECT count(*) FROM items WHERE tags = jsonb_build_array(id)") == [
+        (ROWS // 2,)
+    ]
+    late_and_edited = "SELECT tags::text FROM items WHERE id = 3 OR name = 'late' ORDER BY id"
+    assert fetch(big_table, late_and_edited) == [('["edited"]',), ("[7]",)]
+    assert fetch(big_table, "SELECT payload::text FROM archive.items__payload__raw_json") == [
+        ('{"a": 1, "a": 2}',)
+    ]
+    assert column_default(big_table, "payload") == [("'{}'::jsonb",)]
+    assert fetch(big_table, "SELECT count(*) FROM pg_trigger WHERE tgname = 'items__rewrite'") == [
+        (0,)
+    ]
+
+    alter(big_table, operation, before, backwards=True)
+
+    for column in ("payload", "tags"):
+        assert conversions.column_type(connection, "items", column) == "json"
+    assert fetch(
+        big_table,
+        "SELECT count(*) FROM information_schema.columns "
+        "WHERE table_name = 'items' AND column_name = 'public_id'",
+    ) == [(0,)]
+
+
+def test_rewrite_once_resumes_a_pass_cut_off_midway(big_table, monkeypatch):
+    run(
+        big_table,
+        [ddl.RunDDL(["ALTER TABLE items ADD COLUMN payload json, ADD COLUMN tags json"])],
+    )
+    fetch(big_table, "UPDATE items SET payload = json_build_object('n', id) RETURNING 1")
+    before = item_state(
+        ("payload", fields.LegacyJSONField(db_default={}, null=True)),
+        ("tags", fields.LegacyJSONField(null=True)),
+    )
+    operation = rewrite_items()
+
+    def cut_off():
+        raise KeyboardInterrupt
+
+    # Cut off between the first batch and the second.
+    monkeypatch.setattr(batches, "sleeping", lambda pause: cut_off)
+    with pytest.raises(KeyboardInterrupt):
+        alter(big_table, operation, before)
+    assert fetch(
+        big_table,
+        "SELECT count(payload__new), count(public_id) FROM items WHERE id <= %s",
+        [ddl.BATCH_SIZE],
+    ) == [(ddl.BATCH_SIZE, ddl.BATCH_SIZE)]
+    assert fetch(big_table, "SELECT count(payload__new) FROM items") == [(ddl.BATCH_SIZE,)]
+
+    monkeypatch.setattr(batches, "sleeping", lambda pause: lambda: None)
+    alter(big_table, operation, before)
+
+    assert fetch(
+        big_table, "SELECT count(*) FROM items WHERE payload = jsonb_build_object('n', id)"
+    ) == [(ROWS,)]
+    assert fetch(big_table, "SELECT count(DISTINCT public_id) FROM items") == [(ROWS,)]

@@ -20,13 +20,14 @@ from database.online.batches import table_in_state
 from database.online.ddl import (
     CreateIndex,
     DatabaseOnlyOperation,
-    backfill,
+    Fill,
     column_type,
     constraint_exists,
     drop_index,
     fetch_one,
     run_ddl,
 )
+from database.online.rewrite import rewrite_once
 
 _DUPLICATE_KEYS_FUNCTION = """
 CREATE OR REPLACE FUNCTION archive.json_has_duplicate_keys(value json) RETURNS boolean
@@ -75,10 +76,6 @@ class ChangeColumnType(DatabaseOnlyOperation):
     def shadow(self) -> str:
         return f"{self.column}__new"[:63]
 
-    @property
-    def sync_function(self) -> str:
-        return f"{self.table}__{self.column}__retype"[:63]
-
     def converted(self, value: str, *, backwards: bool = False) -> sql.Composable:
         using, type = (
             (self.reverse_using, self.reverse_type) if backwards else (self.using, self.type)
@@ -86,60 +83,48 @@ class ChangeColumnType(DatabaseOnlyOperation):
         return sql.SQL(using.format(value=value, type=type))
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        connection = schema_editor.connection
-        collecting = schema_editor.collect_sql
-        if not collecting and column_type(connection, self.table, self.column) == self.type:
-            return
+        table = table_in_state(to_state, self.table)
+        rewrite_once(schema_editor, app_label, table, [self])
+
+    # The steps of database.online.rewrite, which may run them with other fills of the table.
+
+    def pending(self, connection) -> bool:
+        return column_type(connection, self.table, self.column) != self.type
+
+    def prepare(self, schema_editor, app_label: str) -> None:
+        """What must be kept first (``before_conversion``), then the shadow column."""
         self.before_conversion(schema_editor, app_label)
-        table, shadow = sql.Identifier(self.table), sql.Identifier(self.shadow)
-        column, function = sql.Identifier(self.column), sql.Identifier(self.sync_function)
-        quoted = column.as_string(connection.connection)
         run_ddl(
             schema_editor,
             sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
-                table, shadow, sql.SQL(self.type)
+                sql.Identifier(self.table), sql.Identifier(self.shadow), sql.SQL(self.type)
             ),
         )
-        run_ddl(
-            schema_editor,
-            sql.SQL(
-                "CREATE OR REPLACE FUNCTION public.{function}() RETURNS trigger "
-                "LANGUAGE plpgsql AS $$ BEGIN NEW.{shadow} := {expression}; "
-                "RETURN NEW; END $$"
-            ).format(
-                function=function,
-                shadow=shadow,
-                expression=self.converted(f"NEW.{quoted}"),
-            ),
-        )
-        run_ddl(
-            schema_editor,
-            sql.SQL(
-                "CREATE OR REPLACE TRIGGER {function} BEFORE INSERT OR UPDATE ON {table} "
-                "FOR EACH ROW EXECUTE FUNCTION public.{function}()"
-            ).format(function=function, table=table),
-        )
-        expression = self.converted(quoted).as_string(connection.connection)
-        only = f"{quoted} IS NOT NULL"
-        if collecting:
-            schema_editor.collected_sql.append(
-                f"-- in batches of primary keys, one transaction each, resumable:\n"
-                f"UPDATE {self.table} SET {self.shadow} = {expression} WHERE <batch> "
-                f"AND {self.shadow} IS NULL AND {only};"
-            )
-        else:
-            key = table_in_state(to_state, self.table).key
-            backfill(connection, self.table, self.shadow, expression, only=only, key=key)
-        swap = [
-            sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(table),
-            sql.SQL("DROP TRIGGER {} ON {}").format(function, table),
-            sql.SQL("DROP FUNCTION public.{}()").format(function),
+
+    def trigger_assignment(self, connection) -> tuple[str, sql.Composable]:
+        return self.shadow, self.converted(f"NEW.{self.quoted(connection)}")
+
+    def fill(self, connection) -> Fill:
+        shadow, column = sql.Identifier(self.shadow), sql.Identifier(self.column)
+        condition = sql.SQL("{} IS NULL AND {} IS NOT NULL").format(shadow, column)
+        expression = self.converted(self.quoted(connection)).as_string(connection.connection)
+        return Fill(self.shadow, expression, condition)
+
+    def swap(self) -> list[sql.Composable]:
+        table, column = sql.Identifier(self.table), sql.Identifier(self.column)
+        statements = [
             sql.SQL("ALTER TABLE {} DROP COLUMN {}").format(table, column),
-            sql.SQL("ALTER TABLE {} RENAME COLUMN {} TO {}").format(table, shadow, column),
+            sql.SQL("ALTER TABLE {} RENAME COLUMN {} TO {}").format(
+                table, sql.Identifier(self.shadow), column
+            ),
         ]
         if self.default is not None:
-            swap.append(self.set_default(self.type))
-        run_ddl(schema_editor, sql.SQL("; ").join(swap))
+            statements.append(self.set_default(self.type))
+        return statements
+
+    def quoted(self, connection) -> str:
+        connection.ensure_connection()
+        return sql.Identifier(self.column).as_string(connection.connection)
 
     def before_conversion(self, schema_editor, app_label: str) -> None:
         """A hook for what must be kept before values are converted (see the subclasses)."""

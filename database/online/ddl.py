@@ -14,6 +14,7 @@ Under ``sqlmigrate`` the operations print the statements they would run, batches
 """
 
 import time
+from dataclasses import dataclass
 
 from django.db import migrations, models
 from django.db.migrations.operations.base import Operation
@@ -178,6 +179,43 @@ class AddColumn(DatabaseOnlyOperation):
         )
 
 
+@dataclass(frozen=True)
+class Fill:
+    """``column = expression`` for the rows matching ``condition`` (SQL text, about one row)."""
+
+    column: str
+    expression: str
+    condition: sql.Composable
+
+    @classmethod
+    def where_null(cls, column: str, expression: str, only: str | None = None) -> "Fill":
+        """Fill ``column``'s NULLs (of the rows matching ``only``, when given)."""
+        condition = sql.SQL("{} IS NULL").format(sql.Identifier(column))
+        if only:
+            condition = sql.SQL("{} AND ({})").format(condition, sql.SQL(only))
+        return cls(column, expression, condition)
+
+    def assignment(self, *, alone: bool) -> sql.Composable:
+        """``SET`` of this column; among others, a row that needs only them keeps its value."""
+        column = sql.Identifier(self.column)
+        if alone:
+            return sql.SQL("{} = {}").format(column, sql.SQL(self.expression))
+        return sql.SQL("{c} = CASE WHEN {w} THEN {e} ELSE {c} END").format(
+            c=column, w=self.condition, e=sql.SQL(self.expression)
+        )
+
+
+def fill_statement(table: batches.Table, fills: list[Fill], key_range) -> sql.Composable:
+    """One UPDATE of a key range setting every column of ``fills`` on the rows needing any."""
+    alone = len(fills) == 1
+    return sql.SQL("UPDATE {t} SET {assignments} WHERE {range} AND ({where})").format(
+        t=table.identifier,
+        assignments=sql.SQL(", ").join(fill.assignment(alone=alone) for fill in fills),
+        range=key_range,
+        where=sql.SQL(" OR ").join(fill.condition for fill in fills),
+    )
+
+
 def backfill(
     connection,
     table: str,
@@ -199,45 +237,59 @@ def backfill(
     stopped and a finished backfill does nothing. Rows inserted while it runs take the
     column's database default (or a trigger's value). Returns the number of rows written.
     """
-    progress = batches.progress_callback(progress)
-    target = batches.Table(table, key, schema)
-    condition = sql.SQL("{} IS NULL").format(sql.Identifier(column))
-    if only:
-        condition = sql.SQL("{} AND ({})").format(condition, sql.SQL(only))
+    return fill_in_batches(
+        connection,
+        batches.Table(table, key, schema),
+        [Fill.where_null(column, expression, only)],
+        batch_size=batch_size,
+        pause=pause,
+        vacuum_every=vacuum_every,
+        progress=progress,
+    )
 
-    def update(key_range: sql.Composable) -> sql.Composable:
-        return sql.SQL("UPDATE {t} SET {c} = {e} WHERE {range} AND {where}").format(
-            t=target.identifier,
-            c=sql.Identifier(column),
-            e=sql.SQL(expression),
-            range=key_range,
-            where=condition,
-        )
+
+def fill_in_batches(
+    connection,
+    table: batches.Table,
+    fills: list[Fill],
+    *,
+    batch_size: int = BATCH_SIZE,
+    pause: float = 0.0,
+    vacuum_every: int = VACUUM_EVERY,
+    progress: batches.Progress | None = None,
+) -> int:
+    """Every ``fill`` in one pass over ``table``: one UPDATE a key range writes each row that
+    needs any of them once, one commit a batch. Resumable and idempotent like ``backfill``
+    (a row is written only while one of its conditions holds). Returns the rows written."""
+    progress = batches.progress_callback(progress)
+    columns = ", ".join(fill.column for fill in fills)
+    name = f"{table.name}.{columns}" if len(fills) == 1 else f"{table.name} ({columns})"
 
     def write(cursor, key_range: batches.KeyRange) -> int:
-        cursor.execute(update(key_range.condition(target)).as_string(cursor.connection))
+        statement = fill_statement(table, fills, key_range.condition(table))
+        cursor.execute(statement.as_string(cursor.connection))
         return cursor.rowcount
 
     written = since_vacuum = count = 0
     started = last_report = time.monotonic()
     for _, rows in batches.each_batch(
         connection,
-        target,
+        table,
         write,
         batch_size=batch_size,
         throttle=batches.sleeping(pause),
-        statement=_render(update(sql.SQL("<key range>")), connection),
+        statement=_render(fill_statement(table, fills, sql.SQL("<key range>")), connection),
     ):
         written, since_vacuum, count = written + rows, since_vacuum + rows, count + 1
         if vacuum_every and since_vacuum >= vacuum_every:
-            _vacuum(connection, target)
+            _vacuum(connection, table)
             since_vacuum = 0
         now = time.monotonic()
         if now - last_report >= 5:
             rate = written / max(now - started, 1e-9)
-            progress(f"  {table}.{column}: {count} batches, {written} rows ({rate:,.0f}/s)")
+            progress(f"  {name}: {count} batches, {written} rows ({rate:,.0f}/s)")
             last_report = now
-    progress(f"  {table}.{column}: done, {written} rows written in {count} batches")
+    progress(f"  {name}: done, {written} rows written in {count} batches")
     return written
 
 
@@ -293,6 +345,17 @@ class Backfill(DatabaseOnlyOperation):
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         pass  # The column's own removal undoes the backfill.
+
+    # As a step of database.online.rewrite, which may run it with other fills of the table.
+
+    def pending(self, connection) -> bool:
+        return True  # Cheap to find out by running it: it writes only the rows that need it.
+
+    def prepare(self, schema_editor, app_label: str) -> None:
+        pass
+
+    def fill(self, connection) -> Fill:
+        return Fill.where_null(self.column, self.expression, self.only)
 
     def describe(self):
         only = f" and ({self.only})" if self.only else ""

@@ -12,11 +12,13 @@ touching anything, a change it cannot make online. It needs a migration with
 import json
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db.migrations.operations.base import Operation
 from django.db.migrations.operations.fields import AlterField
 from django.db.migrations.operations.models import AddIndex, RemoveIndex
 from django.db.models import NOT_PROVIDED
 from psycopg import sql
 
+from database.online.batches import Table
 from database.online.conversions import ConvertJsonToJsonb, ConvertToTimestamptz
 from database.online.ddl import (
     CreateIndex,
@@ -26,6 +28,8 @@ from database.online.ddl import (
     fetch_one,
     run_ddl,
 )
+from database.online.operations import SeparateDatabaseAndState
+from database.online.rewrite import rewrite_once
 
 TIMESTAMP = "timestamp without time zone"
 TIMESTAMPTZ = "timestamp with time zone"
@@ -252,6 +256,101 @@ _OTHER_CHANGES = (
     "NOT NULL through a validated CHECK, a delete rule through a twin constraint, defaults "
     "and nullability by catalog changes; a type change without a recipe is refused"
 )
+
+
+class OnePass(DatabaseOnlyOperation):
+    """The fills of one table (backfills, shadow-column conversions) run together by
+    ``database.online.rewrite``: every row written once."""
+
+    reduces_to_sql = False
+
+    def __init__(self, table: Table, steps: list[DatabaseOnlyOperation]):
+        self.table, self.steps = table, list(steps)
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        rewrite_once(schema_editor, app_label, self.table, self.steps)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        for step in reversed(self.steps):
+            step.database_backwards(app_label, schema_editor, from_state, to_state)
+
+    def describe(self):
+        fills = "; ".join(step.describe() for step in self.steps)
+        return (
+            f"One pass over {self.table.name}, each row written once by one batched UPDATE, "
+            f"the shadow columns kept current by one trigger and swapped in together: {fills}"
+        )
+
+
+class RewriteOnce(Operation):
+    """Several changes of one table's columns whose rows must each be rewritten, made with
+    every row written once.
+
+    ``operations`` are the migration's own operations on the table, in order
+    (``OnlineAlterField``, the ``public_id`` recipe of ``ddl.add_public_id``, …): the
+    migration state changes exactly as theirs. On the database their steps run in order,
+    except the fills (backfills and shadow-column conversions), which run as one pass
+    (``OnePass``) in the place of the first. Backwards, each operation is undone in turn.
+    """
+
+    reduces_to_sql = False
+    reversible = True
+
+    def __init__(self, model_name: str, operations: list[Operation]):
+        self.model_name, self.operations = model_name, list(operations)
+
+    def deconstruct(self):
+        kwargs = {"model_name": self.model_name, "operations": self.operations}
+        return self.__class__.__name__, [], kwargs
+
+    def state_forwards(self, app_label, state):
+        for operation in self.operations:
+            operation.state_forwards(app_label, state)
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        for step in self.recipe(app_label, schema_editor, from_state, to_state):
+            if schema_editor.collect_sql:
+                schema_editor.collected_sql.append(f"-- {step.describe()}")
+            step.database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        for operation, before, after in reversed(self.with_states(app_label, to_state)):
+            operation.database_backwards(app_label, schema_editor, after, before)
+
+    def with_states(self, app_label, state) -> list[tuple]:
+        """(operation, state before, state after) of each operation, from ``state``."""
+        states = []
+        for operation in self.operations:
+            after = state.clone()
+            operation.state_forwards(app_label, after)
+            states.append((operation, state, after))
+            state = after
+        return states
+
+    def recipe(self, app_label, schema_editor, before, after) -> list[DatabaseOnlyOperation]:
+        """The steps of every operation, their fills gathered into one ``OnePass``."""
+        steps = []
+        for operation, first, then in self.with_states(app_label, before):
+            steps.extend(self.steps_of(operation, app_label, schema_editor, first, then))
+        fills = [step for step in steps if hasattr(step, "fill")]
+        if len(fills) < 2:
+            return steps
+        model = after.apps.get_model(app_label, self.model_name)
+        first = next(number for number, step in enumerate(steps) if hasattr(step, "fill"))
+        rest = [step for step in steps[first:] if not hasattr(step, "fill")]
+        return [*steps[:first], OnePass(Table.of_model(model), fills), *rest]
+
+    @staticmethod
+    def steps_of(operation, app_label, schema_editor, before, after) -> list:
+        if hasattr(operation, "recipe"):
+            return operation.recipe(app_label, schema_editor, before, after)
+        if isinstance(operation, SeparateDatabaseAndState):
+            return list(operation.database_operations)
+        return [operation]
+
+    def describe(self):
+        changes = "; ".join(operation.describe() for operation in self.operations)
+        return f"Rewrite {self.model_name} once online (each row written once): {changes}"
 
 
 def plain_index_columns(model, index, refuse) -> list[str]:
