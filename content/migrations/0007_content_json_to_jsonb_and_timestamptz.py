@@ -2,6 +2,8 @@
 
 The columns D1 keeps as they are (content_logs.metadata and scheduled_time, social_responses,
 inbox_settings, knowledge_base_entries) are left alone. Non-atomic and resumable.
+
+content's json columns are converted with its public_id, in one pass (content.0005).
 """
 
 import django.db.models.functions.datetime
@@ -25,8 +27,4 @@ class Migration(migrations.Migration):
             models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), null=True),
         ),
         OnlineAlterField("contentlog", "updated_at", models.DateTimeField(null=True)),
-        OnlineAlterField("content", "engagement_data", models.JSONField(db_default={}, null=True)),
-        OnlineAlterField(
-            "content", "generation_params", models.JSONField(db_default={}, null=True)
-        ),
     ]

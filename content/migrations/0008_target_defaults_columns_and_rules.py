@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0009_target_defaults_columns_and_rules"),
         ("content", "0007_content_json_to_jsonb_and_timestamptz"),
-        ("research", "0005_research_json_to_jsonb_and_timestamptz"),
+        ("research", "0004_research_index_hygiene"),
     ]
 
     operations = [

@@ -91,7 +91,7 @@ class Migration(migrations.Migration):
         ("content", "0008_target_defaults_columns_and_rules"),
         ("social", "0007_encrypt_tokens"),
         ("workflows", "0001_initial"),
-        ("research", "0006_target_defaults_columns_and_rules"),
+        ("research", "0005_target_defaults_columns_and_rules"),
     ]
 
     operations = [migrations.RunPython(forwards, backwards)]

@@ -2,11 +2,15 @@
 
 The columns D1 keeps as they are (content_logs.metadata and scheduled_time, social_responses,
 inbox_settings, knowledge_base_entries) are left alone. Non-atomic and resumable.
+
+The json columns of social_interactions and of response_templates are converted in one
+pass per table (``RewriteOnce``): each row written once. social_platform_connections'
+are converted with its public_id (social.0003).
 """
 
 from django.db import migrations, models
 
-from database.online.recipes import OnlineAlterField
+from database.online.recipes import OnlineAlterField, RewriteOnce
 
 
 class Migration(migrations.Migration):
@@ -17,44 +21,43 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        OnlineAlterField(
-            "socialplatformconnection",
-            "platform_metadata",
-            models.JSONField(db_default={}, null=True),
+        RewriteOnce(
+            "socialinteraction",
+            [
+                OnlineAlterField(
+                    "socialinteraction", "media_urls", models.JSONField(db_default=[], null=True)
+                ),
+                OnlineAlterField(
+                    "socialinteraction", "hashtags", models.JSONField(db_default=[], null=True)
+                ),
+                OnlineAlterField(
+                    "socialinteraction", "mentions", models.JSONField(db_default=[], null=True)
+                ),
+                OnlineAlterField(
+                    "socialinteraction",
+                    "platform_metadata",
+                    models.JSONField(db_default={}, null=True),
+                ),
+            ],
         ),
-        OnlineAlterField(
-            "socialplatformconnection",
-            "preferred_posting_times",
-            models.JSONField(db_default={}, null=True),
-        ),
-        OnlineAlterField(
-            "socialplatformconnection",
-            "content_filters",
-            models.JSONField(db_default={}, null=True),
-        ),
-        OnlineAlterField(
-            "socialinteraction", "media_urls", models.JSONField(db_default=[], null=True)
-        ),
-        OnlineAlterField(
-            "socialinteraction", "hashtags", models.JSONField(db_default=[], null=True)
-        ),
-        OnlineAlterField(
-            "socialinteraction", "mentions", models.JSONField(db_default=[], null=True)
-        ),
-        OnlineAlterField(
-            "socialinteraction", "platform_metadata", models.JSONField(db_default={}, null=True)
-        ),
-        OnlineAlterField(
-            "responsetemplate", "trigger_conditions", models.JSONField(db_default={}, null=True)
-        ),
-        OnlineAlterField(
-            "responsetemplate", "keywords", models.JSONField(db_default=[], null=True)
-        ),
-        OnlineAlterField(
-            "responsetemplate", "platforms", models.JSONField(db_default=[], null=True)
-        ),
-        OnlineAlterField(
-            "responsetemplate", "variables", models.JSONField(db_default=[], null=True)
+        RewriteOnce(
+            "responsetemplate",
+            [
+                OnlineAlterField(
+                    "responsetemplate",
+                    "trigger_conditions",
+                    models.JSONField(db_default={}, null=True),
+                ),
+                OnlineAlterField(
+                    "responsetemplate", "keywords", models.JSONField(db_default=[], null=True)
+                ),
+                OnlineAlterField(
+                    "responsetemplate", "platforms", models.JSONField(db_default=[], null=True)
+                ),
+                OnlineAlterField(
+                    "responsetemplate", "variables", models.JSONField(db_default=[], null=True)
+                ),
+            ],
         ),
         OnlineAlterField(
             "interactionresponse", "media_urls", models.JSONField(db_default=[], null=True)

@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("research", "0006_target_defaults_columns_and_rules"),
+        ("research", "0005_target_defaults_columns_and_rules"),
     ]
 
     operations = [
