@@ -293,7 +293,6 @@ class RewriteOnce(Operation):
     (``OnePass``) in the place of the first. Backwards, each operation is undone in turn.
     """
 
-    reduces_to_sql = False
     reversible = True
 
     def __init__(self, model_name: str, operations: list[Operation]):
