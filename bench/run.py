@@ -5,11 +5,13 @@
 starts a private PostgreSQL 15 (``bench.pg15``), grows the contract database to the scale
 (``bench.generate``) as a template, and measures on identical copies of it:
 
-1. the ``public_id`` backfills of the upgrade vs one ``UPDATE … SET public_id = …`` each;
+1. each batched pass of the upgrade (a ``public_id`` backfill, or a ``RewriteOnce`` writing a
+   table's public_id and shadow columns together) vs one ``UPDATE`` of all the columns it sets;
 2. the longest ACCESS EXCLUSIVE hold per big table during the whole upgrade, and the latency
    of a concurrent single-row writer during the upgrade vs idle;
 3. ``check_integrity`` vs the raw queries for the same problems, and its peak memory;
-4. the whole upgrade (``migrate --fake-initial``) vs the sum of its raw statements;
+4. the whole upgrade (``migrate --fake-initial``) vs the sum of the raw statements of the
+   naive upgrade (one UPDATE per column);
 5. admin changelist latency on the largest table.
 
 Prints a table with PASS/MISS per target and writes ``bench/results/latest.json`` plus a
@@ -36,9 +38,11 @@ from bench import pg15, report
 TEMPLATE = "bench_template"
 EXPECTED_BACKFILLS = ("users.public_id", "content_logs.public_id")
 IDLE_SECONDS = 15.0
-BACKFILL_RATIO = 0.8
-LOCK_SECONDS = 1.0
-WRITER_P99_MS = 50.0
+PASS_RATIO = 0.9  # a big table's pass vs one UPDATE of all its columns
+UPGRADE_RATIO = 0.75  # the whole upgrade vs the naive one's raw statements
+LOCK_SECONDS = 0.05  # ACCESS EXCLUSIVE held on any table
+WRITER_P99_MS = 10.0
+WRITER_MAX_MS = 250.0
 INTEGRITY_RATIO = 1.2
 ADMIN_MS = 300.0
 
@@ -47,10 +51,12 @@ METHODS = {
     "copies": "CREATE DATABASE … TEMPLATE bench_template STRATEGY FILE_COPY, one per upgrade",
     "backfill": "project: the server's statement log of the upgrade, first batch start to last "
     "batch end (commits, pauses and VACUUMs between batches included); raw: one UPDATE t SET "
-    "c = <expression> WHERE c IS NULL, from the raw upgrade",
+    "c = <expression> WHERE c IS NULL, from the raw upgrade; for a pass over several columns "
+    "one UPDATE setting them all, run in a transaction rolled back (then VACUUM, untimed), "
+    "outside the raw upgrade's total",
     "upgrade": "project: wall time of `manage.py migrate --fake-initial -v 2`; raw: the sum of "
     "the statements' own times, run one by one over psycopg (a transaction per atomic "
-    "migration)",
+    "migration); the naive upgrade: a pass over several columns as one UPDATE per column",
     "watch": "both upgrades run under the lock sampler (pg_locks + pg_stat_activity every "
     "~5 ms) and the writer (an INSERT and an UPDATE of one content_logs row, then 10 ms "
     "pause, autocommit, unix socket); idle figures: the same watch for 15 s before",
@@ -168,7 +174,9 @@ class Bench:
             except RuntimeError as error:
                 failed = str(error)[-2000:]
             ended = time.time()
-        self.results["locks"] = locks_section(seen, began, ended, self.big_tables, failed)
+        self.results["locks"] = locks_section(
+            seen, began, ended, self.big_tables, list(self.results["scale"]["rows"]), failed
+        )
         if project is None:
             self.results["upgrade_error"] = failed
             print(f"  migrate FAILED:\n{failed}")
@@ -259,7 +267,8 @@ def upgrade_section(project, raw, logged: list) -> dict[str, Any]:
         "raw_failed": raw.failed,
         "raw_seeds_left_out": sum(m.seeds_left_out for m in raw.migrations),
         "method": "sqlmigrate statements per migration; batched backfills replaced by one "
-        "UPDATE … WHERE column IS NULL; RunPython by hand-written SQL (seeds left out)",
+        "UPDATE … WHERE column IS NULL, a pass over several columns by one such UPDATE per "
+        "column (the naive upgrade); RunPython by hand-written SQL (seeds left out)",
     }
     if project is None:
         section["not_measured"] = "the project's migrate failed"
@@ -282,7 +291,9 @@ def upgrade_section(project, raw, logged: list) -> dict[str, Any]:
 
 def backfill_section(project: dict, raw) -> dict[str, Any]:
     """Per backfill: the project's batches (first start to last end) vs one UPDATE."""
-    names = sorted(set(EXPECTED_BACKFILLS) | set(raw.backfills) | set(project))
+    # The project's passes (the naive per-column UPDATEs of a multi-column pass have no
+    # project counterpart: they are in the raw upgrade's total only).
+    names = sorted(set(EXPECTED_BACKFILLS) | set(project))
     section: dict[str, Any] = {}
     for name in names:
         done = project.get(name)
@@ -309,6 +320,7 @@ def backfill_section(project: dict, raw) -> dict[str, Any]:
 def all_targets(results: dict[str, Any], big: list[str]) -> list[report.Target]:
     integrity = results.get("integrity", {})
     return [
+        upgrade_target(results["upgrade"]),
         *backfill_targets(results.get("backfill", {}), big),
         *lock_targets(results["locks"]),
         integrity_target(integrity.get("ratio"), integrity.get("not_measured", "")),
@@ -317,38 +329,37 @@ def all_targets(results: dict[str, Any], big: list[str]) -> list[report.Target]:
 
 
 def backfill_targets(section: dict[str, Any], big: list[str]) -> list[report.Target]:
-    """One target per public_id backfill of a big table (on small tables fixed costs
-    dominate), and one for the worst of the other backfills of big tables."""
-    goal = f">= {BACKFILL_RATIO}x one UPDATE"
+    """One target per pass over a big table (on small tables fixed costs dominate): its rows
+    per second vs one UPDATE of all the columns it writes."""
+    goal = f">= {PASS_RATIO}x one UPDATE of its columns"
     on_big = {n: f for n, f in section.items() if n.split(".")[0] in big and f.get("rows", 1)}
-    targets = [
+    return [
         report.at_least(
-            f"backfill {name}",
+            f"pass {name}",
             goal,
             figures.get("ratio"),
-            BACKFILL_RATIO,
+            PASS_RATIO,
             "x",
             figures.get("not_measured", ""),
         )
         for name, figures in on_big.items()
-        if is_public_id(name)
     ]
-    others = {n: f["ratio"] for n, f in on_big.items() if not is_public_id(n) and "ratio" in f}
-    if others:
-        worst = min(others, key=others.__getitem__)
-        targets.append(
-            report.at_least(
-                f"other backfills, worst: {worst}", goal, others[worst], BACKFILL_RATIO, "x"
-            )
-        )
-    return targets
 
 
-def is_public_id(name: str) -> bool:
-    return name.endswith(".public_id")
+def upgrade_target(section: dict[str, Any]) -> report.Target:
+    return report.at_most(
+        "whole upgrade vs the naive upgrade's raw statements",
+        f"<= {UPGRADE_RATIO}x",
+        section.get("ratio"),
+        UPGRADE_RATIO,
+        "x",
+        section.get("not_measured", ""),
+    )
 
 
-def locks_section(seen, began: float, ended: float, big: list[str], failed: str) -> dict:
+def locks_section(
+    seen, began: float, ended: float, big: list[str], existing: list[str], failed: str
+) -> dict:
     from bench import monitor, upgrade
 
     holds = monitor.longest_holds(seen.locks, upgrade.UPGRADE_APP, began, ended)
@@ -358,6 +369,7 @@ def locks_section(seen, began: float, ended: float, big: list[str], failed: str)
         "sampler_mean_interval_ms": round(seen.locks.mean_interval_ms, 2),
         "sampler_samples": seen.locks.samples,
         "big_tables": big,
+        "existing_tables": existing,
         "longest_access_exclusive": holds,
         "writer_waits": monitor.longest_waits(seen.locks, monitor.WRITER_APP),
         "writer_idle": monitor.latency(seen.writes, 0, began),
@@ -366,23 +378,34 @@ def locks_section(seen, began: float, ended: float, big: list[str], failed: str)
 
 
 def lock_targets(section: dict[str, Any]) -> list[report.Target]:
-    holds = section["longest_access_exclusive"]
-    on_big = [holds[t]["at_most_seconds"] for t in section["big_tables"] if t in holds]
+    # The tables the platform uses, those before the upgrade: a table the upgrade creates
+    # has no reader to block while its migration's transaction holds it.
+    existing = set(section["existing_tables"])
+    holds = {t: h for t, h in section["longest_access_exclusive"].items() if t in existing}
+    longest = max(holds, key=lambda table: holds[table]["at_most_seconds"], default=None)
     during = section["writer_during_upgrade"]
     why = "" if during.get("p99_ms") is not None else "no successful write during the upgrade"
     return [
         report.at_most(
-            "ACCESS EXCLUSIVE on a big table",
-            f"<= {LOCK_SECONDS:.0f} s held",
-            max(on_big, default=0.0),
-            LOCK_SECONDS,
-            " s",
+            f"ACCESS EXCLUSIVE on an existing table ({longest})",
+            f"<= {LOCK_SECONDS * 1000:.0f} ms held",
+            holds[longest]["at_most_seconds"] * 1000 if longest else 0.0,
+            LOCK_SECONDS * 1000,
+            " ms",
         ),
-        report.below(
+        report.at_most(
             "writer p99 during upgrade",
-            f"< {WRITER_P99_MS:.0f} ms",
+            f"<= {WRITER_P99_MS:.0f} ms",
             during.get("p99_ms"),
             WRITER_P99_MS,
+            " ms",
+            why,
+        ),
+        report.at_most(
+            "writer max during upgrade",
+            f"<= {WRITER_MAX_MS:.0f} ms",
+            during.get("max_ms"),
+            WRITER_MAX_MS,
             " ms",
             why,
         ),
@@ -455,15 +478,10 @@ def print_summary(results: dict[str, Any], targets: list[report.Target]) -> None
 
 def print_backfill(section: dict[str, Any]) -> None:
     header = (
-        "backfill", "rows", "batches", "project s (in statements)", "one UPDATE s",
-        "project rows/s", "one UPDATE rows/s", "ratio",
+        "pass (table.columns)", "rows", "batches", "project s (in statements)",
+        "one UPDATE s", "project rows/s", "one UPDATE rows/s", "ratio",
     )  # fmt: skip
-    public = {n: f for n, f in section.items() if is_public_id(n)}
-    others = {n: f for n, f in section.items() if not is_public_id(n)}
-    report.print_rows("1. public_id backfill", backfill_rows(public), header)
-    if others:
-        title = "1b. other batched backfills of the upgrade (json -> jsonb shadow columns…)"
-        report.print_rows(title, backfill_rows(others), header)
+    report.print_rows("1. batched passes of the upgrade", backfill_rows(section), header)
 
 
 def backfill_rows(section: dict[str, Any]) -> list[tuple[str, ...]]:

@@ -11,6 +11,11 @@ for an atomic migration. What ``sqlmigrate`` cannot write as SQL is replaced by 
 
 - a batched backfill (printed as a template with ``<placeholders>`` for its key bounds) by its
   one-statement equivalent ``UPDATE t SET c = <expression> WHERE c IS NULL [AND …]``;
+- a one-pass rewrite of several columns (``RewriteOnce``: ``SET a = CASE WHEN … END, b = …``)
+  by the naive upgrade's statements, one ``UPDATE`` per column as above, each rewriting the
+  table; and, measured beside them but left out of the raw total, the single ``UPDATE`` of all
+  its columns, run in a transaction rolled back (then ``VACUUM``, untimed, clears what it
+  left), the baseline of the project's pass;
 - a ``RunPython`` by the raw statements of ``RAW_PYTHON`` (``SEED``: a few rows of reference
   data, a group or Django's own fix-ups of its still empty tables, left out). A
   ``RunPython`` missing there is reported as not covered.
@@ -52,19 +57,29 @@ RAW_PYTHON: dict[str, list[tuple[str, ...] | str]] = {
 
 CANNOT = "-- THIS OPERATION CANNOT BE WRITTEN AS SQL"
 APPLIED = re.compile(r"Applying (\S+)\.\.\.(.*?) (OK|FAKED)(?: \(([\d.]+)s\))?", re.DOTALL)
-# The rows a backfill reports at its end ("done, N rows written", or the older
-# "i/n ids scanned, N rows written").
-BACKFILL_ROWS = re.compile(r"(\w+)\.(\w+): (?:done, |\d+/\d+ ids scanned, )(\d+) rows written")
+# The rows a backfill reports at its end: "table.column: done, N rows written", or for a
+# pass over several columns "table (a, b): done, N rows written".
+BACKFILL_ROWS = re.compile(r"(\w+)(?:\.(\w+)| \(([\w, ]+)\)): done, (\d+) rows written")
 # One batch of a backfill, as the server logs it: an UPDATE of a (schema-qualified) table
 # bounded by its key column.
 BACKFILL_BATCH = re.compile(
-    r'^UPDATE (?:"?\w+"?\.)?"?(\w+)"? SET "?(\w+)"? = .*?\bWHERE "?\w+"? (?:>|<=)',
+    r'^UPDATE (?:"?\w+"?\.)?"?(\w+)"? SET (.*?) WHERE "?\w+"? (?:>|<=)',
     re.IGNORECASE | re.DOTALL,
 )
+# A column a batch sets ("column" = ...), at the start of the SET list or after a comma.
+SET_COLUMN = re.compile(r'(?:^|, )"?(\w+)"? = ')
 # A batched backfill as sqlmigrate prints it: bounds as <placeholders>, then its condition.
 BACKFILL_TEMPLATE = re.compile(
     r"UPDATE (\S+) SET (\S+) = (.+?) WHERE .*<[^<>]*>\s*(?:AND\s+)?(.*?);\s*$", re.DOTALL
 )
+# A one-pass rewrite as sqlmigrate prints it: CASE assignments, bounds as <batch>.
+PASS_TEMPLATE = re.compile(r"UPDATE (\S+) SET (.+ END) WHERE <batch> AND \((.*)\);\s*$", re.DOTALL)
+PASS_ASSIGNMENT = re.compile(r'"(\w+)" = CASE WHEN (.+?) THEN (.+?) ELSE "\1" END')
+
+
+def pass_name(table: str, columns: list[str]) -> str:
+    """``table.column``, or ``table.a+b`` for a pass writing several columns at once."""
+    return f"{table}.{'+'.join(columns)}"
 
 
 @dataclass
@@ -105,7 +120,10 @@ def parse_applied(output: str) -> list[tuple[str, str, float]]:
 
 
 def parse_backfill_rows(output: str) -> dict[str, int]:
-    return {f"{t}.{c}": int(rows) for t, c, rows in BACKFILL_ROWS.findall(output)}
+    return {
+        pass_name(table, [column] if column else columns.split(", ")): int(rows)
+        for table, column, columns, rows in BACKFILL_ROWS.findall(output)
+    }
 
 
 def logged_backfills(
@@ -120,7 +138,8 @@ def logged_backfills(
     batches: dict[str, list[Logged]] = {}
     for statement in logged:
         if match := BACKFILL_BATCH.match(statement.text):
-            batches.setdefault(f"{match[1]}.{match[2]}", []).append(statement)
+            name = pass_name(match[1], SET_COLUMN.findall(match[2]))
+            batches.setdefault(name, []).append(statement)
     return {
         name: Timed(
             reported.get(name, table_rows.get(name.split(".")[0], 0)),
@@ -138,6 +157,8 @@ class RawMigration:
     atomic: bool
     statements: list[str] = field(default_factory=list)
     backfills: dict[int, str] = field(default_factory=dict)  # statement index → table.column
+    # statement index → pass name: timed in a transaction rolled back, out of the total
+    measured_only: dict[int, str] = field(default_factory=dict)
     uncovered: list[str] = field(default_factory=list)
     seeds_left_out: int = 0
     failed: str = ""  # the error that stopped its statements (they are left out)
@@ -186,7 +207,7 @@ def raw_upgrade(alias: str, conninfo: str, only: set[str] | None = None) -> RawU
             if raw.failed:
                 continue
             per_migration[raw.label] = seconds
-            for index, name in raw.backfills.items():
+            for index, name in (raw.backfills | raw.measured_only).items():
                 backfills[name] = timings[index]
     return RawUpgrade(done, sum(per_migration.values()), per_migration, backfills)
 
@@ -208,14 +229,29 @@ def translate(migration, collected: list[str]) -> RawMigration:
         elif not code.strip():
             if item.strip() not in ("--", "-- (no-op)"):
                 described = item.strip().removeprefix("-- ")
+        elif match := PASS_TEMPLATE.search(code):
+            _naive_pass(raw, *match.groups())
         elif match := BACKFILL_TEMPLATE.search(code):
             table, column, expression, condition = match.groups()
-            raw.backfills[len(raw.statements)] = f"{table}.{column}"
+            name = pass_name(table.split(".")[-1].strip('"'), [column.strip('"')])
+            raw.backfills[len(raw.statements)] = name
             where = condition.strip() or f"{column} IS NULL"
             raw.statements.append(f"UPDATE {table} SET {column} = {expression} WHERE {where}")
         else:
             raw.statements.append(code.strip())
     return raw
+
+
+def _naive_pass(raw: RawMigration, table: str, assignments: str, conditions: str) -> None:
+    """A one-pass rewrite: the single UPDATE of all its columns (measured only), then the
+    naive upgrade's UPDATE per column."""
+    columns = PASS_ASSIGNMENT.findall(assignments)
+    name = pass_name(table.split(".")[-1].strip('"'), [column for column, _, _ in columns])
+    raw.measured_only[len(raw.statements)] = name
+    raw.statements.append(f"UPDATE {table} SET {assignments} WHERE {conditions}")
+    for column, condition, expression in columns:
+        raw.backfills[len(raw.statements)] = f"{name.split('.')[0]}.{column}"
+        raw.statements.append(f'UPDATE {table} SET "{column}" = {expression} WHERE {condition}')
 
 
 def _substitute(raw: RawMigration, by_hand: list[tuple[str, ...] | str], described: str) -> None:
@@ -241,11 +277,29 @@ def execute(conn: psycopg.Connection, raw: RawMigration) -> tuple[float, list[Ti
             with conn.transaction():
                 timings = [_timed(conn, statement) for statement in raw.statements]
         else:
-            timings = [_timed(conn, statement) for statement in raw.statements]
+            timings = [
+                _rolled_back(conn, statement)
+                if index in raw.measured_only
+                else _timed(conn, statement)
+                for index, statement in enumerate(raw.statements)
+            ]
     except psycopg.Error as error:
         raw.failed = f"{type(error).__name__}: {str(error).strip().splitlines()[0][:200]}"
         return 0.0, []
-    return sum(t.seconds for t in timings), timings
+    kept = [t for index, t in enumerate(timings) if index not in raw.measured_only]
+    return sum(t.seconds for t in kept), timings
+
+
+def _rolled_back(conn: psycopg.Connection, statement: str) -> Timed:
+    """``statement`` timed in a transaction rolled back, then the table vacuumed (untimed)."""
+    try:
+        with conn.transaction():
+            timed = _timed(conn, statement)
+            raise psycopg.Rollback()
+    finally:
+        table = statement.split()[1]
+        conn.execute(f"VACUUM {table}")
+    return timed
 
 
 def _timed(conn: psycopg.Connection, statement: str) -> Timed:
