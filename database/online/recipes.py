@@ -85,14 +85,19 @@ class ColumnChange(DatabaseOnlyOperation):
         return f"{self.words} on {self.table}.{self.column} (a catalog change)"
 
 
-class OnlineAlterField(AlterField):
-    """``AlterField`` run online; the recipe follows from the field before and after."""
+class RunsItsRecipe:
+    """Mixed into an operation with a ``recipe``: forwards runs its steps in order, each
+    described above its statements under ``sqlmigrate``."""
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         for step in self.recipe(app_label, schema_editor, from_state, to_state):
             if schema_editor.collect_sql:
                 schema_editor.collected_sql.append(f"-- {step.describe()}")
             step.database_forwards(app_label, schema_editor, from_state, to_state)
+
+
+class OnlineAlterField(RunsItsRecipe, AlterField):
+    """``AlterField`` run online; the recipe follows from the field before and after."""
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         # The steps of the forward change, undone in reverse order: each knows its way back.
@@ -282,7 +287,7 @@ class OnePass(DatabaseOnlyOperation):
         )
 
 
-class RewriteOnce(Operation):
+class RewriteOnce(RunsItsRecipe, Operation):
     """Several changes of one table's columns whose rows must each be rewritten, made with
     every row written once.
 
@@ -305,12 +310,6 @@ class RewriteOnce(Operation):
     def state_forwards(self, app_label, state):
         for operation in self.operations:
             operation.state_forwards(app_label, state)
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        for step in self.recipe(app_label, schema_editor, from_state, to_state):
-            if schema_editor.collect_sql:
-                schema_editor.collected_sql.append(f"-- {step.describe()}")
-            step.database_forwards(app_label, schema_editor, from_state, to_state)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         for operation, before, after in reversed(self.with_states(app_label, to_state)):
