@@ -658,3 +658,29 @@ def test_rewrite_once_resumes_a_pass_cut_off_midway(big_table, monkeypatch):
         big_table, "SELECT count(*) FROM items WHERE payload = jsonb_build_object('n', id)"
     ) == [(ROWS,)]
     assert fetch(big_table, "SELECT count(DISTINCT public_id) FROM items") == [(ROWS,)]
+
+
+def test_a_long_backfill_reuses_the_space_it_frees_as_it_goes(big_table):
+    run(
+        big_table,
+        [
+            ddl.RunDDL(
+                [
+                    "CREATE TABLE twin AS SELECT * FROM items",
+                    "ALTER TABLE twin ADD PRIMARY KEY (id)",
+                    "ALTER TABLE items ADD COLUMN note text",
+                    "ALTER TABLE twin ADD COLUMN note text",
+                ]
+            )
+        ],
+    )
+    connection = connections[big_table]
+    for table, vacuum_every in (("items", 2_000), ("twin", 0)):
+        ddl.backfill(
+            connection, table, "note", "'noted'", batch_size=1_000, vacuum_every=vacuum_every
+        )
+
+    (sizes,) = fetch(big_table, "SELECT pg_relation_size('items'), pg_relation_size('twin')")
+    vacuumed, left = sizes
+    assert vacuumed < 0.7 * left
+    assert fetch(big_table, "SELECT count(*) FROM items WHERE note = 'noted'") == [(ROWS,)]
