@@ -3,8 +3,9 @@
 Every management command the project ships or overrides mixes in ``ReportsFailures``: a bad
 flag, an unusable ``DATABASE_URL``, a server it cannot reach or use, a read-only server or hot
 standby (refused up front by commands that write), exhausted lock retries, a deadlock, a
-recovery conflict or a statement timeout each end the command with one paragraph on stderr and
-the exit code documented here (and in the README); anything else keeps Django's own report.
+recovery conflict, a statement timeout or a standby that stayed too far behind each end the
+command with one paragraph on stderr and the exit code documented here (and in the README);
+anything else keeps Django's own report.
 """
 
 import argparse
