@@ -25,6 +25,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -49,6 +50,7 @@ WRITER_MAX_MS = 250.0
 INTEGRITY_RATIO = 1.2
 ADMIN_MS = 300.0
 THROTTLED_RATE = 0.7  # the throttled upgrade's rate, at least this share of the unthrottled
+WAITED = re.compile(r"standbys within [\d.]+ MB again after ([\d.]+) s")
 
 
 METHODS = {
@@ -76,7 +78,9 @@ METHODS = {
     "a hot standby on the next port (same machine); every 100 ms the standby's "
     "pg_last_wal_replay_lsn() then the primary's pg_current_wal_lsn() (bytes behind) and "
     "replay_lag from pg_stat_replication; rate ratio = unthrottled migrate wall time / "
-    "throttled (the throttled run first, each on a fresh copy, the standby caught up before)",
+    "throttled (the throttled run first, each on a fresh copy, the standby caught up before; "
+    "one pair on a shared machine: the waits and the seconds waited, parsed from migrate's "
+    "output, say what the throttle itself cost)",
 }
 
 
@@ -275,15 +279,18 @@ class Bench:
             unthrottled = upgrade.project_upgrade(self.server.url(name), env=off)
             ended = time.time()
         self.record_lag("unthrottled_project_upgrade", seen, began, ended)
+        waits = [float(seconds) for seconds in WAITED.findall(throttled.run.stdout)]
         section |= {
             "throttled_seconds": round(throttled.run.seconds, 2),
             "unthrottled_seconds": round(unthrottled.run.seconds, 2),
             "rate_ratio": round(unthrottled.run.seconds / max(throttled.run.seconds, 1e-9), 3),
-            "throttle_waits": throttled.run.stdout.count("waiting for standby"),
+            "throttle_waits": len(waits),
+            "throttle_waited_seconds": round(sum(waits), 2),
         }
         print(
             f"  {unthrottled.run.seconds:.1f} s unthrottled vs {throttled.run.seconds:.1f} s "
-            f"throttled ({section['throttle_waits']} waits)"
+            f"throttled ({section['throttle_waits']} waits, "
+            f"{section['throttle_waited_seconds']} s waited)"
         )
 
     def integrity(self, name: str) -> None:
@@ -706,7 +713,8 @@ def print_standby(section: dict[str, Any] | None) -> None:
     )
     print(
         f"  project upgrade {section.get('throttled_seconds')} s throttled "
-        f"({section.get('throttle_waits')} waits), {section.get('unthrottled_seconds')} s "
+        f"({section.get('throttle_waits')} waits, {section.get('throttle_waited_seconds')} s "
+        f"waited), {section.get('unthrottled_seconds')} s "
         f"unthrottled: rate {section.get('rate_ratio')}x unthrottled"
     )
 
