@@ -413,3 +413,33 @@ def test_a_role_without_pg_monitor_pauses_only_and_says_so_once(
     assert "needs pg_monitor" in unreadable[0]
     assert not any("waiting for standby" in line for line in lines)
     assert written(primary) == PROBE_ROWS
+
+
+def test_clear_expired_tokens_stops_with_exit_10_on_a_stalled_standby(primary_and_standby):
+    primary, standby = primary_and_standby
+    with primary.connect(autocommit=True) as conn:
+        conn.execute("UPDATE users SET password_reset_token = NULL")
+        conn.execute(
+            "UPDATE users SET password_reset_token = 'stale', password_reset_sent_at = NULL "
+            "WHERE id IN (SELECT id FROM users ORDER BY id LIMIT 3)"
+        )
+    _wait_for_replay(primary, standby)
+    stalled = {"MIGRATE_MAX_REPLICA_LAG_BYTES": "1", "MIGRATE_REPLICA_WAIT_SECONDS": "1"}
+
+    with replay_paused(standby):
+        result = run_manage(
+            "clear_expired_tokens",
+            "--batch-size",
+            "1",
+            database_url=primary.url(DEMO),
+            env=stalled,
+        )
+
+    assert result.returncode == errors.STANDBY_LAG, result.stdout + result.stderr
+    assert "waiting for standby" in result.stdout
+    paragraph = result.stderr.strip()
+    assert "\n" not in paragraph and "Traceback" not in paragraph
+    assert "MIGRATE_REPLICA_WAIT_SECONDS" in paragraph and "pg_wal_replay_resume()" in paragraph
+    with primary.connect(autocommit=True) as conn:
+        left = conn.execute("SELECT count(password_reset_token) FROM users").fetchone()[0]
+    assert left == 2  # the first batch is kept; a re-run clears the rest
