@@ -286,6 +286,7 @@ class Bench:
             "rate_ratio": round(unthrottled.run.seconds / max(throttled.run.seconds, 1e-9), 3),
             "throttle_waits": len(waits),
             "throttle_waited_seconds": round(sum(waits), 2),
+            "largest_differences": largest_differences(throttled, unthrottled),
         }
         print(
             f"  {unthrottled.run.seconds:.1f} s unthrottled vs {throttled.run.seconds:.1f} s "
@@ -405,6 +406,19 @@ def all_targets(results: dict[str, Any], big: list[str]) -> list[report.Target]:
         admin_target(results.get("admin", {})),
         *standby_targets(results.get("standby")),
     ]
+
+
+def largest_differences(throttled, unthrottled, count: int = 5) -> dict[str, dict[str, float]]:
+    """The migrations whose time differs most between the throttled and unthrottled runs (the
+    machine is shared: a difference without waits is noise, not the throttle)."""
+    off = {label: seconds for label, _, seconds in unthrottled.migrations}
+    both = {
+        label: {"throttled_s": round(seconds, 2), "unthrottled_s": round(off[label], 2)}
+        for label, _, seconds in throttled.migrations
+        if label in off
+    }
+    ranked = sorted(both, key=lambda label: -abs(both[label]["throttled_s"] - off[label]))
+    return {label: both[label] for label in ranked[:count]}
 
 
 def standby_targets(section: dict[str, Any] | None) -> list[report.Target]:
@@ -717,6 +731,8 @@ def print_standby(section: dict[str, Any] | None) -> None:
         f"waited), {section.get('unthrottled_seconds')} s "
         f"unthrottled: rate {section.get('rate_ratio')}x unthrottled"
     )
+    for label, times in section.get("largest_differences", {}).items():
+        print(f"  {label}: {times['throttled_s']} s throttled, {times['unthrottled_s']} s not")
 
 
 def _s(value: float | None) -> str:
