@@ -6,7 +6,11 @@ Two helper processes on their own connections (unix socket only):
   milliseconds and records, per table and per transaction, how long an ACCESS EXCLUSIVE
   lock was seen held, and how long any session was seen waiting for a lock on a table;
 - the **writer** plays the running application: single-row INSERTs and UPDATEs on
-  ``content_logs`` in a loop (bounded in count and time), timing each one.
+  ``content_logs`` in a loop (bounded in count and time), timing each one;
+- with a standby (``bench/run.py --standby``), the **lag sampler** reads every 100 ms the
+  standby's own replay position (``pg_last_wal_replay_lsn()``) and the primary's WAL position
+  after it: the bytes the standby has yet to replay, as it is, not as it last reported them;
+  and ``replay_lag`` from the primary's ``pg_stat_replication``.
 
 Each runs in its own process (``spawn``), so neither competes for the parent's GIL.
 """
@@ -145,10 +149,45 @@ def _timed(conn: psycopg.Connection, kind: str, statement: str, params: list) ->
     return WriteSample(at, kind, time.perf_counter() - started, error)
 
 
+LAG_APP = "bench-lag-sampler"
+REPLAYED = "SELECT pg_last_wal_replay_lsn()"
+BEHIND = """
+SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s::pg_lsn)::bigint,
+       (SELECT max(extract(epoch FROM replay_lag))::float8 FROM pg_stat_replication)
+"""
+
+
+@dataclass
+class LagSample:
+    at: float  # wall-clock
+    behind_bytes: int
+    replay_lag_seconds: float | None
+
+
+def sample_lag(
+    conninfo: str, standby_conninfo: str, stop, results, interval: float, max_seconds: float
+) -> None:
+    """Process body: the standby's replay lag until ``stop`` is set; a list on ``results``."""
+    samples: list[LagSample] = []
+    started = time.monotonic()
+    with (
+        psycopg.connect(conninfo, autocommit=True, application_name=LAG_APP) as primary,
+        psycopg.connect(standby_conninfo, autocommit=True, application_name=LAG_APP) as standby,
+    ):
+        while not stop.is_set() and time.monotonic() - started < max_seconds:
+            tick = time.monotonic()
+            (replayed,) = standby.execute(REPLAYED).fetchone()
+            behind, seconds = primary.execute(BEHIND, [replayed]).fetchone()
+            samples.append(LagSample(time.time(), max(behind, 0), seconds))
+            time.sleep(max(0.0, interval - (time.monotonic() - tick)))
+    results.put(samples)
+
+
 @dataclass
 class Observed:
     locks: LockSamples
     writes: list[WriteSample]
+    lag: list[LagSample] = field(default_factory=list)
 
 
 @dataclass
@@ -157,6 +196,8 @@ class MonitorSettings:
     write_pause: float = 0.010
     max_ops: int = 200_000
     max_seconds: float = 1800.0
+    standby_conninfo: str = ""  # sample the replay lag of this standby too
+    lag_interval: float = 0.1
 
 
 @contextmanager
@@ -180,17 +221,56 @@ def monitors(conninfo: str, settings: MonitorSettings) -> Iterator[Observed]:
             settings.max_seconds,
         ),
     )
+    lag_results = context.Queue()
+    lag = context.Process(
+        target=sample_lag,
+        args=(
+            conninfo,
+            settings.standby_conninfo,
+            stop,
+            lag_results,
+            settings.lag_interval,
+            settings.max_seconds,
+        ),
+    )
     observed = Observed(LockSamples(), [])
     sampler.start()
     writer.start()
+    if settings.standby_conninfo:
+        lag.start()
     try:
         yield observed
     finally:
         stop.set()
         observed.locks = lock_results.get(timeout=60)
         observed.writes = write_results.get(timeout=180)
+        if settings.standby_conninfo:
+            observed.lag = lag_results.get(timeout=60)
+            lag.join(10)
         sampler.join(10)
         writer.join(10)
+
+
+def replay_lag(samples: list[LagSample], start: float, end: float) -> dict[str, Any]:
+    """Max and p95 of the standby's replay lag (bytes, and replay_lag seconds) in [start, end)."""
+    chosen = [s for s in samples if start <= s.at < end]
+    if not chosen:
+        return {"samples": 0}
+    behind = sorted(s.behind_bytes for s in chosen)
+    seconds = sorted(s.replay_lag_seconds for s in chosen if s.replay_lag_seconds is not None)
+    summary: dict[str, Any] = {
+        "samples": len(chosen),
+        "max_bytes": behind[-1],
+        "p95_bytes": _percentile(behind, 0.95),
+        "max_mb": round(behind[-1] / 2**20, 2),
+        "p95_mb": round(_percentile(behind, 0.95) / 2**20, 2),
+    }
+    if seconds:
+        summary |= {
+            "max_seconds": round(seconds[-1], 3),
+            "p95_seconds": round(_percentile(seconds, 0.95), 3),
+        }
+    return summary
 
 
 def latency(samples: list[WriteSample], start: float, end: float) -> dict[str, Any]:

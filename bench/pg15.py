@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,8 +121,62 @@ def private_server(port: int = DEFAULT_PORT) -> Iterator[Server]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _options(workdir: Path, port: int) -> str:
-    settings = {**SERVER_SETTINGS, "unix_socket_directories": str(workdir), "port": str(port)}
+@contextlib.contextmanager
+def standby_of(primary: Server, port: int) -> Iterator[Server]:
+    """A hot standby streaming from ``primary`` on the same machine (``pg_basebackup -R``),
+    on its own port and data folder beside the primary's; stopped at the end of the block
+    (its files go with the primary's folder)."""
+    workdir = primary.socket_dir
+    data = workdir / "standby"
+    _as_postgres(
+        [str(PG_BIN / "pg_basebackup"), "-D", str(data), "-R", "-X", "stream", "-c", "fast",
+         "-h", str(workdir), "-p", str(primary.port), "-U", primary.user]
+    )  # fmt: skip
+    options = _options(workdir, port, STANDBY_SETTINGS)
+    _pg_ctl(workdir, "start", "-w", "-l", str(workdir / "standby.log"), "-o", options, data=data)
+    try:
+        _wait_until_streaming(primary)
+        yield Server(workdir, port)
+    finally:
+        _pg_ctl(workdir, "stop", "-m", "fast", data=data)
+
+
+# The standby replays with the primary's settings, and a smaller cache (same machine).
+STANDBY_SETTINGS = {"shared_buffers": "256MB", "hot_standby": "on"}
+
+
+def wait_for_replay(primary: Server, standby: Server, seconds: float = 600) -> None:
+    """Return once ``standby`` has replayed all the WAL ``primary`` had written on the call."""
+    import psycopg
+
+    with psycopg.connect(primary.conninfo(), autocommit=True) as conn:
+        (target,) = conn.execute("SELECT pg_current_wal_lsn()").fetchone()
+    deadline = time.monotonic() + seconds
+    with psycopg.connect(standby.conninfo(), autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            query = "SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn"
+            if conn.execute(query, [target]).fetchone()[0]:
+                return
+            time.sleep(0.2)
+    raise RuntimeError(f"the standby did not catch up with the primary in {seconds:g} s")
+
+
+def _wait_until_streaming(primary: Server, seconds: float = 60) -> None:
+    import psycopg
+
+    deadline = time.monotonic() + seconds
+    with psycopg.connect(primary.conninfo(), autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            query = "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'"
+            if conn.execute(query).fetchone()[0]:
+                return
+            time.sleep(0.2)
+    raise RuntimeError(f"the standby was not streaming from the primary after {seconds:g} s")
+
+
+def _options(workdir: Path, port: int, overrides: dict | None = None) -> str:
+    settings = {**SERVER_SETTINGS, **(overrides or {})}
+    settings |= {"unix_socket_directories": str(workdir), "port": str(port)}
     return " ".join(f"-c {name}='{value}'" for name, value in settings.items())
 
 
@@ -130,11 +185,11 @@ def _initdb(datadir: Path) -> None:
     _as_postgres([str(PG_BIN / "initdb"), "-D", str(datadir), "-U", OS_USER, *options])
 
 
-def _pg_ctl(workdir: Path, *args: str) -> None:
+def _pg_ctl(workdir: Path, *args: str, data: Path | None = None) -> None:
     try:
-        _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(workdir / "data"), *args])
+        _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data or workdir / "data"), *args])
     except subprocess.CalledProcessError as error:
-        log = workdir / "log"
+        log = workdir / ("standby.log" if data else "log")
         tail = log.read_text()[-2000:] if log.exists() else ""
         raise RuntimeError(f"pg_ctl {args[0]} failed: {error.stderr}\n{tail}") from error
 

@@ -27,21 +27,33 @@ class Completed:
         return self
 
 
-def manage(*args: str, database_url: str, app_name: str = "bench", options: str = "") -> Completed:
-    """``python manage.py *args`` against ``database_url``."""
+def manage(
+    *args: str,
+    database_url: str,
+    app_name: str = "bench",
+    options: str = "",
+    env: dict | None = None,
+) -> Completed:
+    """``python manage.py *args`` against ``database_url`` (``env``: more variables)."""
     return python(
-        "manage.py", *args, database_url=database_url, app_name=app_name, options=options
+        "manage.py", *args, database_url=database_url, app_name=app_name, options=options, env=env
     )
 
 
-def python(*args: str, database_url: str, app_name: str = "bench", options: str = "") -> Completed:
+def python(
+    *args: str,
+    database_url: str,
+    app_name: str = "bench",
+    options: str = "",
+    env: dict | None = None,
+) -> Completed:
     """``python *args`` with DATABASE_URL set; waits with ``wait4`` for the child's rusage.
 
     ``PGAPPNAME`` labels the child's sessions in ``pg_stat_activity``, so the lock sampler
     can tell the upgrade's statements from everyone else's; ``PGOPTIONS`` (``options``) sets
     server settings for its sessions only.
     """
-    env = {**os.environ, "DATABASE_URL": database_url, "PGAPPNAME": app_name}
+    env = {**os.environ, **(env or {}), "DATABASE_URL": database_url, "PGAPPNAME": app_name}
     if options:
         env["PGOPTIONS"] = options
     command = [sys.executable, *args]

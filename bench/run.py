@@ -12,7 +12,10 @@ starts a private PostgreSQL 15 (``bench.pg15``), grows the contract database to 
 3. ``check_integrity`` vs the raw queries for the same problems, and its peak memory;
 4. the whole upgrade (``migrate --fake-initial``) vs the sum of the raw statements of the
    naive upgrade (one UPDATE per column);
-5. admin changelist latency on the largest table.
+5. admin changelist latency on the largest table;
+6. with ``--standby``: a streaming standby attached to the server (``bench.pg15.standby_of``),
+   its replay lag during both upgrades, and the project upgrade run again on a fresh copy with
+   the replica-lag throttle off (``MIGRATE_MAX_REPLICA_LAG_BYTES=0``) to price the throttle.
 
 Prints a table with PASS/MISS per target and writes ``bench/results/latest.json`` plus a
 dated copy. A measurement whose project side does not exist yet says "not measured: why".
@@ -22,6 +25,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -45,6 +49,8 @@ WRITER_P99_MS = 10.0
 WRITER_MAX_MS = 250.0
 INTEGRITY_RATIO = 1.2
 ADMIN_MS = 300.0
+THROTTLED_RATE = 0.7  # the throttled upgrade's rate, at least this share of the unthrottled
+WAITED = re.compile(r"standbys within [\d.]+ MB again after ([\d.]+) s")
 
 
 METHODS = {
@@ -68,16 +74,25 @@ METHODS = {
     "sequence queries of bench/raw_checks.py, run alone in one session",
     "admin": "Django test Client in-process, force_login of a superuser; median of 5 warm "
     "GETs after one cold",
+    "standby": "--standby: pg_basebackup -R of the bench server after the template is built, "
+    "a hot standby on the next port (same machine); every 100 ms the standby's "
+    "pg_last_wal_replay_lsn() then the primary's pg_current_wal_lsn() (bytes behind) and "
+    "replay_lag from pg_stat_replication; rate ratio = unthrottled migrate wall time / "
+    "throttled (the throttled run first, each on a fresh copy, the standby caught up before; "
+    "one pair on a shared machine: the waits and the seconds waited, parsed from migrate's "
+    "output, say what the throttle itself cost)",
 }
 
 
 class Bench:
     """One run: the server, the template, and the results gathered so far."""
 
-    def __init__(self, server: pg15.Server, users: int):
+    def __init__(self, server: pg15.Server, users: int, standby_port: int | None = None):
         from database.schema import scratch
 
         self.server = server
+        self.standby_port = standby_port  # --standby: the port of the standby to attach
+        self.standby: pg15.Server | None = None
         self.settings = scratch.server_settings()
         self.users = users
         self.results: dict[str, Any] = {}
@@ -118,16 +133,20 @@ class Bench:
         """The lock sampler and the writer on database ``name`` for the block."""
         from bench import monitor
 
-        with monitor.monitors(self.server.conninfo(name), monitor.MonitorSettings()) as seen:
+        standby = self.standby.conninfo() if self.standby else ""  # cluster-wide: any database
+        watch = monitor.MonitorSettings(standby_conninfo=standby)
+        with monitor.monitors(self.server.conninfo(name), watch) as seen:
             yield seen
 
     # -- the run --------------------------------------------------------------------------
 
     def run(self) -> dict[str, Any]:
         self.build()
-        with self.copy("bench_upgrade") as upgraded:
+        with self.standby_attached(), self.copy("bench_upgrade") as upgraded:
             project = self.project_upgrade(upgraded)
             self.raw_upgrade(project)
+            if self.standby:
+                self.unthrottled_upgrade(project)
             if project is not None:
                 self.integrity(upgraded)
                 self.admin(upgraded)
@@ -136,6 +155,28 @@ class Bench:
                 self.results["integrity"] = self.results["admin"] = {"not_measured": why}
         self.targets = all_targets(self.results, self.big_tables)
         return self.results
+
+    @contextlib.contextmanager
+    def standby_attached(self) -> Iterator[None]:
+        """With ``--standby``: a streaming standby of the server for the block."""
+        if self.standby_port is None:
+            yield
+            return
+        self.step(f"Attaching a streaming standby (pg_basebackup -R, port {self.standby_port})")
+        with pg15.standby_of(self.server, self.standby_port) as standby:
+            self.standby = standby
+            try:
+                yield
+            finally:
+                self.standby = None
+
+    def record_lag(self, phase: str, seen, began: float, ended: float) -> None:
+        from bench import monitor
+
+        if self.standby:
+            lag = monitor.replay_lag(seen.lag, began, ended)
+            self.results.setdefault("standby", {})[phase] = lag
+            print(f"  standby replay lag during it: {lag}")
 
     def build(self) -> None:
         from bench import copies, generate
@@ -168,6 +209,8 @@ class Bench:
         project, failed = None, ""
         with self.watched(name) as seen:
             time.sleep(IDLE_SECONDS)
+            if self.standby:
+                pg15.wait_for_replay(self.server, self.standby)
             began = time.time()
             try:
                 project = upgrade.project_upgrade(self.server.url(name))
@@ -177,6 +220,7 @@ class Bench:
         self.results["locks"] = locks_section(
             seen, began, ended, self.big_tables, list(self.results["scale"]["rows"]), failed
         )
+        self.record_lag("project_upgrade", seen, began, ended)
         if project is None:
             self.results["upgrade_error"] = failed
             print(f"  migrate FAILED:\n{failed}")
@@ -203,6 +247,7 @@ class Bench:
             raw = upgrade.raw_upgrade(alias, self.server.conninfo(name), applied)
             ended = time.time()
         print(f"  {len(raw.migrations)} migrations, statements took {raw.seconds:.1f} s")
+        self.record_lag("raw_upgrade", seen, began, ended)
         self.results["upgrade"] = upgrade_section(project, raw, self.logged) | {
             "project_slow_statements": self.slow("bench_upgrade", upgrade.UPGRADE_APP),
             "raw_slow_statements": self.slow("bench_raw", upgrade.RAW_APP),
@@ -214,6 +259,40 @@ class Bench:
             ),
             "writer_during_raw_upgrade": monitor.latency(seen.writes, began, ended),
         }
+
+    def unthrottled_upgrade(self, throttled) -> None:
+        """The project upgrade again, on a fresh copy, with the replica-lag throttle off."""
+        from bench import upgrade
+        from database.online import batches
+
+        self.step("Whole upgrade as the project runs it, replica-lag throttle off (--standby)")
+        bound, _ = batches.replica_lag_settings()
+        section = self.results.setdefault("standby", {})
+        section |= {"bound_bytes": bound, "bound_mb": round(bound / 2**20, 2)}
+        if throttled is None:
+            section["not_measured"] = "the throttled upgrade (migrate) failed"
+            return
+        off = {"MIGRATE_MAX_REPLICA_LAG_BYTES": "0"}
+        with self.copy("bench_unthrottled") as name, self.watched(name) as seen:
+            pg15.wait_for_replay(self.server, self.standby)
+            began = time.time()
+            unthrottled = upgrade.project_upgrade(self.server.url(name), env=off)
+            ended = time.time()
+        self.record_lag("unthrottled_project_upgrade", seen, began, ended)
+        waits = [float(seconds) for seconds in WAITED.findall(throttled.run.stdout)]
+        section |= {
+            "throttled_seconds": round(throttled.run.seconds, 2),
+            "unthrottled_seconds": round(unthrottled.run.seconds, 2),
+            "rate_ratio": round(unthrottled.run.seconds / max(throttled.run.seconds, 1e-9), 3),
+            "throttle_waits": len(waits),
+            "throttle_waited_seconds": round(sum(waits), 2),
+            "largest_differences": largest_differences(throttled, unthrottled),
+        }
+        print(
+            f"  {unthrottled.run.seconds:.1f} s unthrottled vs {throttled.run.seconds:.1f} s "
+            f"throttled ({section['throttle_waits']} waits, "
+            f"{section['throttle_waited_seconds']} s waited)"
+        )
 
     def integrity(self, name: str) -> None:
         from bench import integrity
@@ -325,6 +404,48 @@ def all_targets(results: dict[str, Any], big: list[str]) -> list[report.Target]:
         *lock_targets(results["locks"]),
         integrity_target(integrity.get("ratio"), integrity.get("not_measured", "")),
         admin_target(results.get("admin", {})),
+        *standby_targets(results.get("standby")),
+    ]
+
+
+def largest_differences(throttled, unthrottled, count: int = 5) -> dict[str, dict[str, float]]:
+    """The migrations whose time differs most between the throttled and unthrottled runs (the
+    machine is shared: a difference without waits is noise, not the throttle)."""
+    off = {label: seconds for label, _, seconds in unthrottled.migrations}
+    both = {
+        label: {"throttled_s": round(seconds, 2), "unthrottled_s": round(off[label], 2)}
+        for label, _, seconds in throttled.migrations
+        if label in off
+    }
+    ranked = sorted(both, key=lambda label: -abs(both[label]["throttled_s"] - off[label]))
+    return {label: both[label] for label in ranked[:count]}
+
+
+def standby_targets(section: dict[str, Any] | None) -> list[report.Target]:
+    """With --standby: the lag stays under the throttle's bound for the whole throttled
+    upgrade, and the throttle keeps at least ``THROTTLED_RATE`` of the unthrottled rate."""
+    if section is None:
+        return []
+    bound = section.get("bound_mb")
+    why = section.get("not_measured", "")
+    lag = section.get("project_upgrade", {}).get("max_mb")
+    return [
+        report.below(
+            "standby lag, throttled upgrade (max)",
+            f"< {bound} MB (the bound)",
+            lag if bound is not None else None,
+            bound or 0,
+            " MB",
+            why or "no lag sample",
+        ),
+        report.at_least(
+            "throttled rate vs unthrottled",
+            f">= {THROTTLED_RATE}x unthrottled",
+            section.get("rate_ratio"),
+            THROTTLED_RATE,
+            "x",
+            why,
+        ),
     ]
 
 
@@ -473,6 +594,7 @@ def print_summary(results: dict[str, Any], targets: list[report.Target]) -> None
     print_locks(results.get("locks", {}))
     print_integrity(results.get("integrity", {}))
     print_admin(results.get("admin", {}))
+    print_standby(results.get("standby"))
     report.print_targets(targets)
 
 
@@ -585,6 +707,34 @@ def print_admin(section: dict[str, Any]) -> None:
         print(f"  {name}: {why}")
 
 
+def print_standby(section: dict[str, Any] | None) -> None:
+    if section is None:
+        return
+    rows = [
+        (
+            phase,
+            f"{lag.get('max_mb', '-')}",
+            f"{lag.get('p95_mb', '-')}",
+            f"{lag.get('max_seconds', '-')}",
+            f"{lag.get('p95_seconds', '-')}",
+        )
+        for phase in ("project_upgrade", "unthrottled_project_upgrade", "raw_upgrade")
+        if (lag := section.get(phase))
+    ]
+    header = ("upgrade", "max MB", "p95 MB", "max replay_lag s", "p95 replay_lag s")
+    report.print_rows(
+        f"6. standby replay lag (throttle bound {section.get('bound_mb')} MB)", rows, header
+    )
+    print(
+        f"  project upgrade {section.get('throttled_seconds')} s throttled "
+        f"({section.get('throttle_waits')} waits, {section.get('throttle_waited_seconds')} s "
+        f"waited), {section.get('unthrottled_seconds')} s "
+        f"unthrottled: rate {section.get('rate_ratio')}x unthrottled"
+    )
+    for label, times in section.get("largest_differences", {}).items():
+        print(f"  {label}: {times['throttled_s']} s throttled, {times['unthrottled_s']} s not")
+
+
 def _s(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
@@ -593,6 +743,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=2000, help="scale (default 2000)")
     parser.add_argument("--port", type=int, default=pg15.DEFAULT_PORT, help="private port")
+    parser.add_argument(
+        "--standby",
+        action="store_true",
+        help="attach a streaming standby (next port) and measure its lag and the throttle",
+    )
     args = parser.parse_args(argv)
     started = time.monotonic()
     # migrate encrypts secrets in place (D12): a throw-away key, never a development key.
@@ -603,10 +758,11 @@ def main(argv: list[str] | None = None) -> None:
         import django
 
         django.setup()
-        bench = Bench(server, args.users)
+        bench = Bench(server, args.users, args.port + 1 if args.standby else None)
         results = bench.run()
         results |= {
-            "command": f"python bench/run.py --users {args.users}",
+            "command": f"python bench/run.py --users {args.users}"
+            + (" --standby" if args.standby else ""),
             "methods": METHODS,
             "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "postgresql": server.version,

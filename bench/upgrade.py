@@ -103,11 +103,11 @@ class ProjectUpgrade:
     reported_rows: dict[str, int]  # "table.column" → rows the backfill said it wrote
 
 
-def project_upgrade(database_url: str) -> ProjectUpgrade:
+def project_upgrade(database_url: str, env: dict | None = None) -> ProjectUpgrade:
     """``migrate --fake-initial`` on the copy, timed; fails loudly if migrate fails."""
     run = manage(
         "migrate", "--fake-initial", "--no-input", "-v", "2",
-        database_url=database_url, app_name=UPGRADE_APP, options=LOG_EVERY_STATEMENT,
+        database_url=database_url, app_name=UPGRADE_APP, options=LOG_EVERY_STATEMENT, env=env,
     ).check()  # fmt: skip
     return ProjectUpgrade(run, parse_applied(run.stdout), parse_backfill_rows(run.stdout))
 

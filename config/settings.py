@@ -179,6 +179,12 @@ PLATFORM_CONTRACT = env.str(
 # One ``migrate`` at a time per database (database.lease): a run that dies without releasing
 # its lease blocks the next one for at most this long; a live run renews it every third of it.
 MIGRATE_LEASE_SECONDS = env.str("MIGRATE_LEASE_SECONDS", default="60")
+# Between two batches (backfills, conversions, encryption, rotate_keys, clear_expired_tokens)
+# the batch engine waits while a streaming standby has more than this many bytes of WAL left
+# to replay (16 MB, one WAL segment; 0 turns the wait off), and gives up with exit 10 after
+# waiting this many seconds in one go (database.online.batches.throttling).
+MIGRATE_MAX_REPLICA_LAG_BYTES = env.str("MIGRATE_MAX_REPLICA_LAG_BYTES", default=str(16 * 2**20))
+MIGRATE_REPLICA_WAIT_SECONDS = env.str("MIGRATE_REPLICA_WAIT_SECONDS", default="300")
 
 LOGGING = {
     "version": 1,

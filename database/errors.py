@@ -3,8 +3,9 @@
 Every management command the project ships or overrides mixes in ``ReportsFailures``: a bad
 flag, an unusable ``DATABASE_URL``, a server it cannot reach or use, a read-only server or hot
 standby (refused up front by commands that write), exhausted lock retries, a deadlock, a
-recovery conflict or a statement timeout each end the command with one paragraph on stderr and
-the exit code documented here (and in the README); anything else keeps Django's own report.
+recovery conflict, a statement timeout or a standby that stayed too far behind each end the
+command with one paragraph on stderr and the exit code documented here (and in the README);
+anything else keeps Django's own report.
 """
 
 import argparse
@@ -26,6 +27,7 @@ READ_ONLY = 6  # a command that writes, aimed at a read-only server or a hot sta
 LOCK_WAIT = 7  # lock retries exhausted: another session holds the lock
 CONFLICT = 8  # deadlock or recovery conflict: the server cancelled this command's transaction
 TIMED_OUT = 9  # statement timeout (or a cancel request)
+STANDBY_LAG = 10  # a standby stayed further behind than MIGRATE_MAX_REPLICA_LAG_BYTES too long
 
 _HINTS = [
     ("password authentication failed", "The server rejected the credentials."),
@@ -51,6 +53,14 @@ class LockRetriesExhausted(Exception):
         self.attempts = attempts
         self.blockers = blocking_sessions(connection, statement)
         super().__init__(f"lock retries exhausted after {attempts} attempts: {statement}")
+
+
+class StandbyLagWaitExhausted(Exception):
+    """The batches waited ``waited`` seconds for a standby to replay within ``bound`` bytes."""
+
+    def __init__(self, standby: str, bound: int, waited: float):
+        self.standby, self.bound, self.waited = standby, bound, waited
+        super().__init__(f"{standby} stayed more than {bound} bytes behind for {waited:g} s")
 
 
 class ReportsFailures:
@@ -160,6 +170,8 @@ def explain(error: BaseException, settings_dict: dict) -> tuple[int, str] | None
     """The exit code and paragraph for an operational failure; None for anything else."""
     if isinstance(error, LockRetriesExhausted):
         return LOCK_WAIT, _lock_wait(error, settings_dict)
+    if isinstance(error, StandbyLagWaitExhausted):
+        return STANDBY_LAG, _standby_lag(error, settings_dict)
     cause = root_cause(error)
     if cause is None:
         return None
@@ -295,6 +307,17 @@ def _lock_wait(error: LockRetriesExhausted, settings_dict: dict) -> str:
         f"{_target(settings_dict)}: another session kept them. {blockers} Nothing was left "
         "half-done: work committed before it is kept and a re-run resumes. End or wait for "
         "that session (pg_terminate_backend(pid) if it is stuck), then run again."
+    )
+
+
+def _standby_lag(error: StandbyLagWaitExhausted, settings_dict: dict) -> str:
+    return (
+        f"Stopped between two batches on {_target(settings_dict)}: {error.standby} and stayed "
+        f"more than {error.bound / 2**20:.1f} MB behind (MIGRATE_MAX_REPLICA_LAG_BYTES) for "
+        f"{error.waited:g} s (MIGRATE_REPLICA_WAIT_SECONDS): its replay is paused, stuck or "
+        "slower than the writes. Work committed before is kept and a re-run resumes. Resume "
+        "or fix the standby (pg_wal_replay_resume() if it is paused), or raise the bound "
+        "(0 turns the wait off), then run again."
     )
 
 

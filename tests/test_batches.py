@@ -5,11 +5,13 @@ import threading
 import time
 
 import pytest
+from django.core.management.base import CommandError
 from django.db import connections, models
 from django.db.migrations.state import ModelState, ProjectState
+from django.test.utils import CaptureQueriesContext
 from psycopg import sql
 
-from database.errors import LockRetriesExhausted
+from database.errors import CANNOT_RUN, LockRetriesExhausted
 from database.online import batches, ddl
 from database.schema import scratch
 from database.schema.scratch import scratch_database
@@ -239,3 +241,31 @@ def test_exhausted_retries_raise_lock_retries_exhausted_naming_the_blocker(table
     assert fetch(tables, "SELECT count(note) FROM numbered") == [(0,)]  # its one batch undone
     rerun = ddl.backfill(connections[tables], "numbered", "note", "'x'", key="item_no")
     assert rerun == len(NUMBERS)
+
+
+@pytest.mark.parametrize(
+    "bound, wait", [("16MB", "300"), ("-1", "300"), (str(2**24), "0"), (str(2**24), "nan")]
+)
+def test_a_bad_replica_lag_setting_is_one_paragraph_before_any_batch(
+    tables, settings, bound, wait
+):
+    settings.MIGRATE_MAX_REPLICA_LAG_BYTES = bound
+    settings.MIGRATE_REPLICA_WAIT_SECONDS = wait
+
+    with pytest.raises(CommandError) as raised:
+        ddl.backfill(connections[tables], "numbered", "note", "'x'", key="item_no")
+
+    assert raised.value.returncode == CANNOT_RUN
+    assert f"MIGRATE_MAX_REPLICA_LAG_BYTES is '{bound}'" in str(raised.value)
+    assert fetch(tables, "SELECT count(note) FROM numbered") == [(0,)]
+
+
+def test_without_a_standby_the_throttle_costs_one_query_per_batch(tables, settings):
+    settings.MIGRATE_MAX_REPLICA_LAG_BYTES = str(2**20)
+    connection = connections[tables]
+    throttle = batches.throttling(connection)
+
+    with CaptureQueriesContext(connection) as queries:
+        throttle()
+
+    assert [query["sql"] for query in queries] == [batches.STANDBY_LAG]

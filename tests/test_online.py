@@ -641,7 +641,7 @@ def test_rewrite_once_resumes_a_pass_cut_off_midway(big_table, monkeypatch):
         raise KeyboardInterrupt
 
     # Cut off between the first batch and the second.
-    monkeypatch.setattr(batches, "sleeping", lambda pause: cut_off)
+    monkeypatch.setattr(batches, "throttling", lambda *args, **kwargs: cut_off)
     with pytest.raises(KeyboardInterrupt):
         alter(big_table, operation, before)
     assert fetch(
@@ -651,7 +651,7 @@ def test_rewrite_once_resumes_a_pass_cut_off_midway(big_table, monkeypatch):
     ) == [(ddl.BATCH_SIZE, ddl.BATCH_SIZE)]
     assert fetch(big_table, "SELECT count(payload__new) FROM items") == [(ddl.BATCH_SIZE,)]
 
-    monkeypatch.setattr(batches, "sleeping", lambda pause: lambda: None)
+    monkeypatch.setattr(batches, "throttling", lambda *args, **kwargs: lambda: None)
     alter(big_table, operation, before)
 
     assert fetch(

@@ -6,6 +6,7 @@ pgserver build, or Debian's PostgreSQL 15 when DATABASE_URL points at one), load
 database with ``rehearse_adoption``, and clones it with ``pg_basebackup -R``.
 """
 
+import contextlib
 import json
 import os
 import pwd
@@ -22,8 +23,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from django.db import connections
 
+from config.database_urls import database_config
 from database import errors
+from database.online import ddl
 from database.schema import scratch
 from tests.conftest import run_manage
 
@@ -272,3 +276,170 @@ def test_a_wrong_password_is_one_paragraph_and_exit_2(primary_and_standby):
     assert 'password authentication failed for user "password_user"' in paragraph
     assert "The server rejected the credentials." in paragraph
     assert "wrong" not in paragraph
+
+
+# -- the batches' throttle on the standby's replay lag (database.online.batches.throttling)
+
+PROBE_ROWS = 40_000
+PROBE_BATCH = 2_000
+
+
+@pytest.fixture
+def primary_alias(primary_and_standby, django_db_blocker) -> Iterator[str]:
+    """A Django connection alias on the primary's demo database, and a table to backfill."""
+    primary, standby = primary_and_standby
+    with primary.connect(autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS lag_probe")
+        conn.execute("CREATE TABLE lag_probe (id serial PRIMARY KEY, note text, filler text)")
+        conn.execute(
+            "INSERT INTO lag_probe (filler) SELECT repeat('x', 200) FROM generate_series(1, %s)",
+            [PROBE_ROWS],
+        )
+    _wait_for_replay(primary, standby)
+    settings_dict = {
+        **connections.settings["default"],
+        **database_config("DATABASE_URL", primary.url(DEMO)),
+    }
+    with django_db_blocker.unblock(), scratch.database_alias(settings_dict, DEMO) as alias:
+        yield alias
+
+
+@contextlib.contextmanager
+def replay_paused(standby: Cluster) -> Iterator[None]:
+    with standby.connect(autocommit=True) as conn:
+        # The standby reports its replay position every second, not every 10.
+        conn.execute("ALTER SYSTEM SET wal_receiver_status_interval = 1")
+        conn.execute("SELECT pg_reload_conf()")
+        conn.execute("SELECT pg_wal_replay_pause()")
+    try:
+        yield
+    finally:
+        with standby.connect(autocommit=True) as conn:
+            conn.execute("SELECT pg_wal_replay_resume()")
+            conn.execute("ALTER SYSTEM RESET wal_receiver_status_interval")
+            conn.execute("SELECT pg_reload_conf()")
+
+
+def written(primary: Cluster) -> int:
+    with primary.connect(autocommit=True) as conn:
+        return conn.execute("SELECT count(note) FROM lag_probe").fetchone()[0]
+
+
+def backfill_probe(alias: str, lines: list[str]) -> int:
+    return ddl.backfill(
+        connections[alias],
+        "lag_probe",
+        "note",
+        "'done'",
+        batch_size=PROBE_BATCH,
+        progress=lines.append,
+    )
+
+
+def test_batches_wait_while_the_standby_lags_more_than_the_bound(
+    primary_and_standby, primary_alias, settings
+):
+    primary, standby = primary_and_standby
+    settings.MIGRATE_MAX_REPLICA_LAG_BYTES = str(2**20)
+    lines: list[str] = []
+    outcome: list = []
+    with replay_paused(standby):
+        backfill = threading.Thread(
+            target=lambda: outcome.append(backfill_probe(primary_alias, lines))
+        )
+        backfill.start()
+        deadline = time.monotonic() + 60
+        while not any("waiting for standby" in line for line in lines):
+            assert time.monotonic() < deadline and backfill.is_alive(), lines
+            time.sleep(0.1)
+        held = written(primary)
+        time.sleep(3)
+        assert written(primary) == held  # no batch past the bound while replay is paused
+        assert 0 < held < PROBE_ROWS
+    backfill.join(timeout=120)
+
+    assert outcome == [PROBE_ROWS]
+    assert written(primary) == PROBE_ROWS
+    waiting = next(line for line in lines if "waiting for standby" in line)
+    assert "MB behind" in waiting and "more than 1.0 MB (MIGRATE_MAX_REPLICA_LAG_BYTES)" in waiting
+    assert any("standbys within 1.0 MB again after" in line for line in lines)
+
+
+def test_a_standby_stuck_past_the_longest_wait_stops_the_batches_with_exit_10(
+    primary_and_standby, primary_alias, settings
+):
+    primary, standby = primary_and_standby
+    settings.MIGRATE_MAX_REPLICA_LAG_BYTES = str(2**20)
+    settings.MIGRATE_REPLICA_WAIT_SECONDS = "2"
+    with replay_paused(standby), pytest.raises(errors.StandbyLagWaitExhausted) as raised:
+        backfill_probe(primary_alias, [])
+
+    returncode, paragraph = errors.explain(raised.value, connections[primary_alias].settings_dict)
+    assert returncode == errors.STANDBY_LAG == 10
+    assert "more than 1.0 MB behind (MIGRATE_MAX_REPLICA_LAG_BYTES) for 2 s" in paragraph
+    assert "a re-run resumes" in paragraph and "\n" not in paragraph
+    assert 0 < written(primary) < PROBE_ROWS  # the batches committed before the wait are kept
+
+
+def test_a_role_without_pg_monitor_pauses_only_and_says_so_once(
+    primary_and_standby, primary_alias, settings
+):
+    primary, standby = primary_and_standby
+    with primary.connect(autocommit=True) as conn:
+        conn.execute("DROP ROLE IF EXISTS lag_blind")
+        conn.execute("CREATE ROLE lag_blind LOGIN")
+        conn.execute("GRANT SELECT, UPDATE ON lag_probe TO lag_blind")
+    settings.MIGRATE_MAX_REPLICA_LAG_BYTES = str(2**20)
+    settings.MIGRATE_REPLICA_WAIT_SECONDS = "2"  # a wait would fail the test
+    connections.settings["lag_blind"] = {
+        **connections[primary_alias].settings_dict,
+        "USER": "lag_blind",
+    }
+    lines: list[str] = []
+    try:
+        with replay_paused(standby):
+            assert backfill_probe("lag_blind", lines) == PROBE_ROWS
+            again = ddl.backfill(
+                connections["lag_blind"], "lag_probe", "note", "'again'", progress=lines.append
+            )
+    finally:
+        connections["lag_blind"].close()
+        del connections["lag_blind"]
+        del connections.settings["lag_blind"]
+
+    assert again == 0
+    unreadable = [line for line in lines if "cannot read its lag" in line]
+    assert len(unreadable) == 1, lines
+    assert "needs pg_monitor" in unreadable[0]
+    assert not any("waiting for standby" in line for line in lines)
+    assert written(primary) == PROBE_ROWS
+
+
+def test_clear_expired_tokens_stops_with_exit_10_on_a_stalled_standby(primary_and_standby):
+    primary, standby = primary_and_standby
+    with primary.connect(autocommit=True) as conn:
+        conn.execute("UPDATE users SET password_reset_token = NULL")
+        conn.execute(
+            "UPDATE users SET password_reset_token = 'stale', password_reset_sent_at = NULL "
+            "WHERE id IN (SELECT id FROM users ORDER BY id LIMIT 3)"
+        )
+    _wait_for_replay(primary, standby)
+    stalled = {"MIGRATE_MAX_REPLICA_LAG_BYTES": "1", "MIGRATE_REPLICA_WAIT_SECONDS": "1"}
+
+    with replay_paused(standby):
+        result = run_manage(
+            "clear_expired_tokens",
+            "--batch-size",
+            "1",
+            database_url=primary.url(DEMO),
+            env=stalled,
+        )
+
+    assert result.returncode == errors.STANDBY_LAG, result.stdout + result.stderr
+    assert "waiting for standby" in result.stdout
+    paragraph = result.stderr.strip()
+    assert "\n" not in paragraph and "Traceback" not in paragraph
+    assert "MIGRATE_REPLICA_WAIT_SECONDS" in paragraph and "pg_wal_replay_resume()" in paragraph
+    with primary.connect(autocommit=True) as conn:
+        left = conn.execute("SELECT count(password_reset_token) FROM users").fetchone()[0]
+    assert left == 2  # the first batch is kept; a re-run clears the rest

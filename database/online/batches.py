@@ -7,7 +7,8 @@ archive, clearing tokens) and every DDL statement of the online operations runs 
   ranges for an integer key over the whole table (cheap index range scans), else a keyset
   walk, ``batch_size`` keys a range, optionally among the rows matching a condition only;
 - ``each_batch`` runs the work of each range in a transaction of its own and calls the
-  throttle between batches;
+  throttle between batches (``throttling``: the pause, then waits while a streaming standby
+  replays more than ``MIGRATE_MAX_REPLICA_LAG_BYTES`` behind);
 - ``in_transaction`` runs one unit of work under ``SET LOCAL lock_timeout`` (so it also holds
   through a transaction-mode pooler) and retries it when the lock is busy, recognised by
   PostgreSQL's error class (``LockNotAvailable``), never by message text; exhausted retries
@@ -27,10 +28,13 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import psycopg
+from django.conf import settings
+from django.core.management.base import CommandError
 from django.db import OperationalError, transaction
 from psycopg import sql
 
-from database.errors import LockRetriesExhausted
+from database import errors
+from database.errors import LockRetriesExhausted, StandbyLagWaitExhausted
 
 LOCK_TIMEOUT = "2s"
 ATTEMPTS = 10  # a DDL statement: queues behind a long transaction for a minute at most
@@ -68,9 +72,148 @@ def progress_callback(progress: Progress | None = None) -> Progress:
     return progress or _reporter.get() or (lambda line: None)
 
 
-def sleeping(pause: float) -> Throttle:
-    """The throttle of the ``pause``/``--pause`` settings: a fixed sleep between batches."""
-    return (lambda: time.sleep(pause)) if pause else (lambda: None)
+# ---------------------------------------------------------------------------- throttle
+
+LAG_POLL_SECONDS = 0.1
+LAG_REPORT_EVERY = 10.0  # seconds between two progress lines of one wait
+_unreadable_reported: set[str] = set()
+
+# The attached physical standbys (logical walsenders and base backups left out): how many
+# bytes of WAL each has still to replay, and its replay_lag. For a role without
+# pg_read_all_stats (pg_monitor) every column but pid is NULL: ``state IS NULL`` says so.
+STANDBY_LAG = """
+SELECT r.application_name, r.client_addr::text, r.state IS NULL,
+       pg_wal_lsn_diff(pg_current_wal_lsn(), r.replay_lsn)::bigint,
+       extract(epoch FROM r.replay_lag)::float8
+FROM pg_catalog.pg_stat_replication AS r
+WHERE r.state IS DISTINCT FROM 'backup'
+  AND NOT EXISTS (
+      SELECT 1 FROM pg_catalog.pg_replication_slots AS s
+      WHERE s.active_pid = r.pid AND s.slot_type = 'logical')
+"""
+
+
+@dataclass(frozen=True)
+class StandbyLag:
+    """One streaming standby: WAL bytes it has yet to replay, and its ``replay_lag``."""
+
+    name: str
+    behind_bytes: int
+    behind_seconds: float | None
+
+    def __str__(self) -> str:
+        seconds = (
+            "" if self.behind_seconds is None else f", replay_lag {self.behind_seconds:.1f} s"
+        )
+        return f"standby {self.name} ({megabytes(self.behind_bytes)} behind{seconds})"
+
+
+def megabytes(count: int) -> str:
+    return f"{count / 2**20:.1f} MB"
+
+
+def throttling(connection, pause: float = 0.0, progress: Progress | None = None) -> Throttle:
+    """The throttle between batches: sleep ``pause`` (the ``pause``/``--pause`` settings), then
+    wait while a streaming standby of the server lags more than ``MIGRATE_MAX_REPLICA_LAG_BYTES``.
+
+    The lag is read on the primary, from ``pg_stat_replication``, as bytes of WAL the standby
+    has not replayed yet (``pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)``): that is
+    what each batch adds to and what the standby must work off, and it grows while replay is
+    stuck. ``replay_lag`` is only a time measured on WAL already replayed: it stays at its
+    last value while replay stands still and is NULL on a quiet server, so it is reported
+    beside the bytes, never waited on. One query per batch, none without a bound (0).
+
+    A wait longer than ``MIGRATE_REPLICA_WAIT_SECONDS`` raises ``StandbyLagWaitExhausted``
+    (exit 10): a standby that cannot come back within the bound in that time is stuck or
+    paused, and going on would push it further behind than the operator allowed; work
+    committed so far is kept and a re-run resumes. A role that cannot read the lag (neither
+    superuser nor pg_monitor) gets the pause alone, said once in the progress.
+    """
+    report = progress_callback(progress)
+    bound, max_wait = replica_lag_settings()
+
+    def throttle() -> None:
+        if pause:
+            time.sleep(pause)
+        if bound:
+            wait_for_standbys(connection, bound, max_wait, report)
+
+    return throttle
+
+
+def replica_lag_settings() -> tuple[int, float]:
+    """``MIGRATE_MAX_REPLICA_LAG_BYTES`` (0: no wait) and ``MIGRATE_REPLICA_WAIT_SECONDS``."""
+    texts = (
+        str(settings.MIGRATE_MAX_REPLICA_LAG_BYTES),
+        str(settings.MIGRATE_REPLICA_WAIT_SECONDS),
+    )
+    try:
+        bound, max_wait = int(texts[0]), float(texts[1])
+    except ValueError:
+        bound, max_wait = -1, float("nan")
+    if bound < 0 or not max_wait > 0:  # also refuses nan
+        raise CommandError(
+            f"MIGRATE_MAX_REPLICA_LAG_BYTES is {texts[0]!r} and MIGRATE_REPLICA_WAIT_SECONDS "
+            f"is {texts[1]!r}: the first must be a whole number of bytes, at least 0 (0 turns "
+            "the wait off; the default is 16777216, 16 MB), the second a number of seconds "
+            "above 0 (the default is 300). Nothing more was run.",
+            returncode=errors.CANNOT_RUN,
+        )
+    return bound, max_wait
+
+
+def standby_lags(connection) -> list[StandbyLag] | None:
+    """The lag of each attached streaming standby; None when this role cannot read it."""
+    with connection.cursor() as cursor:
+        cursor.execute(STANDBY_LAG)
+        rows = cursor.fetchall()
+    if any(hidden for _, _, hidden, _, _ in rows):
+        return None
+    return [
+        StandbyLag(f"'{name or '?'}'" + (f" at {address}" if address else ""), behind, seconds)
+        for name, address, _, behind, seconds in rows
+        if behind is not None
+    ]
+
+
+def wait_for_standbys(connection, bound: int, max_wait: float, report: Progress) -> None:
+    """Return once no standby lags more than ``bound`` bytes; short sleeps, re-reading."""
+    started = last_report = time.monotonic()
+    waited = False
+    while True:
+        lags = standby_lags(connection)
+        if lags is None:
+            _report_unreadable(connection, report)
+            return
+        over = [lag for lag in lags if lag.behind_bytes > bound]
+        now = time.monotonic()
+        if not over:
+            if waited:
+                report(f"  standbys within {megabytes(bound)} again after {now - started:.1f} s")
+            return
+        worst = max(over, key=lambda lag: lag.behind_bytes)
+        if now - started > max_wait:
+            raise StandbyLagWaitExhausted(str(worst), bound, max_wait)
+        if not waited or now - last_report >= LAG_REPORT_EVERY:
+            report(
+                f"  waiting for {worst}: more than {megabytes(bound)} "
+                "(MIGRATE_MAX_REPLICA_LAG_BYTES)"
+            )
+            last_report = now
+        waited = True
+        time.sleep(LAG_POLL_SECONDS)
+
+
+def _report_unreadable(connection, report: Progress) -> None:
+    known = connection.settings_dict
+    where = f"{connection.alias}:{known.get('USER')}@{known.get('NAME')}"
+    if where in _unreadable_reported:
+        return
+    _unreadable_reported.add(where)
+    report(
+        "  a standby is attached but this role cannot read its lag in pg_stat_replication "
+        "(it needs pg_monitor): batches pause between them without waiting for it"
+    )
 
 
 # ---------------------------------------------------------------------------- key ranges
@@ -188,17 +331,19 @@ def each_batch(
     *,
     batch_size: int,
     among: sql.Composable | None = None,
-    throttle: Throttle = lambda: None,
+    throttle: Throttle | None = None,
     statement: str = "",
 ) -> Iterator[tuple[KeyRange, T]]:
     """``work(cursor, key_range)`` for each range, each in a transaction of its own under the
-    lock timeout, retried when the lock is busy; ``throttle()`` between batches.
+    lock timeout, retried when the lock is busy; ``throttle()`` between batches (by default
+    ``throttling(connection)``: no pause, the standbys' lag).
 
     ``statement``: what a batch runs, as the operator should read it when the lock retries
     are exhausted (its tables name the sessions that held the locks).
     """
     statement = statement or f"batches over {table.schema}.{table.name}"
     refuse_atomic_block(connection, statement)
+    throttle = throttle or throttling(connection)
     first = True
     for key_range in key_ranges(connection, table, batch_size, among):
         if not first:

@@ -277,7 +277,7 @@ def fill_in_batches(
         table,
         write,
         batch_size=batch_size,
-        throttle=batches.sleeping(pause),
+        throttle=batches.throttling(connection, pause, progress),
         statement=_render(fill_statement(table, fills, sql.SQL("<key range>")), connection),
     ):
         written, since_vacuum, count = written + rows, since_vacuum + rows, count + 1

@@ -268,7 +268,7 @@ def rewrite(
         batch,
         batch_size=batch_size,
         among=sql.SQL("{col} IS NOT NULL").format(**names),
-        throttle=batches.sleeping(pause),
+        throttle=batches.throttling(connection, pause, log),
         statement=select.format(range=sql.SQL("<key range>"), **names).as_string(
             connection.connection
         ),

@@ -102,6 +102,7 @@ class Command(ReportsFailures, BaseCommand):
             clear_batch,
             batch_size=options["batch_size"],
             among=expired_rows,
+            throttle=batches.throttling(connection, progress=self.stdout.write),
             statement=update(sql.SQL("<key range>")).as_string(connection.connection),
         ):
             cleared += rows

@@ -45,7 +45,8 @@ class Command(ReportsFailures, BaseCommand):
             "--pause",
             type=float,
             default=0.0,
-            help="Seconds to sleep between batches (eases load on a busy primary).",
+            help="Seconds to sleep between batches (eases load on a busy primary); the "
+            "batches also wait for standbys (MIGRATE_MAX_REPLICA_LAG_BYTES).",
         )
         parser.add_argument(
             "--only",
