@@ -41,6 +41,8 @@ Progress = Callable[[str], object]
 Throttle = Callable[[], object]
 
 _INTEGER_KEYS = ("integer", "bigint", "smallint")
+# The schema of a table named without one: every operation and batch takes ``schema=``.
+DEFAULT_SCHEMA = "public"
 _reporter: contextvars.ContextVar[Progress | None] = contextvars.ContextVar(
     "batch_progress", default=None
 )
@@ -82,23 +84,32 @@ class Table:
 
     name: str
     key: str = "id"
-    schema: str = "public"
+    schema: str = DEFAULT_SCHEMA
 
     @property
     def identifier(self) -> sql.Identifier:
         return sql.Identifier(self.schema, self.name)
+
+    def qualified(self, name: str) -> sql.Identifier:
+        """Another object of the table's schema (an index, a function)."""
+        return sql.Identifier(self.schema, name)
+
+    @property
+    def label(self) -> str:
+        """The table as an operator reads it: schema-qualified outside the default schema."""
+        return self.name if self.schema == DEFAULT_SCHEMA else f"{self.schema}.{self.name}"
 
     @property
     def key_identifier(self) -> sql.Identifier:
         return sql.Identifier(self.key)
 
     @classmethod
-    def of_model(cls, model, schema: str = "public") -> "Table":
+    def of_model(cls, model, schema: str = DEFAULT_SCHEMA) -> "Table":
         """The table of a model (from the migration state or the registry), cut by its pk."""
         return cls(model._meta.db_table, model._meta.pk.column, schema)
 
 
-def table_in_state(state, name: str, schema: str = "public") -> Table:
+def table_in_state(state, name: str, schema: str = DEFAULT_SCHEMA) -> Table:
     """``name`` with the key column its model has in the migration ``state``; ``id`` when no
     model of the state has that table (a table the state does not know, or no state)."""
     for (app_label, model_name), model in getattr(state, "models", {}).items():

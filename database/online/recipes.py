@@ -17,6 +17,7 @@ from django.db.migrations.operations.models import AddIndex, RemoveIndex
 from django.db.models import NOT_PROVIDED
 from psycopg import sql
 
+from database.online.batches import DEFAULT_SCHEMA, Table
 from database.online.conversions import ConvertJsonToJsonb, ConvertToTimestamptz
 from database.online.ddl import (
     CreateIndex,
@@ -24,6 +25,7 @@ from database.online.ddl import (
     SetForeignKeyRule,
     SetNotNull,
     fetch_one,
+    regclass,
     run_ddl,
 )
 
@@ -61,8 +63,16 @@ def database_rule(field) -> str:
 class ColumnChange(DatabaseOnlyOperation):
     """A catalog-only column change (nullability dropped, database default): one statement."""
 
-    def __init__(self, table: str, column: str, forwards: str, backwards: str, words: str):
-        self.table, self.column = table, column
+    def __init__(
+        self,
+        table: str,
+        column: str,
+        forwards: str,
+        backwards: str,
+        words: str,
+        schema: str = DEFAULT_SCHEMA,
+    ):
+        self.table, self.column, self.schema = table, column, schema
         self.forwards, self.backwards, self.words = forwards, backwards, words
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
@@ -73,12 +83,12 @@ class ColumnChange(DatabaseOnlyOperation):
 
     def alter(self, schema_editor, change: str) -> None:
         statement = sql.SQL("ALTER TABLE {} ALTER COLUMN {} {}").format(
-            sql.Identifier(self.table), sql.Identifier(self.column), sql.SQL(change)
+            self.relation().identifier, sql.Identifier(self.column), sql.SQL(change)
         )
         run_ddl(schema_editor, statement)
 
     def describe(self):
-        return f"{self.words} on {self.table}.{self.column} (a catalog change)"
+        return f"{self.words} on {self.relation().label}.{self.column} (a catalog change)"
 
 
 class OnlineAlterField(AlterField):
@@ -195,7 +205,7 @@ class OnlineAlterField(AlterField):
             "JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid "
             "AND a.attnum = c.conkey[1] WHERE c.contype = 'f' AND c.conrelid = to_regclass(%s) "
             "AND a.attname = %s AND cardinality(c.conkey) = 1 ORDER BY c.conname LIMIT 1",
-            [connection.ops.quote_name(table), column],
+            [regclass(connection, Table(table).identifier), column],
         )
         return row[0] if row else f"{table}_{column}_fkey"[:63]
 

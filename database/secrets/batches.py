@@ -49,7 +49,7 @@ class Column:
     pk: str
     kind: str  # "text" (text/varchar) or "json" (json/jsonb)
     label: str = ""
-    schema: str = "public"
+    schema: str = batches.DEFAULT_SCHEMA
 
     @property
     def name(self) -> str:
