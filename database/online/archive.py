@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from django.db import transaction
 from psycopg import sql
 
-from database.online.batches import DEFAULT_SCHEMA, Table
-from database.online.ddl import DatabaseOnlyOperation, column_names, column_type
+from database.online.batches import DEFAULT_SCHEMA, Table, column_type
+from database.online.ddl import DatabaseOnlyOperation, column_names
 from database.online.operations import quote
 from database.secrets import batches, crypto
 

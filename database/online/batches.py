@@ -136,24 +136,27 @@ class KeyRange:
         return sql.SQL("{} > {} AND {}").format(key, sql.Literal(self.after), upto)
 
 
-def key_type(connection, table: Table) -> str:
+def column_type(connection, table: Table, column: str) -> str | None:
+    """The type of ``table.column`` as PostgreSQL names it, with its modifier
+    (``character varying(255)``); None when the table has no such column."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT format_type(atttypid, NULL) FROM pg_catalog.pg_attribute "
-            "WHERE attrelid = to_regclass(%s) AND attname = %s",
-            [table.identifier.as_string(_raw(connection)), table.key],
+            "SELECT format_type(atttypid, atttypmod) FROM pg_catalog.pg_attribute "
+            "WHERE attrelid = to_regclass(%s) AND attname = %s AND NOT attisdropped",
+            [table.identifier.as_string(_raw(connection)), column],
         )
         row = cursor.fetchone()
-    if row is None:
-        raise LookupError(f"no key column {table.key} in {table.schema}.{table.name}")
-    return row[0]
+    return row[0] if row else None
 
 
 def key_ranges(
     connection, table: Table, batch_size: int, among: sql.Composable | None = None
 ) -> Iterator[KeyRange]:
     """Ranges that cover ``table``, ``batch_size`` keys each (of rows matching ``among``)."""
-    if among is None and key_type(connection, table) in _INTEGER_KEYS:
+    key_type = column_type(connection, table, table.key)
+    if key_type is None:
+        raise LookupError(f"no key column {table.key} in {table.schema}.{table.name}")
+    if among is None and key_type in _INTEGER_KEYS:
         yield from _arithmetic_ranges(connection, table, batch_size)
     else:
         yield from _keyset_ranges(connection, table, batch_size, among or sql.SQL("true"))

@@ -16,12 +16,11 @@ from django.db import transaction
 from psycopg import sql
 
 from database.online import archive
-from database.online.batches import DEFAULT_SCHEMA, Table
+from database.online.batches import DEFAULT_SCHEMA, Table, column_type
 from database.online.ddl import (
     CreateIndex,
     DatabaseOnlyOperation,
     backfill,
-    column_type,
     constraint_exists,
     drop_index,
     fetch_one,

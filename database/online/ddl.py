@@ -83,16 +83,6 @@ def regclass(connection, relation: sql.Identifier) -> str:
     return _render(relation, connection)
 
 
-def column_type(connection, table: Table, column: str) -> str | None:
-    row = fetch_one(
-        connection,
-        "SELECT format_type(atttypid, atttypmod) FROM pg_catalog.pg_attribute "
-        "WHERE attrelid = to_regclass(%s) AND attname = %s AND NOT attisdropped",
-        [regclass(connection, table.identifier), column],
-    )
-    return row[0] if row else None
-
-
 def column_names(connection, table: Table) -> list[str]:
     """The table's columns in their order."""
     rows = fetch_all(
