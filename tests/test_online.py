@@ -4,6 +4,7 @@ import threading
 import time
 
 import pytest
+from django.contrib.postgres.functions import RandomUUID
 from django.db import connections, models
 from django.db.migrations.state import ModelState, ProjectState
 from django.test import override_settings
@@ -12,6 +13,7 @@ from database import fields
 from database.online import archive, batches, conversions, ddl
 from database.online.recipes import (
     CannotAlterOnline,
+    OnlineAddField,
     OnlineAddIndex,
     OnlineAlterField,
     OnlineRemoveIndex,
@@ -609,3 +611,30 @@ def test_operations_work_in_any_schema_by_the_key_the_state_gives(coded_table):
 
     restored = fetch(coded_table, "SELECT code, note FROM crm.coded ORDER BY code")
     assert restored == [(code, note) for code, note, _ in before]
+
+
+def test_online_add_field_adds_django_s_column_once_and_refuses_what_is_not_a_catalog_change(
+    big_table,
+):
+    before = item_state()
+    add = OnlineAddField("item", "score", models.IntegerField(db_default=7))
+
+    printed = alter(big_table, add, before, collect=True)
+    alter(big_table, add, before)
+    alter(big_table, add, before)  # an interrupted migration run again: the column is kept
+
+    assert printed == ['ALTER TABLE "items" ADD COLUMN "score" integer DEFAULT 7 NOT NULL;']
+    assert fetch(big_table, "SELECT count(*), min(score), max(score) FROM items") == [(ROWS, 7, 7)]
+    assert column_default(big_table, "score") == [("7",)]
+    for field in (
+        models.IntegerField(),
+        models.UUIDField(db_default=RandomUUID()),
+        models.IntegerField(null=True, unique=True),
+    ):
+        with pytest.raises(CannotAlterOnline, match="Nothing was changed"):
+            alter(big_table, OnlineAddField("item", "other", field), before)
+    assert batches.column_type(connections[big_table], ITEMS, "other") is None
+
+    alter(big_table, add, before, backwards=True)
+
+    assert batches.column_type(connections[big_table], ITEMS, "score") is None
