@@ -19,6 +19,7 @@ from database.schema.scratch import scratch_database
 # Keys with gaps: a hole of 500 after 100, then every third number up to 3,000.
 NUMBERS = [*range(1, 101), *range(601, 3001, 3)]
 CODES = [f"code-{n:05d}" for n in range(1, 2501)]
+NUMBERED = batches.Table("numbered", "item_no")
 
 
 @pytest.fixture
@@ -105,11 +106,9 @@ def test_backfill_follows_any_key_column_in_any_schema(tables):
 
     written = ddl.backfill(
         connections[tables],
-        "coded",
+        batches.Table("coded", "code", "other"),
         "note",
         "upper(code)",
-        key="code",
-        schema="other",
         batch_size=700,
         progress=lines.append,
     )
@@ -118,7 +117,7 @@ def test_backfill_follows_any_key_column_in_any_schema(tables):
     assert fetch(tables, "SELECT count(*) FROM other.coded WHERE note = upper(code)") == [
         (len(CODES),)
     ]
-    assert lines == [f"  coded.note: done, {len(CODES)} rows written in 4 batches"]
+    assert lines == [f"  other.coded.note: done, {len(CODES)} rows written in 4 batches"]
 
 
 def test_the_backfill_operation_takes_the_key_from_the_migration_state(tables):
@@ -149,7 +148,7 @@ def test_the_backfill_operation_takes_the_key_from_the_migration_state(tables):
 def test_progress_goes_to_the_running_commands_callback_and_nowhere_else(tables, capsys):
     lines = []
     with batches.reporting_to(lines.append):
-        ddl.backfill(connections[tables], "numbered", "note", "'x'", key="item_no")
+        ddl.backfill(connections[tables], NUMBERED, "note", "'x'")
 
     assert lines == [f"  numbered.note: done, {len(NUMBERS)} rows written in 1 batches"]
     assert capsys.readouterr().out == ""
@@ -229,7 +228,7 @@ def test_exhausted_retries_raise_lock_retries_exhausted_naming_the_blocker(table
     blocker = hold_row_lock(tables, NUMBERS[-1])
     try:
         with pytest.raises(LockRetriesExhausted) as raised:
-            ddl.backfill(connections[tables], "numbered", "note", "'x'", key="item_no")
+            ddl.backfill(connections[tables], NUMBERED, "note", "'x'")
     finally:
         pid = blocker.info.backend_pid
         blocker.rollback()
@@ -239,7 +238,7 @@ def test_exhausted_retries_raise_lock_retries_exhausted_naming_the_blocker(table
     assert "numbered" in raised.value.statement
     assert [blocker[0] for blocker in raised.value.blockers] == [pid]
     assert fetch(tables, "SELECT count(note) FROM numbered") == [(0,)]  # its one batch undone
-    rerun = ddl.backfill(connections[tables], "numbered", "note", "'x'", key="item_no")
+    rerun = ddl.backfill(connections[tables], NUMBERED, "note", "'x'")
     assert rerun == len(NUMBERS)
 
 
@@ -253,7 +252,7 @@ def test_a_bad_replica_lag_setting_is_one_paragraph_before_any_batch(
     settings.MIGRATE_REPLICA_WAIT_SECONDS = wait
 
     with pytest.raises(CommandError) as raised:
-        ddl.backfill(connections[tables], "numbered", "note", "'x'", key="item_no")
+        ddl.backfill(connections[tables], NUMBERED, "note", "'x'")
 
     assert raised.value.returncode == CANNOT_RUN
     assert f"MIGRATE_MAX_REPLICA_LAG_BYTES is '{bound}'" in str(raised.value)

@@ -4,6 +4,7 @@ import threading
 import time
 
 import pytest
+from django.contrib.postgres.functions import RandomUUID
 from django.db import connections, models
 from django.db.migrations.state import ModelState, ProjectState
 from django.test import override_settings
@@ -12,6 +13,7 @@ from database import fields
 from database.online import archive, batches, conversions, ddl, rewrite
 from database.online.recipes import (
     CannotAlterOnline,
+    OnlineAddField,
     OnlineAddIndex,
     OnlineAlterField,
     OnlineRemoveIndex,
@@ -21,6 +23,7 @@ from database.schema import scratch
 from database.schema.scratch import scratch_database
 
 ROWS = 20_000
+ITEMS = batches.Table("items")
 
 
 @pytest.fixture
@@ -101,7 +104,7 @@ def test_rows_written_during_the_backfill_get_distinct_ids(big_table):
     try:
         ddl.backfill(
             connections[big_table],
-            "items",
+            ITEMS,
             "public_id",
             "gen_random_uuid()",
             batch_size=1_000,
@@ -130,10 +133,10 @@ def test_backfill_resumes_where_it_stopped_and_is_idempotent(big_table):
     connection = connections[big_table]
 
     first = ddl.backfill(
-        connection, "items", "public_id", "gen_random_uuid()", progress=lambda _: None
+        connection, ITEMS, "public_id", "gen_random_uuid()", progress=lambda _: None
     )
     second = ddl.backfill(
-        connection, "items", "public_id", "gen_random_uuid()", progress=lambda _: None
+        connection, ITEMS, "public_id", "gen_random_uuid()", progress=lambda _: None
     )
 
     assert (first, second) == (ROWS - 12345, 0)
@@ -144,20 +147,20 @@ def test_backfill_refuses_to_run_inside_a_transaction(big_table):
     from django.db import transaction
 
     with pytest.raises(ddl.NeedsNonAtomicMigration), transaction.atomic(using=big_table):
-        ddl.backfill(connections[big_table], "items", "name", "'x'")
+        ddl.backfill(connections[big_table], ITEMS, "name", "'x'")
 
 
 def test_an_invalid_index_left_by_an_interrupted_build_is_rebuilt(big_table):
     fetch(big_table, "UPDATE items SET name = 'dup' WHERE id IN (1, 2) RETURNING 1")
     with pytest.raises(Exception, match="could not create unique index"):
         fetch(big_table, "CREATE UNIQUE INDEX CONCURRENTLY items_name_key ON items (name)")
-    assert ddl.index_state(connections[big_table], "items_name_key") == "invalid"
+    assert ddl.index_state(connections[big_table], ITEMS, "items_name_key") == "invalid"
     fetch(big_table, "UPDATE items SET name = 'unique' WHERE id = 2 RETURNING 1")
 
     run(big_table, [ddl.AddUniqueConstraint("items", "items_name_key", ["name"])])
 
-    assert ddl.index_state(connections[big_table], "items_name_key") == "valid"
-    assert ddl.constraint_exists(connections[big_table], "items", "items_name_key")
+    assert ddl.index_state(connections[big_table], ITEMS, "items_name_key") == "valid"
+    assert ddl.constraint_exists(connections[big_table], ITEMS, "items_name_key")
 
 
 def test_a_dropped_unique_constraint_is_rebuilt_concurrently_in_reverse(big_table):
@@ -169,14 +172,14 @@ def test_a_dropped_unique_constraint_is_rebuilt_concurrently_in_reverse(big_tabl
     run(big_table, [drop])
     run(big_table, [drop])  # a re-run after completion changes nothing
 
-    assert not ddl.constraint_exists(connection, "items", "items_name_key")
-    assert ddl.index_state(connection, "items_name_key") is None
+    assert not ddl.constraint_exists(connection, ITEMS, "items_name_key")
+    assert ddl.index_state(connection, ITEMS, "items_name_key") is None
 
     run(big_table, [drop], backwards=True)
     run(big_table, [drop], backwards=True)
 
-    assert ddl.constraint_exists(connection, "items", "items_name_key")
-    assert ddl.index_state(connection, "items_name_key") == "valid"
+    assert ddl.constraint_exists(connection, ITEMS, "items_name_key")
+    assert ddl.index_state(connection, ITEMS, "items_name_key") == "valid"
 
 
 def test_ddl_waits_for_a_busy_table_then_succeeds(big_table, monkeypatch):
@@ -204,7 +207,7 @@ def test_archived_rows_restore_byte_for_byte(big_table):
 
     saved = archive.archive_rows(
         connection,
-        source_table="items",
+        source=ITEMS,
         archive_table="items",
         columns=columns,
         migration="tests.0001",
@@ -212,7 +215,7 @@ def test_archived_rows_restore_byte_for_byte(big_table):
     )
     fetch(big_table, "DELETE FROM items WHERE mod(id, 7) = 0 RETURNING 1")
     restored = archive.restore_rows(
-        connection, archive_table="items", target_table="items", columns=columns
+        connection, archive_table="items", target=ITEMS, columns=columns
     )
 
     assert restored == [saved]
@@ -246,14 +249,14 @@ def test_a_type_change_converts_every_row_including_those_written_meanwhile(
     run(big_table, [change])
     run(big_table, [change])  # a re-run after completion changes nothing
 
-    assert conversions.column_type(connections[big_table], "items", "ref") == "character varying"
+    assert batches.column_type(connections[big_table], ITEMS, "ref") == "character varying"
     assert fetch(big_table, "SELECT count(*) FROM items WHERE ref::integer <> id * 10") == [(1,)]
     assert fetch(big_table, "SELECT ref FROM items WHERE name = 'late'") == [("7",)]
     assert len(writes) == 1
 
     run(big_table, [change], backwards=True)
 
-    assert conversions.column_type(connections[big_table], "items", "ref") == "integer"
+    assert batches.column_type(connections[big_table], ITEMS, "ref") == "integer"
     assert fetch(big_table, "SELECT count(ref), sum(ref) FROM items") == [
         (ROWS // 3 + 1, sum(n * 10 for n in range(3, ROWS + 1, 3)) + 7)
     ]
@@ -318,7 +321,7 @@ def test_online_alter_field_turns_json_into_jsonb_as_the_state_says(big_table):
     alter(big_table, operation, before)
 
     connection = connections[big_table]
-    assert conversions.column_type(connection, "items", "payload") == "jsonb"
+    assert batches.column_type(connection, ITEMS, "payload") == "jsonb"
     assert column_default(big_table, "payload") == [
         ("""'{"twitter": "09:00", "instagram": "10:00"}'::jsonb""",)
     ]
@@ -336,7 +339,7 @@ def test_online_alter_field_turns_json_into_jsonb_as_the_state_says(big_table):
 
     alter(big_table, operation, before, backwards=True)
 
-    assert conversions.column_type(connection, "items", "payload") == "json"
+    assert batches.column_type(connection, ITEMS, "payload") == "json"
     assert column_default(big_table, "payload") == [
         ("""'{"twitter": "09:00", "instagram": "10:00"}'::json""",)
     ]
@@ -356,13 +359,14 @@ def test_online_alter_field_rebuilds_the_indexes_the_state_knows_around_timestam
     printed = alter(big_table, operation, before, collect=True)
     alter(big_table, operation, before)
 
-    assert 'DROP INDEX CONCURRENTLY IF EXISTS "items_seen_idx";' in printed
+    assert 'DROP INDEX CONCURRENTLY IF EXISTS "public"."items_seen_idx";' in printed
     assert (
-        'CREATE INDEX CONCURRENTLY IF NOT EXISTS "items_seen_idx" ON "items" ("seen");' in printed
+        'CREATE INDEX CONCURRENTLY IF NOT EXISTS "items_seen_idx" ON "public"."items" ("seen");'
+        in printed
     )
     connection = connections[big_table]
-    assert conversions.column_type(connection, "items", "seen") == "timestamp with time zone"
-    assert ddl.index_state(connection, "items_seen_idx") == "valid"
+    assert batches.column_type(connection, ITEMS, "seen") == "timestamp with time zone"
+    assert ddl.index_state(connection, ITEMS, "items_seen_idx") == "valid"
     assert fetch(
         big_table, "SELECT count(*) FROM items WHERE seen = '2026-01-02 03:04:05+00'"
     ) == [(ROWS,)]
@@ -426,7 +430,7 @@ def test_online_alter_field_refuses_a_type_change_it_cannot_make_online(big_tabl
     with pytest.raises(CannotAlterOnline, match="from text to integer; use database"):
         alter(big_table, operation, item_state())
 
-    assert conversions.column_type(connections[big_table], "items", "name") == "text"
+    assert batches.column_type(connections[big_table], ITEMS, "name") == "text"
 
 
 def test_online_alter_field_refuses_an_index_it_could_not_rebuild_the_same(big_table):
@@ -438,7 +442,7 @@ def test_online_alter_field_refuses_an_index_it_could_not_rebuild_the_same(big_t
     with pytest.raises(CannotAlterOnline, match="ordered or partial index items_seen_idx"):
         alter(big_table, operation, before)
 
-    assert conversions.column_type(connections[big_table], "items", "seen") == (
+    assert batches.column_type(connections[big_table], ITEMS, "seen") == (
         "timestamp without time zone"
     )
 
@@ -452,7 +456,7 @@ def test_online_alter_field_refuses_a_new_default_together_with_the_type(big_tab
     with pytest.raises(CannotAlterOnline, match="changes the default together with the type"):
         alter(big_table, operation, before)
 
-    assert conversions.column_type(connections[big_table], "items", "payload") == "json"
+    assert batches.column_type(connections[big_table], ITEMS, "payload") == "json"
 
 
 class NoTestsApp:
@@ -467,7 +471,7 @@ def test_online_alter_field_honours_the_routers(big_table):
         assert alter(big_table, operation, item_state(), collect=True) == []
         alter(big_table, operation, item_state())
 
-    assert conversions.column_type(connections[big_table], "items", "name") == "text"
+    assert batches.column_type(connections[big_table], ITEMS, "name") == "text"
 
 
 def test_online_add_and_remove_index_take_table_and_columns_from_the_state(big_table):
@@ -485,7 +489,7 @@ def test_online_add_and_remove_index_take_table_and_columns_from_the_state(big_t
     alter(big_table, add, before)  # a re-run keeps the valid index
 
     assert printed == [
-        'CREATE INDEX CONCURRENTLY IF NOT EXISTS "items_name_seen_idx" ON "items" '
+        'CREATE INDEX CONCURRENTLY IF NOT EXISTS "items_name_seen_idx" ON "public"."items" '
         '("name", "seen");'
     ]
     assert fetch(
@@ -495,11 +499,11 @@ def test_online_add_and_remove_index_take_table_and_columns_from_the_state(big_t
 
     alter(big_table, remove, with_index)
 
-    assert ddl.index_state(connection, "items_name_seen_idx") is None
+    assert ddl.index_state(connection, ITEMS, "items_name_seen_idx") is None
 
     alter(big_table, remove, with_index, backwards=True)
 
-    assert ddl.index_state(connection, "items_name_seen_idx") == "valid"
+    assert ddl.index_state(connection, ITEMS, "items_name_seen_idx") == "valid"
 
 
 def test_online_alter_field_changes_defaults_and_drops_not_null_in_the_catalog(big_table):
@@ -521,9 +525,9 @@ def test_online_alter_field_changes_defaults_and_drops_not_null_in_the_catalog(b
 
     assert printed == [
         "-- Change the database default on items.label (a catalog change)",
-        """ALTER TABLE "items" ALTER COLUMN "label" SET DEFAULT 'none yet';""",
+        """ALTER TABLE "public"."items" ALTER COLUMN "label" SET DEFAULT 'none yet';""",
         "-- Drop NOT NULL on items.label (a catalog change)",
-        """ALTER TABLE "items" ALTER COLUMN "label" DROP NOT NULL;""",
+        """ALTER TABLE "public"."items" ALTER COLUMN "label" DROP NOT NULL;""",
     ]
     assert column_default(big_table, "label") == [("'none yet'::text",)]
     assert fetch(big_table, nullable) == [(True,)]
@@ -600,7 +604,7 @@ def test_rewrite_once_writes_each_row_once_for_every_column_it_fills(big_table, 
     ) == [(ROWS + 1, 0)]
     connection = connections[big_table]
     for column in ("payload", "tags"):
-        assert conversions.column_type(connection, "items", column) == "jsonb"
+        assert batches.column_type(connection, ITEMS, column) == "jsonb"
     assert fetch(big_table, "SELECT count(*) FROM items WHERE tags = jsonb_build_array(id)") == [
         (ROWS // 2,)
     ]
@@ -617,7 +621,7 @@ def test_rewrite_once_writes_each_row_once_for_every_column_it_fills(big_table, 
     alter(big_table, operation, before, backwards=True)
 
     for column in ("payload", "tags"):
-        assert conversions.column_type(connection, "items", column) == "json"
+        assert batches.column_type(connection, ITEMS, column) == "json"
     assert fetch(
         big_table,
         "SELECT count(*) FROM information_schema.columns "
@@ -675,7 +679,7 @@ def test_a_long_backfill_reuses_the_space_it_frees_as_it_goes(big_table):
         ],
     )
     connection = connections[big_table]
-    for table, vacuum_every in (("items", 2_000), ("twin", 0)):
+    for table, vacuum_every in ((ITEMS, 2_000), (batches.Table("twin"), 0)):
         ddl.backfill(
             connection, table, "note", "'noted'", batch_size=1_000, vacuum_every=vacuum_every
         )
@@ -684,3 +688,106 @@ def test_a_long_backfill_reuses_the_space_it_frees_as_it_goes(big_table):
     vacuumed, left = sizes
     assert vacuumed < 0.7 * left
     assert fetch(big_table, "SELECT count(*) FROM items WHERE note = 'noted'") == [(ROWS,)]
+
+
+@pytest.fixture
+def coded_table(django_db_blocker):
+    """A scratch database holding ``crm.coded(code text key, note text, payload json)``:
+    neither in ``public`` nor keyed by ``id``."""
+    with django_db_blocker.unblock(), scratch_database("coded") as alias:
+        with connections[alias].cursor() as cursor:
+            cursor.execute("CREATE SCHEMA crm")
+            cursor.execute(
+                "CREATE TABLE crm.coded (code text PRIMARY KEY, note text, payload json)"
+            )
+            cursor.execute(
+                "INSERT INTO crm.coded (code, note, payload) SELECT 'c-' || n, "
+                "CASE WHEN n % 4 = 0 THEN NULL ELSE 'kept' END, "
+                """CASE WHEN n % 5 = 0 THEN '{"a": 1, "a": 2}' """
+                """ELSE '{"n": ' || n || '}' END::json """
+                "FROM generate_series(1, 3000) n"
+            )
+        yield alias
+
+
+def coded_state() -> ProjectState:
+    state = ProjectState()
+    state.add_model(
+        ModelState(
+            "tests",
+            "Coded",
+            [("code", models.TextField(primary_key=True)), ("note", models.TextField(null=True))],
+            options={"db_table": "coded"},
+        )
+    )
+    return state
+
+
+def run_in_state(alias, operations, state, *, backwards=False):
+    with connections[alias].schema_editor(atomic=False) as editor:
+        for operation in operations:
+            if backwards:
+                operation.database_backwards("tests", editor, state, state)
+            else:
+                operation.database_forwards("tests", editor, state, state)
+
+
+def test_operations_work_in_any_schema_by_the_key_the_state_gives(coded_table):
+    before = fetch(coded_table, "SELECT code, note, payload::text FROM crm.coded ORDER BY code")
+    fill = conversions.ArchiveAndFill(
+        "coded", "note", "'filled'", "coded_note_null", "tests.0001", schema="crm"
+    )
+    convert = conversions.ConvertJsonToJsonb("coded", "payload", schema="crm")
+    not_null = ddl.SetNotNull("coded", "note", schema="crm")
+
+    run_in_state(coded_table, [fill, not_null, convert], coded_state())
+
+    coded = batches.Table("coded", "code", "crm")
+    assert batches.column_type(connections[coded_table], coded, "payload") == "jsonb"
+    assert fetch(
+        coded_table,
+        "SELECT count(*) FILTER (WHERE note = 'filled'), count(*) FILTER (WHERE note IS NULL), "
+        """count(*) FILTER (WHERE payload = '{"a": 2}') FROM crm.coded""",
+    ) == [(750, 0, 600)]
+    assert fetch(coded_table, "SELECT source, row_count FROM archive.manifest ORDER BY id") == [
+        ("crm.coded", 750),
+        ("crm.coded", 600),
+    ]
+    assert fetch(
+        coded_table, "SELECT count(*) FROM archive.coded_note_null WHERE code LIKE 'c-%'"
+    ) == [(750,)]
+    assert (
+        fetch(coded_table, "SELECT proname FROM pg_proc WHERE proname LIKE 'coded__%'") == []
+    )  # the shadow column's trigger function, in crm, is gone with the swap
+
+    run_in_state(coded_table, [not_null, fill], coded_state(), backwards=True)
+
+    restored = fetch(coded_table, "SELECT code, note FROM crm.coded ORDER BY code")
+    assert restored == [(code, note) for code, note, _ in before]
+
+
+def test_online_add_field_adds_django_s_column_once_and_refuses_what_is_not_a_catalog_change(
+    big_table,
+):
+    before = item_state()
+    add = OnlineAddField("item", "score", models.IntegerField(db_default=7))
+
+    printed = alter(big_table, add, before, collect=True)
+    alter(big_table, add, before)
+    alter(big_table, add, before)  # an interrupted migration run again: the column is kept
+
+    assert printed == ['ALTER TABLE "items" ADD COLUMN "score" integer DEFAULT 7 NOT NULL;']
+    assert fetch(big_table, "SELECT count(*), min(score), max(score) FROM items") == [(ROWS, 7, 7)]
+    assert column_default(big_table, "score") == [("7",)]
+    for field in (
+        models.IntegerField(),
+        models.UUIDField(db_default=RandomUUID()),
+        models.IntegerField(null=True, unique=True),
+    ):
+        with pytest.raises(CannotAlterOnline, match="Nothing was changed"):
+            alter(big_table, OnlineAddField("item", "other", field), before)
+    assert batches.column_type(connections[big_table], ITEMS, "other") is None
+
+    alter(big_table, add, before, backwards=True)
+
+    assert batches.column_type(connections[big_table], ITEMS, "score") is None

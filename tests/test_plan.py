@@ -130,10 +130,10 @@ def test_every_project_operation_describes_itself_in_words():
 ARCHIVE_STATEMENTS = [
     "CREATE SCHEMA IF NOT EXISTS archive;",
     "CREATE TABLE IF NOT EXISTS archive.manifest (",
-    'CREATE TABLE IF NOT EXISTS archive."{table}" AS SELECT ',
+    'CREATE TABLE IF NOT EXISTS "archive"."{table}" AS SELECT ',
     "INSERT INTO archive.manifest (source, selection, archive_table, migration, row_count, "
     "checksum) SELECT 'public.{source}'",
-    'INSERT INTO archive."{table}" (',
+    'INSERT INTO "archive"."{table}" (',
 ]
 
 
@@ -157,7 +157,7 @@ ARCHIVE_STATEMENTS = [
             "0013_admin_users_is_active_required",
             "admin_users",
             "admin_users_is_active_null",
-            'UPDATE "admin_users" SET "is_active" = false WHERE "is_active" IS NULL;',
+            'UPDATE "public"."admin_users" SET "is_active" = false WHERE "is_active" IS NULL;',
         ),
     ],
 )
@@ -168,7 +168,7 @@ def test_sqlmigrate_prints_the_archive_statements(production_db, migration, sour
     assert "CANNOT BE WRITTEN AS SQL" not in result.stdout
     for statement in ARCHIVE_STATEMENTS:
         assert statement.format(table=table, source=source) in result.stdout
-    archived = result.stdout.index(f'INSERT INTO archive."{table}"')
+    archived = result.stdout.index(f'INSERT INTO "archive"."{table}"')
     assert result.stdout.index(then) > archived
 
 
@@ -196,15 +196,16 @@ def test_sqlmigrate_prints_the_recipes_online_alter_field_reads_from_the_state(p
     assert result.returncode == 0, result.stderr
     assert "-- Convert notifications.created_at to timestamptz" in result.stdout
     rebuilt = [
-        'DROP INDEX CONCURRENTLY IF EXISTS "ix_notifications_created_at";',
-        'SET LOCAL TimeZone = \'UTC\'; ALTER TABLE "notifications" ALTER COLUMN "created_at" '
+        'DROP INDEX CONCURRENTLY IF EXISTS "public"."ix_notifications_created_at";',
+        'SET LOCAL TimeZone = \'UTC\'; ALTER TABLE "public"."notifications" ALTER COLUMN '
+        '"created_at" '
         "TYPE timestamp with time zone;",
         'CREATE INDEX CONCURRENTLY IF NOT EXISTS "ix_notifications_created_at" ON '
-        '"notifications" ("created_at");',
+        '"public"."notifications" ("created_at");',
     ]
     start = result.stdout.index(rebuilt[0])
     assert result.stdout[start:].split("\n")[:3] == rebuilt
     assert (
-        'ALTER TABLE "user_settings" ALTER COLUMN "posting_times" SET DEFAULT '
+        'ALTER TABLE "public"."user_settings" ALTER COLUMN "posting_times" SET DEFAULT '
         """'{"twitter": "09:00", "instagram": "10:00"}'::jsonb;"""
     ) in result.stdout

@@ -27,7 +27,7 @@ from django.db import connections
 
 from config.database_urls import database_config
 from database import errors
-from database.online import ddl
+from database.online import batches, ddl
 from database.schema import scratch
 from tests.conftest import run_manage
 
@@ -328,7 +328,7 @@ def written(primary: Cluster) -> int:
 def backfill_probe(alias: str, lines: list[str]) -> int:
     return ddl.backfill(
         connections[alias],
-        "lag_probe",
+        batches.Table("lag_probe"),
         "note",
         "'done'",
         batch_size=PROBE_BATCH,
@@ -400,7 +400,11 @@ def test_a_role_without_pg_monitor_pauses_only_and_says_so_once(
         with replay_paused(standby):
             assert backfill_probe("lag_blind", lines) == PROBE_ROWS
             again = ddl.backfill(
-                connections["lag_blind"], "lag_probe", "note", "'again'", progress=lines.append
+                connections["lag_blind"],
+                batches.Table("lag_probe"),
+                "note",
+                "'again'",
+                progress=lines.append,
             )
     finally:
         connections["lag_blind"].close()

@@ -19,7 +19,7 @@ from django.db import migrations, models
 import database.fields
 import database.online.ddl
 from database.online.operations import SeparateDatabaseAndState
-from database.online.recipes import OnlineAlterField
+from database.online.recipes import OnlineAddField, OnlineAlterField
 
 
 class Migration(migrations.Migration):
@@ -30,24 +30,39 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        OnlineAlterField("user", "is_active", models.BooleanField(db_default=True, null=True)),
+        OnlineAlterField("user", "tier", models.CharField(db_default="base", null=True)),
+        OnlineAlterField("user", "auth_provider", models.CharField(db_default="local", null=True)),
+        OnlineAlterField(
+            "user", "two_factor_enabled", models.BooleanField(db_default=False, null=True)
+        ),
+        OnlineAlterField(
+            "adminuser", "is_active", models.BooleanField(db_default=True, null=True)
+        ),
+        OnlineAlterField(
+            "usersettings", "connected_accounts", models.JSONField(db_default={}, null=True)
+        ),
+        OnlineAlterField(
+            "notification", "notification_metadata", models.JSONField(db_default={}, null=True)
+        ),
+        # admin_users' new columns in production's order (a fresh build equals an adopted one).
+        OnlineAddField("adminuser", "full_name", models.CharField(null=True)),
+        OnlineAddField("adminuser", "is_superuser", models.BooleanField(db_default=False)),
+        OnlineAddField("adminuser", "failed_login_attempts", models.IntegerField(db_default=0)),
+        OnlineAddField(
+            "adminuser", "locked_until", database.fields.NaiveUTCDateTimeField(null=True)
+        ),
+        # Kept: now() defaults (the state's Now() is statement_timestamp()), enum role, named FKs,
+        # and the two_factor columns between them (production's column order).
         SeparateDatabaseAndState(
             database_operations=[
                 database.online.ddl.RunDDL(
                     [
-                        "ALTER TABLE users ALTER COLUMN created_at SET DEFAULT now(), "
-                        "ALTER COLUMN is_active SET DEFAULT true, "
-                        "ALTER COLUMN tier SET DEFAULT 'base', "
-                        "ALTER COLUMN auth_provider SET DEFAULT 'local', "
-                        "ALTER COLUMN two_factor_enabled SET DEFAULT false",
+                        "ALTER TABLE users ALTER COLUMN created_at SET DEFAULT now()",
                         "ALTER TABLE admin_users "
                         "ALTER COLUMN role TYPE character varying(20) USING role::text, "
                         "ALTER COLUMN role SET DEFAULT 'ADMIN', "
-                        "ALTER COLUMN is_active SET DEFAULT true, "
                         "ALTER COLUMN created_at SET DEFAULT now(), "
-                        "ADD COLUMN IF NOT EXISTS full_name character varying, "
-                        "ADD COLUMN IF NOT EXISTS is_superuser boolean NOT NULL DEFAULT false, "
-                        "ADD COLUMN IF NOT EXISTS failed_login_attempts integer NOT NULL DEFAULT 0, "
-                        "ADD COLUMN IF NOT EXISTS locked_until timestamp without time zone, "
                         "ADD COLUMN IF NOT EXISTS password_changed_at timestamp without time zone DEFAULT now(), "
                         "ADD COLUMN IF NOT EXISTS two_factor_enabled boolean NOT NULL DEFAULT false, "
                         "ADD COLUMN IF NOT EXISTS two_factor_secret character varying, "
@@ -64,28 +79,17 @@ class Migration(migrations.Migration):
                         "CHECK (role IN ('SUPER_ADMIN', 'ADMIN', 'MODERATOR', 'SUPPORT')); "
                         "END IF; END $$",
                         "DROP TYPE IF EXISTS adminrole",
-                        "ALTER TABLE user_settings "
-                        "ALTER COLUMN connected_accounts SET DEFAULT '{}'::jsonb",
-                        "ALTER TABLE notifications "
-                        "ALTER COLUMN notification_metadata SET DEFAULT '{}'::jsonb",
                     ],
                     reverse_statements=[
-                        "ALTER TABLE notifications ALTER COLUMN notification_metadata DROP DEFAULT",
-                        "ALTER TABLE user_settings ALTER COLUMN connected_accounts DROP DEFAULT",
                         "DO $$ BEGIN CREATE TYPE public.adminrole AS ENUM ('SUPER_ADMIN', 'ADMIN', 'MODERATOR'); "
                         "EXCEPTION WHEN duplicate_object THEN NULL; END $$",
                         "ALTER TABLE admin_users DROP CONSTRAINT IF EXISTS admin_users_role_valid, "
                         "DROP COLUMN IF EXISTS updated_by, DROP COLUMN IF EXISTS created_by, DROP COLUMN IF EXISTS updated_at, "
                         "DROP COLUMN IF EXISTS two_factor_secret, DROP COLUMN IF EXISTS two_factor_enabled, "
-                        "DROP COLUMN IF EXISTS password_changed_at, DROP COLUMN IF EXISTS locked_until, "
-                        "DROP COLUMN IF EXISTS failed_login_attempts, DROP COLUMN IF EXISTS is_superuser, "
-                        "DROP COLUMN IF EXISTS full_name, ALTER COLUMN created_at DROP DEFAULT, "
-                        "ALTER COLUMN is_active DROP DEFAULT, ALTER COLUMN role DROP DEFAULT, "
+                        "DROP COLUMN IF EXISTS password_changed_at, ALTER COLUMN created_at DROP DEFAULT, "
+                        "ALTER COLUMN role DROP DEFAULT, "
                         "ALTER COLUMN role TYPE public.adminrole USING role::public.adminrole",
-                        "ALTER TABLE users ALTER COLUMN created_at DROP DEFAULT, "
-                        "ALTER COLUMN is_active DROP DEFAULT, ALTER COLUMN tier DROP DEFAULT, "
-                        "ALTER COLUMN auth_provider DROP DEFAULT, "
-                        "ALTER COLUMN two_factor_enabled DROP DEFAULT",
+                        "ALTER TABLE users ALTER COLUMN created_at DROP DEFAULT",
                     ],
                 ),
                 database.online.ddl.CreateIndex(
@@ -107,26 +111,6 @@ class Migration(migrations.Migration):
                         related_name="+",
                         to="accounts.adminuser",
                     ),
-                ),
-                migrations.AddField(
-                    model_name="adminuser",
-                    name="failed_login_attempts",
-                    field=models.IntegerField(db_default=0),
-                ),
-                migrations.AddField(
-                    model_name="adminuser",
-                    name="full_name",
-                    field=models.CharField(null=True),
-                ),
-                migrations.AddField(
-                    model_name="adminuser",
-                    name="is_superuser",
-                    field=models.BooleanField(db_default=False),
-                ),
-                migrations.AddField(
-                    model_name="adminuser",
-                    name="locked_until",
-                    field=database.fields.NaiveUTCDateTimeField(null=True),
                 ),
                 migrations.AddField(
                     model_name="adminuser",
@@ -175,11 +159,6 @@ class Migration(migrations.Migration):
                 ),
                 migrations.AlterField(
                     model_name="adminuser",
-                    name="is_active",
-                    field=models.BooleanField(db_default=True, null=True),
-                ),
-                migrations.AlterField(
-                    model_name="adminuser",
                     name="role",
                     field=models.CharField(
                         choices=[
@@ -193,41 +172,11 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 migrations.AlterField(
-                    model_name="notification",
-                    name="notification_metadata",
-                    field=models.JSONField(db_default={}, null=True),
-                ),
-                migrations.AlterField(
-                    model_name="user",
-                    name="auth_provider",
-                    field=models.CharField(db_default="local", null=True),
-                ),
-                migrations.AlterField(
                     model_name="user",
                     name="created_at",
                     field=models.DateTimeField(
                         db_default=django.db.models.functions.datetime.Now(), null=True
                     ),
-                ),
-                migrations.AlterField(
-                    model_name="user",
-                    name="is_active",
-                    field=models.BooleanField(db_default=True, null=True),
-                ),
-                migrations.AlterField(
-                    model_name="user",
-                    name="tier",
-                    field=models.CharField(db_default="base", null=True),
-                ),
-                migrations.AlterField(
-                    model_name="user",
-                    name="two_factor_enabled",
-                    field=models.BooleanField(db_default=False, null=True),
-                ),
-                migrations.AlterField(
-                    model_name="usersettings",
-                    name="connected_accounts",
-                    field=models.JSONField(db_default={}, null=True),
                 ),
                 migrations.AddIndex(
                     model_name="adminuser",

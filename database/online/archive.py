@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from django.db import transaction
 from psycopg import sql
 
-from database.online.ddl import DatabaseOnlyOperation, column_type
+from database.online.batches import DEFAULT_SCHEMA, Table, column_type
+from database.online.ddl import DatabaseOnlyOperation, column_names
 from database.online.operations import quote
 from database.secrets import batches, crypto
 
@@ -85,7 +86,7 @@ class Archiving:
     sequence's ``currval`` when printed (the statements then run as they are, in order).
     """
 
-    source_table: str
+    table: Table
     archive_table: str
     columns: tuple[str, ...]
     migration: str
@@ -93,11 +94,16 @@ class Archiving:
 
     @property
     def source(self) -> sql.Composable:
-        return sql.SQL("public.{}").format(sql.Identifier(self.source_table))
+        return self.table.identifier
+
+    @property
+    def source_name(self) -> str:
+        """The source as the manifest records it: always schema-qualified."""
+        return f"{self.table.schema}.{self.table.name}"
 
     @property
     def target(self) -> sql.Composable:
-        return sql.SQL("archive.{}").format(sql.Identifier(self.archive_table))
+        return sql.Identifier(SCHEMA, self.archive_table)
 
     @property
     def column_list(self) -> sql.Composable:
@@ -120,7 +126,7 @@ class Archiving:
             "SELECT {source}, {selection}, {archive}, {migration}, counted.n, counted.sum "
             "FROM ({checksum}) AS counted(n, sum) RETURNING id, row_count, checksum"
         ).format(
-            source=sql.Literal(f"public.{self.source_table}"),
+            source=sql.Literal(self.source_name),
             selection=sql.Literal(f"{', '.join(self.columns)} WHERE {self.where}"),
             archive=sql.Literal(f"archive.{self.archive_table}"),
             migration=sql.Literal(self.migration),
@@ -154,14 +160,14 @@ CURRENT_MANIFEST = sql.SQL("currval(pg_catalog.pg_get_serial_sequence('archive.m
 def archive_rows(
     connection,
     *,
-    source_table: str,
+    source: Table,
     archive_table: str,
     columns: list[str],
     migration: str,
     where: str = "true",
     sealed: tuple[str, ...] = (),
 ) -> Archive:
-    """Copy ``columns`` of the matching rows of ``public.source_table`` into the archive.
+    """Copy ``columns`` of the matching rows of the ``source`` table into the archive.
 
     Run it in the same transaction as the statement that drops or clears the data, so that
     an interruption leaves either both or neither. ``sealed`` columns hold secrets: they are
@@ -173,13 +179,13 @@ def archive_rows(
 
         keyring.verify(connection)  # before anything is archived
     ensure_schema(connection)
-    run = Archiving(source_table, archive_table, tuple(columns), migration, where)
+    run = Archiving(source, archive_table, tuple(columns), migration, where)
     _execute(connection, run.create_table())
     ((manifest_id, row_count, checksum),) = _execute(connection, run.record_manifest())
     manifest = sql.Literal(manifest_id)
     _execute(connection, run.copy_rows(manifest))
     if tuple(_execute(connection, run.archived_checksum(manifest))[0]) != (row_count, checksum):
-        raise ChecksumMismatch(f"archive.{archive_table} does not match {source_table}")
+        raise ChecksumMismatch(f"archive.{archive_table} does not match {run.source_name}")
     target = run.target
     for column in sealed:
         _rewrite_secrets(connection, target, column, crypto.ensure_encrypted, manifest_id)
@@ -189,7 +195,7 @@ def archive_rows(
 def archive_statements(
     connection,
     *,
-    source_table: str,
+    source: Table,
     archive_table: str,
     columns: list[str],
     migration: str,
@@ -201,14 +207,14 @@ def archive_statements(
     The copy is checked against the manifest row by Python: printed as the query it runs.
     Sealing is Python too (the platform's envelope): printed as a comment.
     """
-    run = Archiving(source_table, archive_table, tuple(columns), migration, where)
+    run = Archiving(source, archive_table, tuple(columns), migration, where)
 
     def text(statement: sql.Composable | str) -> str:
         return f"{_render(connection, statement)};"
 
     selection = "every row" if where == "true" else f"the rows WHERE {where}"
     return [
-        f"-- archive {', '.join(columns)} of public.{source_table} ({selection}) into "
+        f"-- archive {', '.join(columns)} of {run.source_name} ({selection}) into "
         f"archive.{archive_table}, with a manifest row:",
         text("CREATE SCHEMA IF NOT EXISTS archive"),
         text(_MANIFEST.strip()),
@@ -293,18 +299,18 @@ def restore_rows(
     connection,
     *,
     archive_table: str,
-    target_table: str,
+    target: Table,
     columns: list[str],
     sealed: tuple[str, ...] = (),
 ) -> list[Archive]:
-    """Insert the archived rows back into ``public.target_table`` and verify them.
+    """Insert the archived rows back into the ``target`` table and verify them.
 
     ``sealed`` columns, encrypted in the archive, are decrypted back into the target before
     the rows are checked against the manifest.
     """
     column_list = sql.SQL(", ").join(map(sql.Identifier, columns))
-    source = sql.SQL("archive.{}").format(sql.Identifier(archive_table))
-    target = sql.SQL("public.{}").format(sql.Identifier(target_table))
+    source = sql.Identifier(SCHEMA, archive_table)
+    relation = target.identifier
     archives = unrestored_archives(connection, archive_table)
     for archive in archives:
         _execute(
@@ -312,14 +318,14 @@ def restore_rows(
             sql.SQL(
                 "INSERT INTO {target} ({columns}) SELECT {columns} FROM {source} "
                 "WHERE _manifest_id = %s"
-            ).format(target=target, columns=column_list, source=source),
+            ).format(target=relation, columns=column_list, source=source),
             [archive.manifest_id],
         )
         for column in sealed:
-            _rewrite_secrets(connection, target, column, _unseal)
+            _rewrite_secrets(connection, relation, column, _unseal)
         matched_by = _canonical([column for column in columns if column not in sealed])
         _verify_and_mark_restored(
-            connection, archive, archive_table, target, _canonical(columns), matched_by
+            connection, archive, archive_table, relation, _canonical(columns), matched_by
         )
     return archives
 
@@ -328,35 +334,40 @@ def restore_column(
     connection,
     *,
     archive_table: str,
-    target_table: str,
-    key: str,
+    target: Table,
     columns: list[str],
     sealed: tuple[str, ...] = (),
 ) -> list[Archive]:
-    """Put archived ``columns`` values back into the rows of ``target_table`` by ``key``.
+    """Put archived ``columns`` values back into the rows of the ``target`` table, matched by
+    its key column (archived beside them).
 
     ``sealed`` columns, encrypted in the archive, are decrypted back in the target rows.
     """
+    key = target.key
     update = sql.SQL(
-        "UPDATE public.{target} AS t SET {assignments} FROM archive.{source} AS a "
+        "UPDATE {target} AS t SET {assignments} FROM {source} AS a "
         "WHERE t.{key} = a.{key} AND a._manifest_id = %s"
     ).format(
-        target=sql.Identifier(target_table),
+        target=target.identifier,
         assignments=sql.SQL(", ").join(
             sql.SQL("{0} = a.{0}").format(sql.Identifier(column)) for column in columns
         ),
-        source=sql.Identifier(archive_table),
-        key=sql.Identifier(key),
+        source=sql.Identifier(SCHEMA, archive_table),
+        key=target.key_identifier,
     )
-    target = sql.SQL("public.{}").format(sql.Identifier(target_table))
     archives = unrestored_archives(connection, archive_table)
     for archive in archives:
         _execute(connection, update, [archive.manifest_id])
         for column in sealed:
-            _rewrite_secrets(connection, target, column, _unseal)
+            _rewrite_secrets(connection, target.identifier, column, _unseal)
         matched_by = _canonical([key, *(column for column in columns if column not in sealed)])
         _verify_and_mark_restored(
-            connection, archive, archive_table, target, _canonical([key, *columns]), matched_by
+            connection,
+            archive,
+            archive_table,
+            target.identifier,
+            _canonical([key, *columns]),
+            matched_by,
         )
     return archives
 
@@ -370,11 +381,11 @@ def _verify_and_mark_restored(
     column but the sealed ones, which the archive holds encrypted); the checksum covers all.
     """
     restored_rows = sql.SQL(
-        "ROW({matched})::text IN (SELECT ROW({matched})::text FROM archive.{source} "
+        "ROW({matched})::text IN (SELECT ROW({matched})::text FROM {source} "
         "WHERE _manifest_id = {manifest})"
     ).format(
         matched=matched_by,
-        source=sql.Identifier(archive_table),
+        source=sql.Identifier(SCHEMA, archive_table),
         manifest=sql.Literal(archive.manifest_id),
     )
     restored = tuple(_execute(connection, _checksum_query(relation, columns, restored_rows))[0])
@@ -418,18 +429,18 @@ class ArchiveRows(DatabaseOnlyOperation):
         then: list[str] = (),
         key: str | None = None,
         while_type: tuple[str, str] | None = None,
+        schema: str = DEFAULT_SCHEMA,
     ):
         self.table, self.archive_table, self.migration = table, archive_table, migration
         self.columns = list(columns) if columns is not None else None
         self.where, self.sealed, self.then = where, tuple(sealed), list(then)
         self.key, self.while_type = key, tuple(while_type) if while_type else None
+        self.schema = schema
 
     def columns_of(self, connection) -> list[str]:
         if self.columns is not None:
             return self.columns
-        with connection.cursor() as cursor:
-            description = connection.introspection.get_table_description(cursor, self.table)
-        return [column.name for column in description]
+        return column_names(connection, self.relation())
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         connection = schema_editor.connection
@@ -438,17 +449,17 @@ class ArchiveRows(DatabaseOnlyOperation):
             column, type_ = self.while_type
             if collecting:
                 schema_editor.collected_sql.append(
-                    f"-- only while {self.table}.{column} is {type_} (a re-run after the "
-                    "conversion archives nothing):"
+                    f"-- only while {self.relation().label}.{column} is {type_} (a re-run "
+                    "after the conversion archives nothing):"
                 )
-            elif column_type(connection, self.table, column) != type_:
+            elif column_type(connection, self.relation(), column) != type_:
                 return
         if collecting:
             schema_editor.collected_sql.append("-- one transaction:")
         with transaction.atomic(using=connection.alias):
             archive_in(
                 schema_editor,
-                source_table=self.table,
+                source=self.relation(),
                 archive_table=self.archive_table,
                 columns=self.columns_of(connection),
                 migration=self.migration,
@@ -467,7 +478,7 @@ class ArchiveRows(DatabaseOnlyOperation):
         if schema_editor.collect_sql:
             schema_editor.collected_sql.append(
                 f"-- restore the rows archived in archive.{self.archive_table} into "
-                f"{self.table}, checked against their manifest rows (Python)"
+                f"{self.relation().label}, checked against their manifest rows (Python)"
             )
             return
         if self.while_type and not unrestored_archives(
@@ -480,7 +491,7 @@ class ArchiveRows(DatabaseOnlyOperation):
                 restore_rows(
                     connection,
                     archive_table=self.archive_table,
-                    target_table=self.table,
+                    target=self.relation(),
                     columns=columns,
                     sealed=self.sealed,
                 )
@@ -488,8 +499,7 @@ class ArchiveRows(DatabaseOnlyOperation):
                 restore_column(
                     connection,
                     archive_table=self.archive_table,
-                    target_table=self.table,
-                    key=self.key,
+                    target=Table(self.table, self.key, self.schema),
                     columns=[column for column in columns if column != self.key],
                     sealed=self.sealed,
                 )
@@ -501,11 +511,12 @@ class ArchiveRows(DatabaseOnlyOperation):
             f", {', '.join(self.sealed)} sealed with the platform's key" if self.sealed else ""
         )
         then = "".join(f", then {quote(statement)}" for statement in self.then)
+        table = self.relation().label
         when = ""
         if self.while_type:
-            when = f", while {self.table}.{self.while_type[0]} is {self.while_type[1]}"
+            when = f", while {table}.{self.while_type[0]} is {self.while_type[1]}"
         return (
-            f"Archive {what} of {self.table}{rows} into archive.{self.archive_table} with a "
+            f"Archive {what} of {table}{rows} into archive.{self.archive_table} with a "
             f"manifest row{sealed}{then}{when} (one transaction, row locks only)"
         )
 

@@ -45,6 +45,8 @@ Progress = Callable[[str], object]
 Throttle = Callable[[], object]
 
 _INTEGER_KEYS = ("integer", "bigint", "smallint")
+# The schema of a table named without one: every operation and batch takes ``schema=``.
+DEFAULT_SCHEMA = "public"
 _reporter: contextvars.ContextVar[Progress | None] = contextvars.ContextVar(
     "batch_progress", default=None
 )
@@ -225,23 +227,32 @@ class Table:
 
     name: str
     key: str = "id"
-    schema: str = "public"
+    schema: str = DEFAULT_SCHEMA
 
     @property
     def identifier(self) -> sql.Identifier:
         return sql.Identifier(self.schema, self.name)
+
+    def qualified(self, name: str) -> sql.Identifier:
+        """Another object of the table's schema (an index, a function)."""
+        return sql.Identifier(self.schema, name)
+
+    @property
+    def label(self) -> str:
+        """The table as an operator reads it: schema-qualified outside the default schema."""
+        return self.name if self.schema == DEFAULT_SCHEMA else f"{self.schema}.{self.name}"
 
     @property
     def key_identifier(self) -> sql.Identifier:
         return sql.Identifier(self.key)
 
     @classmethod
-    def of_model(cls, model, schema: str = "public") -> "Table":
+    def of_model(cls, model, schema: str = DEFAULT_SCHEMA) -> "Table":
         """The table of a model (from the migration state or the registry), cut by its pk."""
         return cls(model._meta.db_table, model._meta.pk.column, schema)
 
 
-def table_in_state(state, name: str, schema: str = "public") -> Table:
+def table_in_state(state, name: str, schema: str = DEFAULT_SCHEMA) -> Table:
     """``name`` with the key column its model has in the migration ``state``; ``id`` when no
     model of the state has that table (a table the state does not know, or no state)."""
     for (app_label, model_name), model in getattr(state, "models", {}).items():
@@ -268,24 +279,27 @@ class KeyRange:
         return sql.SQL("{} > {} AND {}").format(key, sql.Literal(self.after), upto)
 
 
-def key_type(connection, table: Table) -> str:
+def column_type(connection, table: Table, column: str) -> str | None:
+    """The type of ``table.column`` as PostgreSQL names it, with its modifier
+    (``character varying(255)``); None when the table has no such column."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT format_type(atttypid, NULL) FROM pg_catalog.pg_attribute "
-            "WHERE attrelid = to_regclass(%s) AND attname = %s",
-            [table.identifier.as_string(_raw(connection)), table.key],
+            "SELECT format_type(atttypid, atttypmod) FROM pg_catalog.pg_attribute "
+            "WHERE attrelid = to_regclass(%s) AND attname = %s AND NOT attisdropped",
+            [table.identifier.as_string(_raw(connection)), column],
         )
         row = cursor.fetchone()
-    if row is None:
-        raise LookupError(f"no key column {table.key} in {table.schema}.{table.name}")
-    return row[0]
+    return row[0] if row else None
 
 
 def key_ranges(
     connection, table: Table, batch_size: int, among: sql.Composable | None = None
 ) -> Iterator[KeyRange]:
     """Ranges that cover ``table``, ``batch_size`` keys each (of rows matching ``among``)."""
-    if among is None and key_type(connection, table) in _INTEGER_KEYS:
+    key_type = column_type(connection, table, table.key)
+    if key_type is None:
+        raise LookupError(f"no key column {table.key} in {table.schema}.{table.name}")
+    if among is None and key_type in _INTEGER_KEYS:
         yield from _arithmetic_ranges(connection, table, batch_size)
     else:
         yield from _keyset_ranges(connection, table, batch_size, among or sql.SQL("true"))

@@ -16,12 +16,11 @@ from django.db import transaction
 from psycopg import sql
 
 from database.online import archive
-from database.online.batches import table_in_state
+from database.online.batches import DEFAULT_SCHEMA, Table, column_type
 from database.online.ddl import (
     CreateIndex,
     DatabaseOnlyOperation,
     Fill,
-    column_type,
     constraint_exists,
     drop_index,
     fetch_one,
@@ -68,9 +67,11 @@ class ChangeColumnType(DatabaseOnlyOperation):
         using: str = "{value}::{type}",
         reverse_using: str = "{value}::{type}",
         default: str | None = None,
+        schema: str = DEFAULT_SCHEMA,
     ):
         self.table, self.column, self.type, self.reverse_type = table, column, type, reverse_type
         self.using, self.reverse_using, self.default = using, reverse_using, default
+        self.schema = schema
 
     @property
     def shadow(self) -> str:
@@ -83,21 +84,20 @@ class ChangeColumnType(DatabaseOnlyOperation):
         return sql.SQL(using.format(value=value, type=type))
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        table = table_in_state(to_state, self.table)
-        rewrite_once(schema_editor, app_label, table, [self])
+        rewrite_once(schema_editor, app_label, self.relation(to_state), [self])
 
     # The steps of database.online.rewrite, which may run them with other fills of the table.
 
-    def pending(self, connection) -> bool:
-        return column_type(connection, self.table, self.column) != self.type
+    def pending(self, connection, table: Table) -> bool:
+        return column_type(connection, table, self.column) != self.type
 
-    def prepare(self, schema_editor, app_label: str) -> None:
+    def prepare(self, schema_editor, app_label: str, table: Table) -> None:
         """What must be kept first (``before_conversion``), then the shadow column."""
-        self.before_conversion(schema_editor, app_label)
+        self.before_conversion(schema_editor, app_label, table)
         run_ddl(
             schema_editor,
             sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
-                sql.Identifier(self.table), sql.Identifier(self.shadow), sql.SQL(self.type)
+                table.identifier, sql.Identifier(self.shadow), sql.SQL(self.type)
             ),
         )
 
@@ -110,12 +110,12 @@ class ChangeColumnType(DatabaseOnlyOperation):
         expression = self.converted(self.quoted(connection)).as_string(connection.connection)
         return Fill(self.shadow, expression, condition)
 
-    def swap(self) -> list[sql.Composable]:
-        table, column = sql.Identifier(self.table), sql.Identifier(self.column)
+    def swap(self, table: Table) -> list[sql.Composable]:
+        column = sql.Identifier(self.column)
         statements = [
-            sql.SQL("ALTER TABLE {} DROP COLUMN {}").format(table, column),
+            sql.SQL("ALTER TABLE {} DROP COLUMN {}").format(table.identifier, column),
             sql.SQL("ALTER TABLE {} RENAME COLUMN {} TO {}").format(
-                table, sql.Identifier(self.shadow), column
+                table.identifier, sql.Identifier(self.shadow), column
             ),
         ]
         if self.default is not None:
@@ -126,15 +126,16 @@ class ChangeColumnType(DatabaseOnlyOperation):
         connection.ensure_connection()
         return sql.Identifier(self.column).as_string(connection.connection)
 
-    def before_conversion(self, schema_editor, app_label: str) -> None:
+    def before_conversion(self, schema_editor, app_label: str, target: Table) -> None:
         """A hook for what must be kept before values are converted (see the subclasses)."""
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        table, column = sql.Identifier(self.table), sql.Identifier(self.column)
+        target = self.relation(to_state)
+        table, column = target.identifier, sql.Identifier(self.column)
         reverse = self.converted(
             column.as_string(schema_editor.connection.connection), backwards=True
         )
-        self.archive_unconvertible(schema_editor, app_label, reverse)
+        self.archive_unconvertible(schema_editor, app_label, reverse, target)
         statements = [
             sql.SQL("ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT").format(table, column),
             sql.SQL("ALTER TABLE {} ALTER COLUMN {} TYPE {} USING {}").format(
@@ -145,13 +146,12 @@ class ChangeColumnType(DatabaseOnlyOperation):
             statements.append(self.set_default(self.reverse_type))
         run_ddl(schema_editor, sql.SQL("; ").join(statements))
 
-    def archive_unconvertible(self, schema_editor, app_label: str, reverse: sql.Composable):
+    def archive_unconvertible(
+        self, schema_editor, app_label: str, reverse: sql.Composable, target: Table
+    ):
         """Archive the values that converting back would turn into NULL, if there are any."""
         connection = schema_editor.connection
-        if (
-            schema_editor.collect_sql
-            or column_type(connection, self.table, self.column) != self.type
-        ):
+        if schema_editor.collect_sql or column_type(connection, target, self.column) != self.type:
             return
         where = (
             sql.SQL("{} IS NOT NULL AND ({}) IS NULL")
@@ -159,23 +159,23 @@ class ChangeColumnType(DatabaseOnlyOperation):
             .as_string(connection.connection)
         )
         exists = sql.SQL("SELECT EXISTS (SELECT FROM {} WHERE {})").format(
-            sql.Identifier(self.table), sql.SQL(where)
+            target.identifier, sql.SQL(where)
         )
         if not fetch_one(connection, exists)[0]:
             return
         with transaction.atomic(using=connection.alias):
             archive.archive_rows(
                 connection,
-                source_table=self.table,
+                source=target,
                 archive_table=f"{self.table}__{self.column}__unconvertible"[:63],
-                columns=["id", self.column],
+                columns=[target.key, self.column],
                 migration=f"{app_label}: {self.table}.{self.column} back to {self.reverse_type}",
                 where=where,
             )
 
     def set_default(self, type: str) -> sql.Composable:
         return sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}::{}").format(
-            sql.Identifier(self.table),
+            self.relation().identifier,
             sql.Identifier(self.column),
             sql.Literal(self.default),
             sql.SQL(type),
@@ -184,7 +184,8 @@ class ChangeColumnType(DatabaseOnlyOperation):
     def describe(self):
         using = self.using.format(value=self.column, type=self.type)
         return (
-            f"Change {self.table}.{self.column} to {self.type} (as {using}) online: a shadow "
+            f"Change {self.relation().label}.{self.column} to {self.type} (as {using}) online: "
+            "a shadow "
             "column kept current by a trigger, backfilled in batches, swapped in by catalog "
             "changes"
         )
@@ -193,17 +194,21 @@ class ChangeColumnType(DatabaseOnlyOperation):
 class ConvertJsonToJsonb(ChangeColumnType):
     """Turn a ``json`` column into ``jsonb``, archiving first what jsonb would change."""
 
-    def __init__(self, table: str, column: str, default: str | None = None):
-        super().__init__(table, column, "jsonb", reverse_type="json", default=default)
+    def __init__(
+        self, table: str, column: str, default: str | None = None, schema: str = DEFAULT_SCHEMA
+    ):
+        super().__init__(
+            table, column, "jsonb", reverse_type="json", default=default, schema=schema
+        )
 
-    def before_conversion(self, schema_editor, app_label: str) -> None:
+    def before_conversion(self, schema_editor, app_label: str, target: Table) -> None:
         """Keep the raw text of values that jsonb would change by collapsing keys."""
         archive_table = self.archive_table
         connection = schema_editor.connection
         archiving = {
-            "source_table": self.table,
+            "source": target,
             "archive_table": archive_table,
-            "columns": ["id", self.column],
+            "columns": [target.key, self.column],
             "migration": f"{app_label}: {self.table}.{self.column} json to jsonb",
             "where": f"archive.json_has_duplicate_keys({self.column})",
         }
@@ -230,8 +235,8 @@ class ConvertJsonToJsonb(ChangeColumnType):
 
     def describe(self):
         return (
-            f"Convert {self.table}.{self.column} from json to jsonb online: values with "
-            f"duplicate keys archived raw into archive.{self.archive_table} first, then a "
+            f"Convert {self.relation().label}.{self.column} from json to jsonb online: values "
+            f"with duplicate keys archived raw into archive.{self.archive_table} first, then a "
             "shadow column kept current by a trigger, backfilled in batches, swapped in by "
             "catalog changes"
         )
@@ -240,8 +245,14 @@ class ConvertJsonToJsonb(ChangeColumnType):
 class ConvertToTimestamptz(DatabaseOnlyOperation):
     """Turn a naive ``timestamp`` column into ``timestamptz``, its values read as UTC."""
 
-    def __init__(self, table: str, column: str, indexes: list[tuple[str, list[str]]] = ()):
-        self.table, self.column = table, column
+    def __init__(
+        self,
+        table: str,
+        column: str,
+        indexes: list[tuple[str, list[str]]] = (),
+        schema: str = DEFAULT_SCHEMA,
+    ):
+        self.table, self.column, self.schema = table, column, schema
         self.indexes = [(name, list(columns)) for name, columns in indexes]
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
@@ -252,17 +263,18 @@ class ConvertToTimestamptz(DatabaseOnlyOperation):
 
     def change_type(self, schema_editor, target: str) -> None:
         connection = schema_editor.connection
-        if schema_editor.collect_sql or column_type(connection, self.table, self.column) != target:
+        table = self.relation()
+        if schema_editor.collect_sql or column_type(connection, table, self.column) != target:
             for name, _ in self.indexes:
-                drop_index(schema_editor, name)
+                drop_index(schema_editor, table, name)
             run_ddl(
                 schema_editor,
                 sql.SQL(
                     "SET LOCAL TimeZone = 'UTC'; ALTER TABLE {} ALTER COLUMN {} TYPE {}"
-                ).format(sql.Identifier(self.table), sql.Identifier(self.column), sql.SQL(target)),
+                ).format(table.identifier, sql.Identifier(self.column), sql.SQL(target)),
             )
         for name, columns in self.indexes:
-            CreateIndex(self.table, name, columns).build(schema_editor)
+            CreateIndex(self.table, name, columns, self.schema).build(schema_editor)
 
     def describe(self):
         indexes = (
@@ -272,7 +284,7 @@ class ConvertToTimestamptz(DatabaseOnlyOperation):
             else ""
         )
         return (
-            f"Convert {self.table}.{self.column} to timestamptz, values read as UTC (a "
+            f"Convert {self.relation().label}.{self.column} to timestamptz, values read as UTC (a "
             f"catalog change, no rewrite){indexes}"
         )
 
@@ -298,42 +310,41 @@ class RetypeDanglingColumns(DatabaseOnlyOperation):
         previous_type: str,
         archive_table: str,
         migration: str,
+        schema: str = DEFAULT_SCHEMA,
     ):
         self.table, self.columns = table, list(columns)
         self.type, self.previous_type = type, previous_type
-        self.archive_table, self.migration = archive_table, migration
+        self.archive_table, self.migration, self.schema = archive_table, migration, schema
 
     @property
     def check_name(self) -> str:
         return f"{self.table}_{'_'.join(self.columns)}_cleared"[:63]
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        self.retype(schema_editor, self.type, self.archive_table)
+        self.retype(schema_editor, self.relation(to_state), self.type, self.archive_table)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        self.retype(schema_editor, self.previous_type, f"{self.archive_table}__after"[:63])
+        target = self.relation(to_state)
+        after = f"{self.archive_table}__after"[:63]
+        self.retype(schema_editor, target, self.previous_type, after)
         if not schema_editor.collect_sql:
-            restore_if_archived(
-                schema_editor.connection, self.archive_table, self.table, self.columns
-            )
+            restore_if_archived(schema_editor.connection, self.archive_table, target, self.columns)
 
-    def retype(self, schema_editor, type: str, archive_table: str) -> None:
+    def retype(self, schema_editor, target: Table, type: str, archive_table: str) -> None:
         connection = schema_editor.connection
         if not schema_editor.collect_sql and all(
-            column_type(connection, self.table, column) == type for column in self.columns
+            column_type(connection, target, column) == type for column in self.columns
         ):
             return
-        table, check = sql.Identifier(self.table), sql.Identifier(self.check_name)
-        if schema_editor.collect_sql or not constraint_exists(
-            connection, self.table, self.check_name
-        ):
+        table, check = target.identifier, sql.Identifier(self.check_name)
+        if schema_editor.collect_sql or not constraint_exists(connection, target, self.check_name):
             run_ddl(
                 schema_editor,
                 sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} CHECK ({}) NOT VALID").format(
                     table, check, self.condition("IS NULL", " AND ")
                 ),
             )
-        self.archive_and_clear(schema_editor, archive_table)
+        self.archive_and_clear(schema_editor, target, archive_table)
         run_ddl(
             schema_editor, sql.SQL("ALTER TABLE {} VALIDATE CONSTRAINT {}").format(table, check)
         )
@@ -353,21 +364,21 @@ class RetypeDanglingColumns(DatabaseOnlyOperation):
             for column in self.columns
         )
 
-    def archive_and_clear(self, schema_editor, archive_table: str) -> None:
+    def archive_and_clear(self, schema_editor, target: Table, archive_table: str) -> None:
         where = self.condition("IS NOT NULL", " OR ")
         clear = sql.SQL("UPDATE {} SET {} WHERE {}").format(
-            sql.Identifier(self.table),
+            target.identifier,
             sql.SQL(", ").join(
                 sql.SQL("{} = NULL").format(sql.Identifier(column)) for column in self.columns
             ),
             where,
         )
         archive_then_update(
-            schema_editor, self.table, self.columns, where, clear, archive_table, self.migration
+            schema_editor, target, self.columns, where, clear, archive_table, self.migration
         )
 
     def describe(self):
-        columns = ", ".join(f"{self.table}.{column}" for column in self.columns)
+        columns = ", ".join(f"{self.relation().label}.{column}" for column in self.columns)
         return (
             f"Make {columns} {self.type}: a CHECK (... IS NULL) NOT VALID stops new values, "
             f"the values are archived into archive.{self.archive_table} and cleared in one "
@@ -385,19 +396,28 @@ class ArchiveAndFill(DatabaseOnlyOperation):
 
     reduces_to_sql = False
 
-    def __init__(self, table: str, column: str, value: str, archive_table: str, migration: str):
+    def __init__(
+        self,
+        table: str,
+        column: str,
+        value: str,
+        archive_table: str,
+        migration: str,
+        schema: str = DEFAULT_SCHEMA,
+    ):
         self.table, self.column, self.value = table, column, value
-        self.archive_table, self.migration = archive_table, migration
+        self.archive_table, self.migration, self.schema = archive_table, migration, schema
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        target = self.relation(to_state)
         column = sql.Identifier(self.column)
         where = sql.SQL("{} IS NULL").format(column)
         fill = sql.SQL("UPDATE {} SET {} = {} WHERE {}").format(
-            sql.Identifier(self.table), column, sql.SQL(self.value), where
+            target.identifier, column, sql.SQL(self.value), where
         )
         archive_then_update(
             schema_editor,
-            self.table,
+            target,
             [self.column],
             where,
             fill,
@@ -407,13 +427,12 @@ class ArchiveAndFill(DatabaseOnlyOperation):
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         if not schema_editor.collect_sql:
-            restore_if_archived(
-                schema_editor.connection, self.archive_table, self.table, [self.column]
-            )
+            connection, target = schema_editor.connection, self.relation(to_state)
+            restore_if_archived(connection, self.archive_table, target, [self.column])
 
     def describe(self):
         return (
-            f"Archive the rows of {self.table} where {self.column} IS NULL into "
+            f"Archive the rows of {self.relation().label} where {self.column} IS NULL into "
             f"archive.{self.archive_table}, then set {self.column} = {self.value} in them "
             "(one transaction, row locks only)"
         )
@@ -421,14 +440,14 @@ class ArchiveAndFill(DatabaseOnlyOperation):
 
 def archive_then_update(
     schema_editor,
-    table: str,
+    table: Table,
     columns: list[str],
     where: sql.Composable,
     update: sql.Composable,
     archive_table: str,
     migration: str,
 ) -> None:
-    """Archive ``id`` and ``columns`` of the rows matching ``where``, then run ``update``.
+    """Archive the key and ``columns`` of the rows matching ``where``, then run ``update``.
 
     One transaction, so a value written by a concurrent session is either archived and
     updated, or neither; only row locks are taken.
@@ -439,9 +458,9 @@ def archive_then_update(
     with transaction.atomic(using=connection.alias):
         archive.archive_in(
             schema_editor,
-            source_table=table,
+            source=table,
             archive_table=archive_table,
-            columns=["id", *columns],
+            columns=[table.key, *columns],
             migration=migration,
             where=condition,
         )
@@ -453,12 +472,12 @@ def archive_then_update(
             cursor.execute(update)
 
 
-def restore_if_archived(connection, archive_table: str, table: str, columns: list[str]) -> None:
+def restore_if_archived(connection, archive_table: str, table: Table, columns: list[str]) -> None:
     """Put the values of every unrestored archiving run into ``archive_table`` back into
-    ``table``, in one transaction; nothing when there is none."""
+    ``table`` by its key, in one transaction; nothing when there is none."""
     if not archive.unrestored_archives(connection, archive_table, required=False):
         return
     with transaction.atomic(using=connection.alias):
         archive.restore_column(
-            connection, archive_table=archive_table, target_table=table, key="id", columns=columns
+            connection, archive_table=archive_table, target=table, columns=columns
         )

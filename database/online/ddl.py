@@ -21,7 +21,13 @@ from django.db.migrations.operations.base import Operation
 from psycopg import sql
 
 from database.online import batches
-from database.online.batches import LOCK_TIMEOUT, NeedsNonAtomicMigration
+from database.online.batches import (
+    DEFAULT_SCHEMA,
+    LOCK_TIMEOUT,
+    NeedsNonAtomicMigration,
+    Table,
+    table_in_state,
+)
 from database.online.operations import SeparateDatabaseAndState, quote
 from database.pooler import session_lock_timeout
 
@@ -67,66 +73,83 @@ def fetch_one(connection, query, params=None):
         return cursor.fetchone()
 
 
-def column_type(connection, table: str, column: str) -> str | None:
-    row = fetch_one(
+def fetch_all(connection, query, params=None) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        return cursor.fetchall()
+
+
+def regclass(connection, relation: sql.Identifier) -> str:
+    """``relation`` as ``to_regclass()`` reads it (quoted, schema-qualified)."""
+    return _render(relation, connection)
+
+
+def column_names(connection, table: Table) -> list[str]:
+    """The table's columns in their order."""
+    rows = fetch_all(
         connection,
-        "SELECT format_type(atttypid, atttypmod) FROM pg_catalog.pg_attribute "
-        "WHERE attrelid = to_regclass(%s) AND attname = %s AND NOT attisdropped",
-        [f"public.{table}", column],
+        "SELECT attname FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass(%s) "
+        "AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+        [regclass(connection, table.identifier)],
     )
-    return row[0] if row else None
+    return [name for (name,) in rows]
 
 
-def index_state(connection, name: str) -> str | None:
-    """``'valid'``, ``'invalid'`` (an interrupted concurrent build) or None (absent)."""
+def index_state(connection, table: Table, name: str) -> str | None:
+    """``'valid'``, ``'invalid'`` (an interrupted concurrent build) or None (absent); an index
+    lives in its table's schema."""
     row = fetch_one(
         connection,
         "SELECT x.indisvalid FROM pg_catalog.pg_index x WHERE x.indexrelid = to_regclass(%s)",
-        [f"public.{name}"],
+        [regclass(connection, table.qualified(name))],
     )
     if row is None:
         return None
     return "valid" if row[0] else "invalid"
 
 
-def constraint_exists(connection, table: str, name: str) -> bool:
+def constraint_exists(connection, table: Table, name: str) -> bool:
     return (
         fetch_one(
             connection,
             "SELECT 1 FROM pg_catalog.pg_constraint "
             "WHERE conrelid = to_regclass(%s) AND conname = %s",
-            [f"public.{table}", name],
+            [regclass(connection, table.identifier), name],
         )
         is not None
     )
 
 
-def ensure_index(schema_editor, name: str, create: sql.Composable) -> None:
+def ensure_index(schema_editor, table: Table, name: str, create: sql.Composable) -> None:
     """Build an index concurrently unless a valid one exists; rebuild an invalid one."""
     connection = schema_editor.connection
     if not schema_editor.collect_sql:
-        state = index_state(connection, name)
+        state = index_state(connection, table, name)
         if state == "valid":
             return
         if state == "invalid":
-            drop_index(schema_editor, name)
+            drop_index(schema_editor, table, name)
     run_ddl(schema_editor, create, concurrently=True)
 
 
-def drop_constraint(schema_editor, table: str, name: str) -> None:
+def drop_constraint(schema_editor, table: Table, name: str) -> None:
     statement = sql.SQL("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}").format(
-        sql.Identifier(table), sql.Identifier(name)
+        table.identifier, sql.Identifier(name)
     )
     run_ddl(schema_editor, statement)
 
 
-def drop_index(schema_editor, name: str) -> None:
-    statement = sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(sql.Identifier(name))
+def drop_index(schema_editor, table: Table, name: str) -> None:
+    statement = sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(table.qualified(name))
     run_ddl(schema_editor, statement, concurrently=True)
 
 
 class DatabaseOnlyOperation(Operation):
-    """An operation that changes the database only; the migration state is left alone."""
+    """An operation that changes the database only; the migration state is left alone.
+
+    The operations on a table take its name and ``schema``; ``relation(state)`` is that table
+    with the key column its model has in the migration state.
+    """
 
     reduces_to_sql = True
     reversible = True
@@ -137,6 +160,9 @@ class DatabaseOnlyOperation(Operation):
     def deconstruct(self):
         return (self.__class__.__qualname__, [], self.__dict__.copy())
 
+    def relation(self, state=None) -> Table:
+        return table_in_state(state, self.table, self.schema)
+
 
 class AddColumn(DatabaseOnlyOperation):
     """Add a nullable column, then give it a database default for rows inserted from now on.
@@ -144,11 +170,19 @@ class AddColumn(DatabaseOnlyOperation):
     Both steps are catalog changes: no table rewrite, even for a volatile default.
     """
 
-    def __init__(self, table: str, column: str, type: str, default: str | None = None):
+    def __init__(
+        self,
+        table: str,
+        column: str,
+        type: str,
+        default: str | None = None,
+        schema: str = DEFAULT_SCHEMA,
+    ):
         self.table, self.column, self.type, self.default = table, column, type, default
+        self.schema = schema
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        table, column = sql.Identifier(self.table), sql.Identifier(self.column)
+        table, column = self.relation().identifier, sql.Identifier(self.column)
         run_ddl(
             schema_editor,
             sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
@@ -167,14 +201,14 @@ class AddColumn(DatabaseOnlyOperation):
         run_ddl(
             schema_editor,
             sql.SQL("ALTER TABLE {} DROP COLUMN IF EXISTS {}").format(
-                sql.Identifier(self.table), sql.Identifier(self.column)
+                self.relation().identifier, sql.Identifier(self.column)
             ),
         )
 
     def describe(self):
         default = f", default {self.default} for new rows" if self.default is not None else ""
         return (
-            f"Add column {self.table}.{self.column} {self.type}, nullable{default} "
+            f"Add column {self.relation().label}.{self.column} {self.type}, nullable{default} "
             "(catalog changes only, online)"
         )
 
@@ -218,19 +252,17 @@ def fill_statement(table: batches.Table, fills: list[Fill], key_range) -> sql.Co
 
 def backfill(
     connection,
-    table: str,
+    target: Table,
     column: str,
     expression: str,
     *,
     only: str | None = None,
-    key: str = "id",
-    schema: str = "public",
     batch_size: int = BATCH_SIZE,
     pause: float = 0.0,
     vacuum_every: int = VACUUM_EVERY,
     progress: batches.Progress | None = None,
 ) -> int:
-    """Set ``column = expression`` where it is NULL, in ``key`` order, one commit a batch.
+    """Set ``column = expression`` where it is NULL, in key order, one commit a batch.
 
     Resumable and idempotent: only NULLs are written (and only rows matching the SQL
     condition ``only``, when given), so a re-run after an interruption continues where it
@@ -239,7 +271,7 @@ def backfill(
     """
     return fill_in_batches(
         connection,
-        batches.Table(table, key, schema),
+        target,
         [Fill.where_null(column, expression, only)],
         batch_size=batch_size,
         pause=pause,
@@ -263,7 +295,7 @@ def fill_in_batches(
     (a row is written only while one of its conditions holds). Returns the rows written."""
     progress = batches.progress_callback(progress)
     columns = ", ".join(fill.column for fill in fills)
-    name = f"{table.name}.{columns}" if len(fills) == 1 else f"{table.name} ({columns})"
+    name = f"{table.label}.{columns}" if len(fills) == 1 else f"{table.label} ({columns})"
 
     def write(cursor, key_range: batches.KeyRange) -> int:
         statement = fill_statement(table, fills, key_range.condition(table))
@@ -321,30 +353,29 @@ class Backfill(DatabaseOnlyOperation):
         expression: str,
         only: str | None = None,
         batch_size: int = BATCH_SIZE,
-        schema: str = "public",
+        schema: str = DEFAULT_SCHEMA,
     ):
         self.table, self.column, self.expression = table, column, expression
         self.only, self.batch_size, self.schema = only, batch_size, schema
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        key = batches.table_in_state(to_state, self.table, self.schema).key
+        target = self.relation(to_state)
         if schema_editor.collect_sql:
             extra = f" AND ({self.only})" if self.only else ""
+            key = target.key
             schema_editor.collected_sql.append(
                 f"-- in batches of {self.batch_size} keys, one transaction each, resumable:\n"
-                f"UPDATE {self.table} SET {self.column} = {self.expression} "
+                f"UPDATE {target.label} SET {self.column} = {self.expression} "
                 f"WHERE {key} > <previous batch end> AND {key} <= <batch end> "
                 f"AND {self.column} IS NULL{extra};"
             )
             return
         backfill(
             schema_editor.connection,
-            self.table,
+            target,
             self.column,
             self.expression,
             only=self.only,
-            key=key,
-            schema=self.schema,
             batch_size=self.batch_size,
         )
 
@@ -353,10 +384,10 @@ class Backfill(DatabaseOnlyOperation):
 
     # As a step of database.online.rewrite, which may run it with other fills of the table.
 
-    def pending(self, connection) -> bool:
+    def pending(self, connection, table: Table) -> bool:
         return True  # Cheap to find out by running it: it writes only the rows that need it.
 
-    def prepare(self, schema_editor, app_label: str) -> None:
+    def prepare(self, schema_editor, app_label: str, table: Table) -> None:
         pass
 
     def fill(self, connection) -> Fill:
@@ -365,7 +396,8 @@ class Backfill(DatabaseOnlyOperation):
     def describe(self):
         only = f" and ({self.only})" if self.only else ""
         return (
-            f"Fill {self.table}.{self.column} with {self.expression} where it is NULL{only}, "
+            f"Fill {self.relation().label}.{self.column} with {self.expression} where it is "
+            f"NULL{only}, "
             f"in primary-key batches of {self.batch_size:,} rows, one transaction each "
             "(online, resumable)"
         )
@@ -374,35 +406,34 @@ class Backfill(DatabaseOnlyOperation):
 class AddUniqueConstraint(DatabaseOnlyOperation):
     """Build a unique index concurrently, then attach it as a constraint (a catalog change)."""
 
-    def __init__(self, table: str, name: str, columns: list[str]):
-        self.table, self.name, self.columns = table, name, list(columns)
+    def __init__(self, table: str, name: str, columns: list[str], schema: str = DEFAULT_SCHEMA):
+        self.table, self.name, self.columns, self.schema = table, name, list(columns), schema
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        table = self.relation()
         create = sql.SQL("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {} ON {} ({})").format(
             sql.Identifier(self.name),
-            sql.Identifier(self.table),
+            table.identifier,
             sql.SQL(", ").join(map(sql.Identifier, self.columns)),
         )
-        ensure_index(schema_editor, self.name, create)
+        ensure_index(schema_editor, table, self.name, create)
         if schema_editor.collect_sql or not constraint_exists(
-            schema_editor.connection, self.table, self.name
+            schema_editor.connection, table, self.name
         ):
             run_ddl(
                 schema_editor,
                 sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {}").format(
-                    sql.Identifier(self.table),
-                    sql.Identifier(self.name),
-                    sql.Identifier(self.name),
+                    table.identifier, sql.Identifier(self.name), sql.Identifier(self.name)
                 ),
             )
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        drop_constraint(schema_editor, self.table, self.name)
+        drop_constraint(schema_editor, self.relation(), self.name)
 
     def describe(self):
         return (
-            f"Build unique index {self.name} on {self.table} ({', '.join(self.columns)}) "
-            "concurrently, then attach it as a constraint (online)"
+            f"Build unique index {self.name} on {self.relation().label} "
+            f"({', '.join(self.columns)}) concurrently, then attach it as a constraint (online)"
         )
 
 
@@ -421,7 +452,7 @@ class DropUniqueConstraint(Undo, AddUniqueConstraint):
 
     def describe(self):
         return (
-            f"Drop unique constraint {self.name} of {self.table} and its index "
+            f"Drop unique constraint {self.name} of {self.relation().label} and its index "
             f"(catalog change under a {LOCK_TIMEOUT} lock timeout)"
         )
 
@@ -433,18 +464,19 @@ class SetNotNull(DatabaseOnlyOperation):
     then lets PostgreSQL set NOT NULL without scanning; the helper check is dropped.
     """
 
-    def __init__(self, table: str, column: str):
-        self.table, self.column = table, column
+    def __init__(self, table: str, column: str, schema: str = DEFAULT_SCHEMA):
+        self.table, self.column, self.schema = table, column, schema
 
     @property
     def check_name(self) -> str:
         return f"{self.table}_{self.column}_not_null"[:63]
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        table, column = sql.Identifier(self.table), sql.Identifier(self.column)
+        target = self.relation()
+        table, column = target.identifier, sql.Identifier(self.column)
         check = sql.Identifier(self.check_name)
         if schema_editor.collect_sql or not constraint_exists(
-            schema_editor.connection, self.table, self.check_name
+            schema_editor.connection, target, self.check_name
         ):
             run_ddl(
                 schema_editor,
@@ -459,46 +491,47 @@ class SetNotNull(DatabaseOnlyOperation):
             schema_editor,
             sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET NOT NULL").format(table, column),
         )
-        drop_constraint(schema_editor, self.table, self.check_name)
+        drop_constraint(schema_editor, target, self.check_name)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         run_ddl(
             schema_editor,
             sql.SQL("ALTER TABLE {} ALTER COLUMN {} DROP NOT NULL").format(
-                sql.Identifier(self.table), sql.Identifier(self.column)
+                self.relation().identifier, sql.Identifier(self.column)
             ),
         )
 
     def describe(self):
         return (
-            f"Make {self.table}.{self.column} NOT NULL: a CHECK added NOT VALID, validated "
-            "while writes go on, then SET NOT NULL without a scan (online)"
+            f"Make {self.relation().label}.{self.column} NOT NULL: a CHECK added NOT VALID, "
+            "validated while writes go on, then SET NOT NULL without a scan (online)"
         )
 
 
 class CreateIndex(DatabaseOnlyOperation):
     """``CREATE INDEX CONCURRENTLY``, rebuilding an invalid leftover; reverse drops it."""
 
-    def __init__(self, table: str, name: str, columns: list[str]):
-        self.table, self.name, self.columns = table, name, list(columns)
+    def __init__(self, table: str, name: str, columns: list[str], schema: str = DEFAULT_SCHEMA):
+        self.table, self.name, self.columns, self.schema = table, name, list(columns), schema
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         self.build(schema_editor)
 
     def build(self, schema_editor) -> None:
+        table = self.relation()
         create = sql.SQL("CREATE INDEX CONCURRENTLY IF NOT EXISTS {} ON {} ({})").format(
             sql.Identifier(self.name),
-            sql.Identifier(self.table),
+            table.identifier,
             sql.SQL(", ").join(map(sql.Identifier, self.columns)),
         )
-        ensure_index(schema_editor, self.name, create)
+        ensure_index(schema_editor, table, self.name, create)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        drop_index(schema_editor, self.name)
+        drop_index(schema_editor, self.relation(), self.name)
 
     def describe(self):
         return (
-            f"Create index {self.name} on {self.table} ({', '.join(self.columns)}) "
+            f"Create index {self.name} on {self.relation().label} ({', '.join(self.columns)}) "
             "concurrently (online)"
         )
 
@@ -561,21 +594,42 @@ _DELETE_RULES = {"NO ACTION": "a", "RESTRICT": "r", "CASCADE": "c", "SET NULL": 
 
 
 class AddForeignKey(DatabaseOnlyOperation):
-    """Add a foreign key ``NOT VALID`` (a catalog change), then validate it as writes go on."""
+    """Add a foreign key ``NOT VALID`` (a catalog change), then validate it as writes go on.
+
+    ``target`` is a table of the same schema; ``target_column`` its primary key as the
+    migration state has it unless given.
+    """
 
     def __init__(
-        self, table: str, name: str, column: str, target: str, rule: str, target_column="id"
+        self,
+        table: str,
+        name: str,
+        column: str,
+        target: str,
+        rule: str,
+        target_column: str | None = None,
+        schema: str = DEFAULT_SCHEMA,
     ):
         self.table, self.name, self.column = table, name, column
         self.target, self.rule, self.target_column = target, rule, target_column
+        self.schema = schema
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        self.add(schema_editor)
+        self.add(schema_editor, to_state)
 
-    def add(self, schema_editor) -> None:
-        table, name = sql.Identifier(self.table), sql.Identifier(self.name)
+    def referenced(self, state) -> Table:
+        """The referenced table, keyed by ``target_column`` or its model's primary key."""
+        referenced = table_in_state(state, self.target, self.schema)
+        if self.target_column is None:
+            return referenced
+        return Table(referenced.name, self.target_column, referenced.schema)
+
+    def add(self, schema_editor, state=None) -> None:
+        relation = self.relation()
+        table, name = relation.identifier, sql.Identifier(self.name)
+        referenced = self.referenced(state)
         if schema_editor.collect_sql or not constraint_exists(
-            schema_editor.connection, self.table, self.name
+            schema_editor.connection, relation, self.name
         ):
             run_ddl(
                 schema_editor,
@@ -586,8 +640,8 @@ class AddForeignKey(DatabaseOnlyOperation):
                     table,
                     name,
                     sql.Identifier(self.column),
-                    sql.Identifier(self.target),
-                    sql.Identifier(self.target_column),
+                    referenced.identifier,
+                    referenced.key_identifier,
                     sql.SQL(self.rule),
                 ),
             )
@@ -596,12 +650,14 @@ class AddForeignKey(DatabaseOnlyOperation):
         )
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        drop_constraint(schema_editor, self.table, self.name)
+        drop_constraint(schema_editor, self.relation(), self.name)
 
     def describe(self):
+        referenced = self.referenced(None).label
+        if self.target_column:
+            referenced = f"{referenced}.{self.target_column}"
         return (
-            f"Add foreign key {self.name}: {self.table}.{self.column} -> "
-            f"{self.target}.{self.target_column} "
+            f"Add foreign key {self.name}: {self.relation().label}.{self.column} -> {referenced} "
             f"ON DELETE {self.rule}, NOT VALID, then validated while writes go on (online)"
         )
 
@@ -611,6 +667,7 @@ class SetForeignKeyRule(DatabaseOnlyOperation):
 
     A twin constraint with the new rule is added ``NOT VALID``, validated while writes go
     on, and renamed into place in one short transaction; the constraint keeps its name.
+    ``target_column``: as for ``AddForeignKey``.
     """
 
     def __init__(
@@ -621,32 +678,43 @@ class SetForeignKeyRule(DatabaseOnlyOperation):
         target: str,
         rule: str,
         previous: str,
-        target_column: str = "id",
+        target_column: str | None = None,
+        schema: str = DEFAULT_SCHEMA,
     ):
         self.table, self.name, self.column, self.target = table, name, column, target
         self.rule, self.previous, self.target_column = rule, previous, target_column
+        self.schema = schema
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        self.replace(schema_editor, self.rule)
+        self.replace(schema_editor, self.rule, to_state)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        self.replace(schema_editor, self.previous)
+        self.replace(schema_editor, self.previous, to_state)
 
-    def replace(self, schema_editor, rule: str) -> None:
+    def replace(self, schema_editor, rule: str, state) -> None:
         connection = schema_editor.connection
         twin = f"{self.name[:58]}_next"
         if not schema_editor.collect_sql and self.current_rule(connection) == _DELETE_RULES[rule]:
             return
-        AddForeignKey(self.table, twin, self.column, self.target, rule, self.target_column).add(
-            schema_editor
-        )
-        table, twin_name = sql.Identifier(self.table), sql.Identifier(twin)
+        AddForeignKey(
+            self.table,
+            twin,
+            self.column,
+            self.target,
+            rule,
+            self.target_column,
+            self.schema,
+        ).add(schema_editor, state)
         run_ddl(
             schema_editor,
             sql.SQL(
                 "ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {old}; "
                 "ALTER TABLE {t} RENAME CONSTRAINT {twin} TO {old}"
-            ).format(t=table, old=sql.Identifier(self.name), twin=twin_name),
+            ).format(
+                t=self.relation().identifier,
+                old=sql.Identifier(self.name),
+                twin=sql.Identifier(twin),
+            ),
         )
 
     def current_rule(self, connection) -> str | None:
@@ -654,15 +722,15 @@ class SetForeignKeyRule(DatabaseOnlyOperation):
             connection,
             "SELECT confdeltype FROM pg_catalog.pg_constraint "
             "WHERE conrelid = to_regclass(%s) AND conname = %s",
-            [f"public.{self.table}", self.name],
+            [regclass(connection, self.relation().identifier), self.name],
         )
         return row[0] if row else None
 
     def describe(self):
         return (
             f"Set ON DELETE {self.rule} (was {self.previous}) on foreign key {self.name} "
-            f"({self.table}.{self.column} -> {self.target}): a twin constraint added NOT "
-            "VALID, validated while writes go on, renamed into place (online)"
+            f"({self.relation().label}.{self.column} -> {self.target}): a twin constraint "
+            "added NOT VALID, validated while writes go on, renamed into place (online)"
         )
 
 
@@ -673,16 +741,17 @@ class MoveSequencePastMax(DatabaseOnlyOperation):
     takes the default fail with a duplicate key. The table is locked in SHARE mode (writes
     wait, reads go on) for two index lookups, so no insert slips between the comparison and
     the move. Backwards leaves the sequence where it is: moving it back would only bring the
-    collisions back.
+    collisions back. ``column``: the model's primary key in the migration state unless given.
     """
 
     reversible = True
 
-    def __init__(self, table: str, column: str = "id"):
-        self.table, self.column = table, column
+    def __init__(self, table: str, column: str | None = None, schema: str = DEFAULT_SCHEMA):
+        self.table, self.column, self.schema = table, column, schema
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        table = sql.Identifier("public", self.table)
+        target = self.relation(to_state)
+        column = self.column or target.key
         run_ddl(
             schema_editor,
             sql.SQL(
@@ -695,10 +764,10 @@ class MoveSequencePastMax(DatabaseOnlyOperation):
                 "IF highest >= upcoming THEN PERFORM setval(sequence, highest); END IF; "
                 "END $$"
             ).format(
-                name=sql.Literal(f"public.{self.table}"),
-                column=sql.Literal(self.column),
-                table=table,
-                ident=sql.Identifier(self.column),
+                name=sql.Literal(regclass(schema_editor.connection, target.identifier)),
+                column=sql.Literal(column),
+                table=target.identifier,
+                ident=sql.Identifier(column),
             ),
         )
 
@@ -706,8 +775,10 @@ class MoveSequencePastMax(DatabaseOnlyOperation):
         pass
 
     def describe(self):
+        label = self.relation().label
+        column = f"{label}.{self.column}" if self.column else f"the primary key of {label}"
         return (
-            f"Move the sequence of {self.table}.{self.column} past the column's highest "
+            f"Move the sequence of {column} past the column's highest "
             "value if it is behind, never backwards (the table locked in SHARE mode for two "
             "index lookups: writes wait, reads go on)"
         )

@@ -13,12 +13,12 @@ import json
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.migrations.operations.base import Operation
-from django.db.migrations.operations.fields import AlterField
+from django.db.migrations.operations.fields import AddField, AlterField
 from django.db.migrations.operations.models import AddIndex, RemoveIndex
 from django.db.models import NOT_PROVIDED
 from psycopg import sql
 
-from database.online.batches import Table
+from database.online.batches import DEFAULT_SCHEMA, LOCK_TIMEOUT, Table, column_type
 from database.online.conversions import ConvertJsonToJsonb, ConvertToTimestamptz
 from database.online.ddl import (
     CreateIndex,
@@ -26,6 +26,7 @@ from database.online.ddl import (
     SetForeignKeyRule,
     SetNotNull,
     fetch_one,
+    regclass,
     run_ddl,
 )
 from database.online.operations import SeparateDatabaseAndState
@@ -65,8 +66,16 @@ def database_rule(field) -> str:
 class ColumnChange(DatabaseOnlyOperation):
     """A catalog-only column change (nullability dropped, database default): one statement."""
 
-    def __init__(self, table: str, column: str, forwards: str, backwards: str, words: str):
-        self.table, self.column = table, column
+    def __init__(
+        self,
+        table: str,
+        column: str,
+        forwards: str,
+        backwards: str,
+        words: str,
+        schema: str = DEFAULT_SCHEMA,
+    ):
+        self.table, self.column, self.schema = table, column, schema
         self.forwards, self.backwards, self.words = forwards, backwards, words
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
@@ -77,12 +86,12 @@ class ColumnChange(DatabaseOnlyOperation):
 
     def alter(self, schema_editor, change: str) -> None:
         statement = sql.SQL("ALTER TABLE {} ALTER COLUMN {} {}").format(
-            sql.Identifier(self.table), sql.Identifier(self.column), sql.SQL(change)
+            self.relation().identifier, sql.Identifier(self.column), sql.SQL(change)
         )
         run_ddl(schema_editor, statement)
 
     def describe(self):
-        return f"{self.words} on {self.table}.{self.column} (a catalog change)"
+        return f"{self.words} on {self.relation().label}.{self.column} (a catalog change)"
 
 
 class RunsItsRecipe:
@@ -204,7 +213,7 @@ class OnlineAlterField(RunsItsRecipe, AlterField):
             "JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid "
             "AND a.attnum = c.conkey[1] WHERE c.contype = 'f' AND c.conrelid = to_regclass(%s) "
             "AND a.attname = %s AND cardinality(c.conkey) = 1 ORDER BY c.conname LIMIT 1",
-            [connection.ops.quote_name(table), column],
+            [regclass(connection, Table(table).identifier), column],
         )
         return row[0] if row else f"{table}_{column}_fkey"[:63]
 
@@ -420,3 +429,62 @@ class OnlineRemoveIndex(RemoveIndex):
 
     def describe(self):
         return f"Drop index {self.name} of {self.model_name} concurrently (online)"
+
+
+class OnlineAddField(AddField):
+    """``AddField`` for a column PostgreSQL adds as a catalog change: nullable, or NOT NULL
+    with a constant ``db_default`` (kept as the column's default, as Django does). Django's own
+    statement runs under the lock timeout, retried; an existing column is left alone, so an
+    interrupted ``atomic = False`` migration resumes. A column that brings a constraint or an
+    index, or a default computed per row, is refused before anything runs."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return
+        field = model._meta.get_field(self.name)
+        self.refuse_unsafe(field)
+        table = Table(model._meta.db_table)
+        exists = column_type(schema_editor.connection, table, field.column) is not None
+        if exists and not schema_editor.collect_sql:
+            return
+        for statement in self.statements(schema_editor.connection, model, field):
+            run_ddl(schema_editor, statement)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        model = from_state.apps.get_model(app_label, self.model_name)
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return
+        statement = sql.SQL("ALTER TABLE {} DROP COLUMN IF EXISTS {}").format(
+            Table(model._meta.db_table).identifier,
+            sql.Identifier(model._meta.get_field(self.name).column),
+        )
+        run_ddl(schema_editor, statement)
+
+    @staticmethod
+    def statements(connection, model, field) -> list[str]:
+        """What Django's ``AddField`` runs for ``field``, as statements."""
+        with connection.schema_editor(collect_sql=True, atomic=False) as collector:
+            collector.add_field(model, field)
+        return [statement.rstrip(";") for statement in collector.collected_sql]
+
+    def refuse_unsafe(self, field) -> None:
+        if field.remote_field or field.unique or field.db_index or field.primary_key:
+            raise self.refusal("brings a constraint or an index; add it with database.online.ddl")
+        if not field.null and field.db_default is NOT_PROVIDED:
+            raise self.refusal("is NOT NULL without a database default")
+        if hasattr(field.db_default, "resolve_expression"):
+            raise self.refusal("has a database default that is an expression, not a constant")
+
+    def refusal(self, why: str) -> CannotAlterOnline:
+        return CannotAlterOnline(
+            f"OnlineAddField cannot add {self.model_name}.{self.name} online: it {why}. "
+            "Nothing was changed."
+        )
+
+    def describe(self):
+        return (
+            f"Add field {self.name} to {self.model_name} online: a catalog change (nullable or "
+            f"a constant database default) under a {LOCK_TIMEOUT} lock timeout, retried; "
+            "skipped if the column exists"
+        )

@@ -13,9 +13,9 @@ the time. ``rewrite_once`` runs a table's fills together:
    already there, such as a ``public_id`` the application has read, is kept);
 4. one catalog swap of every shadow column under a single short ACCESS EXCLUSIVE lock.
 
-A step taking part (a "fill") offers ``pending(connection)``, ``prepare(schema_editor,
-app_label)``, ``fill(connection)`` (a ``ddl.Fill``) and, for a conversion,
-``trigger_assignment(connection)`` and ``swap()``. Resumable: a finished conversion is
+A step taking part (a "fill") offers ``pending(connection, table)``, ``prepare(schema_editor,
+app_label, table)``, ``fill(connection)`` (a ``ddl.Fill``) and, for a conversion,
+``trigger_assignment(connection)`` and ``swap(table)``. Resumable: a finished conversion is
 recognised by its column's type, a filled row by its columns; a re-run continues where the
 last one stopped.
 """
@@ -30,14 +30,14 @@ def rewrite_once(schema_editor, app_label: str, table: batches.Table, steps: lis
     """Run ``steps`` (fills of ``table``) as one pass: prepare, trigger, fill, swap."""
     connection = schema_editor.connection
     collecting = schema_editor.collect_sql
-    steps = [step for step in steps if collecting or step.pending(connection)]
+    steps = [step for step in steps if collecting or step.pending(connection, table)]
     if not steps:
         return
     for step in steps:
-        step.prepare(schema_editor, app_label)
+        step.prepare(schema_editor, app_label, table)
     conversions = [step for step in steps if hasattr(step, "swap")]
     trigger = sql.Identifier(f"{table.name}__rewrite"[:63])
-    function = sql.Identifier(table.schema, f"{table.name}__rewrite"[:63])
+    function = table.qualified(f"{table.name}__rewrite"[:63])
     if conversions:
         _keep_current(schema_editor, table, conversions, trigger, function)
     fills = [step.fill(connection) for step in steps]
@@ -54,7 +54,7 @@ def rewrite_once(schema_editor, app_label: str, table: batches.Table, steps: lis
             sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(table.identifier),
             sql.SQL("DROP TRIGGER {} ON {}").format(trigger, table.identifier),
             sql.SQL("DROP FUNCTION {}()").format(function),
-            *(statement for step in conversions for statement in step.swap()),
+            *(statement for step in conversions for statement in step.swap(table)),
         ]
         run_ddl(schema_editor, sql.SQL("; ").join(swap))
 

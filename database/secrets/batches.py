@@ -49,7 +49,7 @@ class Column:
     pk: str
     kind: str  # "text" (text/varchar) or "json" (json/jsonb)
     label: str = ""
-    schema: str = "public"
+    schema: str = batches.DEFAULT_SCHEMA
 
     @property
     def name(self) -> str:
@@ -287,22 +287,14 @@ def rewrite(
 
 
 def _types(connection, column: Column) -> tuple[str, str]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
-            "WHERE attrelid = %s::regclass AND attname IN (%s, %s) AND NOT attisdropped",
-            [
-                sql.Identifier(column.schema, column.table).as_string(cursor.connection),
-                column.pk,
-                column.column,
-            ],
-        )
-        types = dict(cursor.fetchall())
-    if column.pk not in types or column.column not in types:
+    table = batches.Table(column.table, column.pk, column.schema)
+    pk_type = batches.column_type(connection, table, column.pk)
+    column_type = batches.column_type(connection, table, column.column)
+    if pk_type is None or column_type is None:
         raise LookupError(
             f"{column.name}: no column {column.column} or {column.pk} in {column.table}"
         )
-    return types[column.pk], types[column.column]
+    return pk_type, column_type
 
 
 def remaining(column: Column, *, kid: str, using: str = "default") -> dict[str, int]:

@@ -7,9 +7,7 @@ foreign key is switched through a validated twin constraint (R-31).
 import django.db.models.deletion
 from django.db import migrations, models
 
-import database.online.ddl
-from database.online.operations import SeparateDatabaseAndState
-from database.online.recipes import OnlineAlterField
+from database.online.recipes import OnlineAddField, OnlineAlterField
 
 
 class Migration(migrations.Migration):
@@ -21,46 +19,12 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        SeparateDatabaseAndState(
-            database_operations=[
-                database.online.ddl.RunDDL(
-                    [
-                        "ALTER TABLE company_knowledge "
-                        "ADD COLUMN IF NOT EXISTS source character varying, "
-                        "ADD COLUMN IF NOT EXISTS confidence_score double precision "
-                        "NOT NULL DEFAULT 1.0, "
-                        "ADD COLUMN IF NOT EXISTS last_used_at timestamp with time zone, "
-                        "ADD COLUMN IF NOT EXISTS requires_approval boolean NOT NULL DEFAULT false",
-                    ],
-                    reverse_statements=[
-                        "ALTER TABLE company_knowledge DROP COLUMN IF EXISTS requires_approval, "
-                        "DROP COLUMN IF EXISTS last_used_at, "
-                        "DROP COLUMN IF EXISTS confidence_score, DROP COLUMN IF EXISTS source",
-                    ],
-                ),
-            ],
-            state_operations=[
-                migrations.AddField(
-                    model_name="companyknowledge",
-                    name="confidence_score",
-                    field=models.FloatField(db_default=1.0),
-                ),
-                migrations.AddField(
-                    model_name="companyknowledge",
-                    name="last_used_at",
-                    field=models.DateTimeField(null=True),
-                ),
-                migrations.AddField(
-                    model_name="companyknowledge",
-                    name="requires_approval",
-                    field=models.BooleanField(db_default=False),
-                ),
-                migrations.AddField(
-                    model_name="companyknowledge",
-                    name="source",
-                    field=models.CharField(null=True),
-                ),
-            ],
+        # In production's column order (a fresh build equals an adopted production).
+        OnlineAddField("companyknowledge", "source", models.CharField(null=True)),
+        OnlineAddField("companyknowledge", "confidence_score", models.FloatField(db_default=1.0)),
+        OnlineAddField("companyknowledge", "last_used_at", models.DateTimeField(null=True)),
+        OnlineAddField(
+            "companyknowledge", "requires_approval", models.BooleanField(db_default=False)
         ),
         OnlineAlterField(
             "memory",

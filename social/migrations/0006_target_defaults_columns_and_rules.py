@@ -12,9 +12,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-import database.online.ddl
-from database.online.operations import SeparateDatabaseAndState
-from database.online.recipes import OnlineAlterField
+from database.online.recipes import OnlineAddField, OnlineAlterField
 
 
 class Migration(migrations.Migration):
@@ -26,77 +24,23 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        SeparateDatabaseAndState(
-            database_operations=[
-                database.online.ddl.RunDDL(
-                    [
-                        "ALTER TABLE interaction_responses "
-                        "ADD COLUMN IF NOT EXISTS retry_count integer NOT NULL DEFAULT 0, "
-                        "ALTER COLUMN status SET DEFAULT 'pending'",
-                        "ALTER TABLE response_templates "
-                        "ADD COLUMN IF NOT EXISTS formality_level integer NOT NULL DEFAULT 5, "
-                        "ADD COLUMN IF NOT EXISTS platform_adaptations jsonb NOT NULL "
-                        "DEFAULT '{}'::jsonb, "
-                        "ADD COLUMN IF NOT EXISTS success_rate double precision NOT NULL "
-                        "DEFAULT 0.0, "
-                        "ADD COLUMN IF NOT EXISTS avg_response_time double precision NOT NULL "
-                        "DEFAULT 0.0, "
-                        "ALTER COLUMN priority SET DEFAULT 50",
-                    ],
-                    reverse_statements=[
-                        "ALTER TABLE response_templates ALTER COLUMN priority SET DEFAULT 1, "
-                        "DROP COLUMN IF EXISTS avg_response_time, "
-                        "DROP COLUMN IF EXISTS success_rate, "
-                        "DROP COLUMN IF EXISTS platform_adaptations, "
-                        "DROP COLUMN IF EXISTS formality_level",
-                        "ALTER TABLE interaction_responses "
-                        "ALTER COLUMN status SET DEFAULT 'draft'::character varying, "
-                        "DROP COLUMN IF EXISTS retry_count",
-                    ],
-                ),
-            ],
-            state_operations=[
-                migrations.AddField(
-                    model_name="interactionresponse",
-                    name="retry_count",
-                    field=models.IntegerField(db_default=0),
-                ),
-                migrations.AddField(
-                    model_name="responsetemplate",
-                    name="avg_response_time",
-                    field=models.FloatField(db_default=0.0),
-                ),
-                migrations.AddField(
-                    model_name="responsetemplate",
-                    name="formality_level",
-                    field=models.IntegerField(db_default=5),
-                ),
-                migrations.AddField(
-                    model_name="responsetemplate",
-                    name="platform_adaptations",
-                    field=models.JSONField(db_default={}),
-                ),
-                migrations.AddField(
-                    model_name="responsetemplate",
-                    name="success_rate",
-                    field=models.FloatField(db_default=0.0),
-                ),
-                migrations.AlterField(
-                    model_name="interactionresponse",
-                    name="status",
-                    field=models.CharField(db_default="pending", null=True),
-                ),
-                migrations.AlterField(
-                    model_name="interactionresponse",
-                    name="updated_at",
-                    field=models.DateTimeField(auto_now=True, null=True),
-                ),
-                migrations.AlterField(
-                    model_name="responsetemplate",
-                    name="priority",
-                    field=models.IntegerField(db_default=50, null=True),
-                ),
-            ],
+        # The new columns in production's column order (a fresh build equals an adopted one).
+        OnlineAddField("interactionresponse", "retry_count", models.IntegerField(db_default=0)),
+        OnlineAlterField(
+            "interactionresponse", "status", models.CharField(db_default="pending", null=True)
+        ),
+        # auto_now is Python's: Django's own AlterField changes the state and runs nothing.
+        migrations.AlterField(
+            "interactionresponse", "updated_at", models.DateTimeField(auto_now=True, null=True)
+        ),
+        OnlineAddField("responsetemplate", "formality_level", models.IntegerField(db_default=5)),
+        OnlineAddField(
+            "responsetemplate", "platform_adaptations", models.JSONField(db_default={})
+        ),
+        OnlineAddField("responsetemplate", "success_rate", models.FloatField(db_default=0.0)),
+        OnlineAddField("responsetemplate", "avg_response_time", models.FloatField(db_default=0.0)),
+        OnlineAlterField(
+            "responsetemplate", "priority", models.IntegerField(db_default=50, null=True)
         ),
         OnlineAlterField(
             "interactionresponse",
