@@ -123,6 +123,19 @@ def test_drifted_production_is_refused_and_nothing_is_recorded(
     assert production_db.applied_migrations() == []
 
 
+def test_an_adoption_cut_off_after_the_key_check_is_adopted_when_run_again(production_db):
+    # What a migrate killed between its key check and the faking of the baseline leaves.
+    production_db.execute(
+        "CREATE TABLE encryption_keyring (kid text PRIMARY KEY, check_value text NOT NULL, "
+        "recorded_at timestamptz NOT NULL DEFAULT now())"
+    )
+
+    result = production_db.manage("migrate", "--fake-initial", "--no-input")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert ("accounts", "0001_initial") in production_db.applied_migrations()
+
+
 def test_plain_migrate_over_unadopted_production_is_refused(production_db):
     result = production_db.manage("migrate", "--no-input")
 
