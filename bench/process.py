@@ -35,7 +35,7 @@ def manage(*args: str, database_url: str, app_name: str = "bench", options: str 
 
 
 def python(*args: str, database_url: str, app_name: str = "bench", options: str = "") -> Completed:
-    """``python *args`` with DATABASE_URL set; waits with ``wait4`` for the child's rusage.
+    """``python *args`` with DATABASE_URL set; its peak RSS is the child's own (``REPORT_PEAK``).
 
     ``PGAPPNAME`` labels the child's sessions in ``pg_stat_activity``, so the lock sampler
     can tell the upgrade's statements from everyone else's; ``PGOPTIONS`` (``options``) sets

@@ -59,7 +59,8 @@ METHODS = {
     "pause, autocommit, unix socket); idle figures: the same watch for 15 s before",
     "locks": "per table, the longest ACCESS EXCLUSIVE seen held by one transaction of the "
     "upgrade's sessions (PGAPPNAME), plus two sampling intervals",
-    "integrity": "wall time and peak RSS (wait4) of `manage.py check_integrity --format json`"
+    "integrity": "wall time and peak RSS (the child's VmHWM at exit) of `manage.py "
+    "check_integrity --format json`"
     ", whole and with --skip for checks that SQL cannot do (secrets: decryption); the latter"
     " vs the raw anti-joins (every foreign key and implied reference) and NULL/duplicate/"
     "sequence queries of bench/raw_checks.py, run alone in one session",
