@@ -44,12 +44,12 @@ def pages(model, model_admin, user) -> tuple[dict[str, str], dict[str, str]]:
     changelist = model_admin.get_changelist_instance(request)
     choice = first_filter_choice(changelist)
     if choice:
-        found[f"filtered ({choice[0]})"] = f"{base}{choice[1]}"
+        found["filtered"] = f"{base}{choice[1]}"
     else:
         missing["filtered"] = "not measured: the changelist offers no filter choice"
     if model_admin.search_fields:
         term = search_term(model, model_admin.search_fields)
-        found[f"search (q={term})"] = f"{base}?q={term}"
+        found["search"] = f"{base}?q={term}"
     else:
         missing["search"] = "not measured: the changelist has no search_fields"
     return found, missing

@@ -105,20 +105,28 @@ def ensure_binaries() -> None:
 
 
 @contextlib.contextmanager
-def private_server(port: int = DEFAULT_PORT) -> Iterator[Server]:
-    """Start a throw-away PostgreSQL 15 cluster, yield it, then stop it and delete its files."""
+def private_server(port: int = DEFAULT_PORT, keep: Path | None = None) -> Iterator[Server]:
+    """Start a PostgreSQL 15 cluster, yield it, then stop it.
+
+    Without ``keep`` the cluster is a throw-away one in a temporary folder, deleted at the
+    end. With ``keep`` it lives in that folder (created, or started again if it holds one
+    from an earlier run) and stays there, stopped, for a later run to reuse.
+    """
     ensure_binaries()
-    workdir = Path(tempfile.mkdtemp(prefix="bench-pg15."))
+    workdir = keep or Path(tempfile.mkdtemp(prefix="bench-pg15."))
     try:
+        workdir.mkdir(parents=True, exist_ok=True)
         _give_to_postgres(workdir)
-        _initdb(workdir / "data")
+        if not (workdir / "data" / "PG_VERSION").exists():
+            _initdb(workdir / "data")
         _pg_ctl(workdir, "start", "-w", "-l", str(workdir / "log"), "-o", _options(workdir, port))
         try:
             yield Server(workdir, port)
         finally:
             _pg_ctl(workdir, "stop", "-m", "fast")
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        if keep is None:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 @contextlib.contextmanager

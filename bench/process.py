@@ -47,7 +47,7 @@ def python(
     options: str = "",
     env: dict | None = None,
 ) -> Completed:
-    """``python *args`` with DATABASE_URL set; waits with ``wait4`` for the child's rusage.
+    """``python *args`` with DATABASE_URL set; its peak RSS is the child's own (``REPORT_PEAK``).
 
     ``PGAPPNAME`` labels the child's sessions in ``pg_stat_activity``, so the lock sampler
     can tell the upgrade's statements from everyone else's; ``PGOPTIONS`` (``options``) sets
@@ -56,15 +56,35 @@ def python(
     env = {**os.environ, **(env or {}), "DATABASE_URL": database_url, "PGAPPNAME": app_name}
     if options:
         env["PGOPTIONS"] = options
-    command = [sys.executable, *args]
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        started = time.monotonic()
-        child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=err, text=True)
-        _, status, usage = os.wait4(child.pid, 0)
-        seconds = time.monotonic() - started
-        child.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return Completed(
-            command[1:], child.returncode, out.read(), err.read(), seconds, usage.ru_maxrss / 1024
-        )
+    with tempfile.NamedTemporaryFile("r") as peak:
+        env[PEAK_FILE] = peak.name
+        command = [sys.executable, "-c", REPORT_PEAK, *args]
+        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+            started = time.monotonic()
+            child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=err, text=True)
+            _, status, usage = os.wait4(child.pid, 0)
+            seconds = time.monotonic() - started
+            child.returncode = os.waitstatus_to_exitcode(status)
+            out.seek(0)
+            err.seek(0)
+            stdout, stderr = out.read(), err.read()
+        peak_kb = int(peak.read().strip() or usage.ru_maxrss)
+    return Completed(list(args), child.returncode, stdout, stderr, seconds, peak_kb / 1024)
+
+
+# The child's own peak: VmHWM of its address space, written at exit. wait4's ru_maxrss
+# is no use here: Linux carries the high-water mark of the address space that exec
+# replaces into it, and a child forked (or vforked) from this process starts with the
+# bench's own memory (hundreds of MB of lock samples), whatever the child itself uses.
+PEAK_FILE = "BENCH_PEAK_RSS_FILE"
+REPORT_PEAK = """
+import atexit, os, runpy, sys
+def report():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            open(os.environ["BENCH_PEAK_RSS_FILE"], "w").write(line.split()[1])
+atexit.register(report)
+sys.argv = sys.argv[1:]
+sys.path[0] = os.path.dirname(os.path.abspath(sys.argv[0]))
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""

@@ -94,13 +94,103 @@ def print_rows(title: str, rows: list[tuple[str, ...]], header: tuple[str, ...])
         print("  " + "  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)))
 
 
-def write(results: dict[str, Any]) -> list[Path]:
-    """``results/latest.json`` and a dated copy; the paths written."""
+def write(results: dict[str, Any], latest: bool = True) -> list[Path]:
+    """A dated results file, and ``results/latest.json`` when ``latest``; the paths written."""
     RESULTS_DIR.mkdir(exist_ok=True)
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
     users = results["scale"]["users"]
+    reused = "-reused" if results["scale"].get("reused") else ""
     text = json.dumps(results, indent=2, sort_keys=False, default=str) + "\n"
-    paths = [RESULTS_DIR / "latest.json", RESULTS_DIR / f"{stamp}-users{users}.json"]
+    paths = [RESULTS_DIR / f"{stamp}-users{users}{reused}.json"]
+    if latest:
+        paths.insert(0, RESULTS_DIR / "latest.json")
     for path in paths:
         path.write_text(text)
     return paths
+
+
+# -- growth between two runs ----------------------------------------------------------------
+
+# Details left out of the growth: per-check and per-migration lists (the totals are in),
+# counts of planted defects, descriptions, and the load averages (keyed by phase text).
+NOT_GROWN = {
+    "raw_per_check_seconds",
+    "raw_counts",
+    "per_migration",
+    "project_findings_per_check",
+    "planted_defects",
+    "project_slow_statements",
+    "raw_slow_statements",
+    "load_average_1min_at",
+    "methods",
+    "machine",
+    "targets",
+    "sampler_samples",
+    "status",
+    "project_exit_code",
+}
+
+
+def read(path: Path) -> dict[str, Any]:
+    return json.loads(Path(path).read_text())
+
+
+def figures(results: dict[str, Any], prefix: str = "") -> dict[str, float]:
+    """Every number of a results file by its dotted path, but for ``NOT_GROWN``."""
+    found: dict[str, float] = {}
+    for key, value in results.items():
+        if key in NOT_GROWN:
+            continue
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            found |= figures(value, f"{path}.")
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            found[path] = value
+    return found
+
+
+def growth(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """Per figure both runs have: its value in each and after / before."""
+    old, new = figures(before), figures(after)
+    return {
+        "from": before.get("command", "?") + f" ({before.get('when', '?')})",
+        "to": after.get("command", "?") + f" ({after.get('when', '?')})",
+        "figures": {
+            path: {
+                "before": old[path],
+                "after": new[path],
+                "ratio": round(new[path] / old[path], 2) if old[path] else None,
+            }
+            for path in old
+            if path in new
+        },
+    }
+
+
+def print_growth(section: dict[str, Any]) -> None:
+    rows = [
+        (
+            path,
+            f"{f['before']:,}",
+            f"{f['after']:,}",
+            "-" if f["ratio"] is None else f"{f['ratio']}x",
+        )
+        for path, f in section["figures"].items()
+    ]
+    title = f"growth from {section['from']} to {section['to']}"
+    print_rows(title, rows, ("figure", "before", "after", "after / before"))
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="How each figure grew between two results files.")
+    parser.add_argument(
+        "--compare", nargs=2, type=Path, metavar=("BEFORE", "AFTER"), required=True
+    )
+    args = parser.parse_args(argv)
+    print_growth(growth(read(args.compare[0]), read(args.compare[1])))
+
+
+if __name__ == "__main__":
+    main()

@@ -40,6 +40,8 @@ from cryptography.fernet import Fernet
 from bench import pg15, report
 
 TEMPLATE = "bench_template"
+UPGRADED = "bench_upgrade"  # the copy the project upgrades, then checks and browses
+KEPT_SCALE = "scale.json"  # in a --keep folder: the users of the run that left it
 EXPECTED_BACKFILLS = ("users.public_id", "content_logs.public_id")
 IDLE_SECONDS = 15.0
 PASS_RATIO = 0.9  # a big table's pass vs one UPDATE of all its columns
@@ -47,8 +49,9 @@ UPGRADE_RATIO = 0.75  # the whole upgrade vs the naive one's raw statements
 LOCK_SECONDS = 0.05  # ACCESS EXCLUSIVE held on any table
 WRITER_P99_MS = 10.0
 WRITER_MAX_MS = 250.0
-INTEGRITY_RATIO = 1.2
-ADMIN_MS = 300.0
+INTEGRITY_RATIO = 0.8
+INTEGRITY_RSS_MB = 150.0
+ADMIN_MS = 100.0
 THROTTLED_RATE = 0.7  # the throttled upgrade's rate, at least this share of the unthrottled
 WAITED = re.compile(r"standbys within [\d.]+ MB again after ([\d.]+) s")
 
@@ -68,7 +71,8 @@ METHODS = {
     "pause, autocommit, unix socket); idle figures: the same watch for 15 s before",
     "locks": "per table, the longest ACCESS EXCLUSIVE seen held by one transaction of the "
     "upgrade's sessions (PGAPPNAME), plus two sampling intervals",
-    "integrity": "wall time and peak RSS (wait4) of `manage.py check_integrity --format json`"
+    "integrity": "wall time and peak RSS (the child's VmHWM at exit) of `manage.py "
+    "check_integrity --format json`"
     ", whole and with --skip for checks that SQL cannot do (secrets: decryption); the latter"
     " vs the raw anti-joins (every foreign key and implied reference) and NULL/duplicate/"
     "sequence queries of bench/raw_checks.py, run alone in one session",
@@ -87,7 +91,13 @@ METHODS = {
 class Bench:
     """One run: the server, the template, and the results gathered so far."""
 
-    def __init__(self, server: pg15.Server, users: int, standby_port: int | None = None):
+    def __init__(
+        self,
+        server: pg15.Server,
+        users: int,
+        standby_port: int | None = None,
+        keep: bool = False,
+    ):
         from database.schema import scratch
 
         self.server = server
@@ -95,6 +105,7 @@ class Bench:
         self.standby: pg15.Server | None = None
         self.settings = scratch.server_settings()
         self.users = users
+        self.keep = keep  # leave the upgraded copy behind for a --reuse run
         self.results: dict[str, Any] = {}
         self.targets: list[report.Target] = []
         self.big_tables: list[str] = []
@@ -111,8 +122,9 @@ class Bench:
         print(f"\n[{time.strftime('%H:%M:%S')}] {text} (load {load:.1f})", flush=True)
 
     @contextlib.contextmanager
-    def copy(self, name: str) -> Iterator[str]:
-        """A fresh copy of the template for the block; yields its name; dropped after."""
+    def copy(self, name: str, keep: bool = False) -> Iterator[str]:
+        """A fresh copy of the template for the block; yields its name; dropped after unless
+        ``keep``."""
         from bench import copies
         from database.schema import scratch
 
@@ -121,7 +133,8 @@ class Bench:
         try:
             yield name
         finally:
-            scratch.drop_database(self.settings, name)
+            if not keep:
+                scratch.drop_database(self.settings, name)
 
     def alias(self, name: str):
         from database.schema import scratch
@@ -142,7 +155,7 @@ class Bench:
 
     def run(self) -> dict[str, Any]:
         self.build()
-        with self.standby_attached(), self.copy("bench_upgrade") as upgraded:
+        with self.standby_attached(), self.copy(UPGRADED, keep=self.keep) as upgraded:
             project = self.project_upgrade(upgraded)
             self.raw_upgrade(project)
             if self.standby:
@@ -177,6 +190,26 @@ class Bench:
             lag = monitor.replay_lag(seen.lag, began, ended)
             self.results.setdefault("standby", {})[phase] = lag
             print(f"  standby replay lag during it: {lag}")
+
+    def rerun(self) -> dict[str, Any]:
+        """check_integrity and the admin again, on the upgraded copy a --keep run left."""
+        from bench import copies, generate
+        from database.schema import scratch
+
+        self.step(f"Reusing {UPGRADED} ({self.users:,} users) from an earlier --keep run")
+        with scratch.connect(self.settings, TEMPLATE) as conn:  # as grown, before the upgrade
+            rows = generate.row_counts(conn)
+        self.results["scale"] = {
+            "users": self.users,
+            "rows": rows,
+            "total_rows": sum(rows.values()),
+            "database_mb": round(copies.size(self.settings, UPGRADED) / 2**20),
+            "reused": UPGRADED,
+        }
+        self.integrity(UPGRADED)
+        self.admin(UPGRADED)
+        self.targets = all_targets(self.results, [])
+        return self.results
 
     def build(self) -> None:
         from bench import copies, generate
@@ -249,7 +282,7 @@ class Bench:
         print(f"  {len(raw.migrations)} migrations, statements took {raw.seconds:.1f} s")
         self.record_lag("raw_upgrade", seen, began, ended)
         self.results["upgrade"] = upgrade_section(project, raw, self.logged) | {
-            "project_slow_statements": self.slow("bench_upgrade", upgrade.UPGRADE_APP),
+            "project_slow_statements": self.slow(UPGRADED, upgrade.UPGRADE_APP),
             "raw_slow_statements": self.slow("bench_raw", upgrade.RAW_APP),
         }
         self.results["backfill"] = backfill_section(self.project_backfills, raw)
@@ -399,11 +432,12 @@ def backfill_section(project: dict, raw) -> dict[str, Any]:
 def all_targets(results: dict[str, Any], big: list[str]) -> list[report.Target]:
     integrity = results.get("integrity", {})
     return [
-        upgrade_target(results["upgrade"]),
+        *([upgrade_target(results["upgrade"])] if "upgrade" in results else []),
         *backfill_targets(results.get("backfill", {}), big),
-        *lock_targets(results["locks"]),
+        *(lock_targets(results["locks"]) if "locks" in results else []),
         integrity_target(integrity.get("ratio"), integrity.get("not_measured", "")),
-        admin_target(results.get("admin", {})),
+        integrity_memory_target(integrity),
+        *admin_targets(results.get("admin", {})),
         *standby_targets(results.get("standby")),
     ]
 
@@ -569,13 +603,36 @@ def integrity_target(ratio: float | None, why: str) -> report.Target:
     )
 
 
-def admin_target(section: dict[str, Any]) -> report.Target:
-    first = section.get("pages", {}).get("first page", {})
+def integrity_memory_target(section: dict[str, Any]) -> report.Target:
+    """The higher peak RSS of the two check_integrity runs."""
+    peaks = [section.get(k) for k in ("project_max_rss_mb", "like_for_like_max_rss_mb")]
+    peak = max((p for p in peaks if p is not None), default=None)
+    return report.at_most(
+        "check_integrity peak RSS",
+        f"<= {INTEGRITY_RSS_MB:.0f} MB",
+        peak,
+        INTEGRITY_RSS_MB,
+        " MB",
+        section.get("not_measured", ""),
+    )
+
+
+def admin_targets(section: dict[str, Any]) -> list[report.Target]:
+    """One per page the probe times: the first page, a filtered page, a search."""
     why = section["not_measured"] if isinstance(section.get("not_measured"), str) else ""
-    why = why or first.get("error", "")
     rows = section.get("rows")
-    name = "admin first page" + (f" ({rows:,} rows)" if rows else "")
-    return report.below(name, f"< {ADMIN_MS:.0f} ms", first.get("median_ms"), ADMIN_MS, " ms", why)
+    pages = section.get("pages") or {"first page": {}}
+    return [
+        report.below(
+            f"admin {name}" + (f" ({rows:,} rows)" if rows else ""),
+            f"< {ADMIN_MS:.0f} ms",
+            page.get("median_ms"),
+            ADMIN_MS,
+            " ms",
+            why or page.get("error", ""),
+        )
+        for name, page in pages.items()
+    ]
 
 
 # -- output ---------------------------------------------------------------------------------
@@ -583,15 +640,17 @@ def admin_target(section: dict[str, Any]) -> report.Target:
 
 def print_summary(results: dict[str, Any], targets: list[report.Target]) -> None:
     scale = results["scale"]
+    built = f"built in {results['generate_seconds']} s" if "generate_seconds" in results else ""
     report.print_rows(
         f"Scale: {scale['users']:,} users, {scale['total_rows']:,} rows, "
-        f"{scale['database_mb']:,} MB (built in {results['generate_seconds']} s)",
+        f"{scale['database_mb']:,} MB ({built or 'reused ' + scale.get('reused', '')})",
         [(t, f"{n:,}") for t, n in scale["rows"].items()],
         ("table", "rows"),
     )
-    print_backfill(results.get("backfill", {}))
-    print_upgrade(results.get("upgrade", {}))
-    print_locks(results.get("locks", {}))
+    if "upgrade" in results:
+        print_backfill(results.get("backfill", {}))
+        print_upgrade(results["upgrade"])
+        print_locks(results.get("locks", {}))
     print_integrity(results.get("integrity", {}))
     print_admin(results.get("admin", {}))
     print_standby(results.get("standby"))
@@ -748,21 +807,47 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="attach a streaming standby (next port) and measure its lag and the throttle",
     )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="run the server in DIR and leave it there, stopped, with the template and the "
+        f"upgraded copy ({UPGRADED}) for --reuse",
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help=f"with --keep DIR: measure only check_integrity and the admin again, on the "
+        f"{UPGRADED} an earlier --keep run left in DIR (its scale; --users is ignored)",
+    )
+    parser.add_argument(
+        "--compare-with",
+        type=Path,
+        metavar="FILE",
+        help="an earlier results file: print how each figure grew from it to this run, and "
+        "add that to the results ('growth')",
+    )
     args = parser.parse_args(argv)
+    users = reused_users(parser, args) if args.reuse else args.users
     started = time.monotonic()
     # migrate encrypts secrets in place (D12): a throw-away key, never a development key.
     os.environ.setdefault("TOKEN_ENCRYPTION_KEY", Fernet.generate_key().decode())
-    with pg15.private_server(args.port) as server:
+    with pg15.private_server(args.port, args.keep) as server:
         os.environ["DATABASE_URL"] = server.url()
         os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
         import django
 
         django.setup()
-        bench = Bench(server, args.users, args.port + 1 if args.standby else None)
-        results = bench.run()
+        bench = Bench(
+            server, users, args.port + 1 if args.standby else None, keep=args.keep is not None
+        )
+        results = bench.rerun() if args.reuse else bench.run()
+        if args.keep and not args.reuse:
+            (args.keep / KEPT_SCALE).write_text(json.dumps({"users": users}) + "\n")
+        command = f"python bench/run.py --users {users}" + (" --reuse" if args.reuse else "")
+        command += " --standby" if args.standby and not args.reuse else ""
         results |= {
-            "command": f"python bench/run.py --users {args.users}"
-            + (" --standby" if args.standby else ""),
+            "command": command,
             "methods": METHODS,
             "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "postgresql": server.version,
@@ -771,8 +856,19 @@ def main(argv: list[str] | None = None) -> None:
         }
     results["run_seconds"] = round(time.monotonic() - started, 1)
     print_summary(results, bench.targets)
-    paths = report.write(results)
+    if args.compare_with:
+        results["growth"] = report.growth(report.read(args.compare_with), results)
+        report.print_growth(results["growth"])
+    paths = report.write(results, latest=not args.reuse)
     print(f"\nRun took {results['run_seconds']:.0f} s; results in {', '.join(map(str, paths))}")
+
+
+def reused_users(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """The scale of the run that left ``--keep DIR``; a usage error without one."""
+    kept = args.keep / KEPT_SCALE if args.keep else None
+    if kept is None or not kept.exists():
+        parser.error("--reuse needs --keep DIR naming the folder of an earlier --keep run")
+    return json.loads(kept.read_text())["users"]
 
 
 if __name__ == "__main__":

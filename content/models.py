@@ -54,9 +54,12 @@ class ContentLog(models.Model):
         indexes = [
             models.Index(fields=["created_at"], name="ix_content_logs_created_at"),
             models.Index(fields=["external_post_id"], name="ix_content_logs_external_post_id"),
-            models.Index(fields=["status"], name="ix_content_logs_status"),
             # Also serves platform alone.
             models.Index(fields=["platform", "status"], name="content_logs_platform_status_idx"),
+            # The admin's filtered lists, newest first: the 50 newest rows of one platform or
+            # status are read from the index, however many newer rows other values have.
+            models.Index(fields=["platform", "id"], name="content_logs_platform_id_idx"),
+            models.Index(fields=["status", "id"], name="content_logs_status_id_idx"),
             # Also serves user_id alone.
             models.Index(
                 fields=["user", "created_at"], name="content_logs_user_id_created_at_idx"

@@ -358,15 +358,18 @@ def test_big_tables_are_never_counted_in_full(admin_db):
     with CaptureQueriesContext(admin_db.connection) as captured:
         page = client.get(admin_url(content_log, "changelist")).content.decode()
         filtered = client.get(admin_url(content_log, "changelist"), {"platform": "twitter"})
+        searched = client.get(admin_url(content_log, "changelist"), {"q": "1005"})
     counts = [
         q["sql"]
         for q in captured.captured_queries
         if "COUNT(" in q["sql"].upper() and "content_logs" in q["sql"]
     ]
-    assert counts and all("LIMIT" in sql for sql in counts)
+    assert len(counts) >= 3  # one per page, each capped at the exact-count limit
+    assert all(f"LIMIT {EXACT_COUNT_LIMIT + 1}" in sql for sql in counts), counts
     assert re.search(r"about 1[12],\d{3}|about 1[12]\d{3}", page)
     assert filtered.status_code == 200
     assert "about " in filtered.content.decode()
+    assert searched.context["cl"].result_count == 1
 
 
 # ----------------------------------------------------------------------------- secrets
