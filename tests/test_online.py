@@ -686,7 +686,9 @@ def test_a_long_backfill_reuses_the_space_it_frees_as_it_goes(big_table):
 
     (sizes,) = fetch(big_table, "SELECT pg_relation_size('items'), pg_relation_size('twin')")
     vacuumed, left = sizes
-    assert vacuumed < 0.7 * left
+    # Without any vacuum the table doubles; vacuumed, it grows by about a quarter (by less
+    # on PostgreSQL 16, where pruned line pointers are reused sooner).
+    assert vacuumed < 0.8 * left
     assert fetch(big_table, "SELECT count(*) FROM items WHERE note = 'noted'") == [(ROWS,)]
 
 

