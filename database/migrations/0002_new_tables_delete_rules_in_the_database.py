@@ -6,10 +6,17 @@ once the user has rows in a new table. Every foreign key of the tables created b
 forward migrations (not the 16 legacy ones, whose rules their own migrations set) is
 re-created with the rule its field declares: CASCADE or SET NULL; PROTECT and RESTRICT stay
 NO ACTION, DO_NOTHING is left alone. The tables are new, so re-creating a key is instant.
+
+Each key is re-created in a transaction of its own, under the lock timeout and retried
+(``database.online.batches.in_transaction``): dropping a foreign key takes ACCESS EXCLUSIVE
+on the table it references too (users, admin_users), and one transaction for every key held
+those locks for the whole migration (160 ms at 5M rows). A re-run re-creates the keys again,
+to the same end.
 """
 
 from django.db import migrations, models
 
+from database.online import batches
 from database.schema import baseline
 
 DOMAIN_APPS = [
@@ -53,8 +60,8 @@ def foreign_keys(apps):
 def set_rules(schema_editor, apps, *, reset: bool) -> None:
     connection = schema_editor.connection
     quote = schema_editor.quote_name
-    with connection.cursor() as cursor:
-        for table, column, target, target_column, rule in foreign_keys(apps):
+    for table, column, target, target_column, rule in foreign_keys(apps):
+        with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT con.conname FROM pg_catalog.pg_constraint con "
                 "JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid "
@@ -62,14 +69,20 @@ def set_rules(schema_editor, apps, *, reset: bool) -> None:
                 "WHERE con.conrelid = to_regclass(%s) AND con.contype = 'f' AND a.attname = %s",
                 [f"public.{table}", column],
             )
-            for (name,) in cursor.fetchall():
-                on_delete = "" if reset else f" ON DELETE {rule}"
-                cursor.execute(
-                    f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}, "
-                    f"ADD CONSTRAINT {quote(name)} FOREIGN KEY ({quote(column)}) "
-                    f"REFERENCES {quote(target)} ({quote(target_column)}){on_delete} "
-                    "DEFERRABLE INITIALLY DEFERRED"
-                )
+            names = [name for (name,) in cursor.fetchall()]
+        for name in names:
+            on_delete = "" if reset else f" ON DELETE {rule}"
+            statement = (
+                f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}, "
+                f"ADD CONSTRAINT {quote(name)} FOREIGN KEY ({quote(column)}) "
+                f"REFERENCES {quote(target)} ({quote(target_column)}){on_delete} "
+                "DEFERRABLE INITIALLY DEFERRED"
+            )
+            batches.in_transaction(
+                connection,
+                lambda cursor, statement=statement: cursor.execute(statement),
+                statement,
+            )
 
 
 def forwards(apps, schema_editor):
@@ -83,6 +96,8 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+    atomic = False
+
     dependencies = [
         ("database", "0001_inspector_group"),
         ("accounts", "0010_encrypt_secrets"),
@@ -94,4 +109,4 @@ class Migration(migrations.Migration):
         ("research", "0005_target_defaults_columns_and_rules"),
     ]
 
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [migrations.RunPython(forwards, backwards, atomic=False)]
