@@ -16,7 +16,7 @@ from django.db import transaction
 from psycopg import sql
 
 from database.online.batches import DEFAULT_SCHEMA, Table, column_type
-from database.online.ddl import DatabaseOnlyOperation, column_names
+from database.online.ddl import DatabaseOnlyOperation, column_names, render
 from database.online.operations import quote
 from database.secrets import batches, crypto
 
@@ -48,16 +48,9 @@ class Archive:
     checksum: str
 
 
-def _render(connection, statement: sql.Composable | str) -> str:
-    if isinstance(statement, str):
-        return statement
-    connection.ensure_connection()
-    return statement.as_string(connection.connection)
-
-
 def _execute(connection, statement, params=None):
     with connection.cursor() as cursor:
-        cursor.execute(_render(connection, statement), params)
+        cursor.execute(render(statement, connection), params)
         return cursor.fetchall() if cursor.description else None
 
 
@@ -210,7 +203,7 @@ def archive_statements(
     run = Archiving(source, archive_table, tuple(columns), migration, where)
 
     def text(statement: sql.Composable | str) -> str:
-        return f"{_render(connection, statement)};"
+        return f"{render(statement, connection)};"
 
     selection = "every row" if where == "true" else f"the rows WHERE {where}"
     return [

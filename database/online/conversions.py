@@ -24,6 +24,7 @@ from database.online.ddl import (
     constraint_exists,
     drop_index,
     fetch_one,
+    render,
     run_ddl,
 )
 from database.online.rewrite import rewrite_once
@@ -123,8 +124,7 @@ class ChangeColumnType(DatabaseOnlyOperation):
         return statements
 
     def quoted(self, connection) -> str:
-        connection.ensure_connection()
-        return sql.Identifier(self.column).as_string(connection.connection)
+        return render(sql.Identifier(self.column), connection)
 
     def before_conversion(self, schema_editor, app_label: str, target: Table) -> None:
         """A hook for what must be kept before values are converted (see the subclasses)."""

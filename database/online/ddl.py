@@ -35,7 +35,8 @@ BATCH_SIZE = 10_000
 VACUUM_EVERY = 1_000_000
 
 
-def _render(statement: sql.Composable | str, connection) -> str:
+def render(statement: sql.Composable | str, connection) -> str:
+    """``statement`` as the text the server receives (a string is already that)."""
     if isinstance(statement, str):
         return statement
     connection.ensure_connection()
@@ -50,7 +51,7 @@ def run_ddl(schema_editor, statement, *, concurrently: bool = False) -> None:
     through a transaction pooler: ``database.pooler.session_lock_timeout``).
     """
     connection = schema_editor.connection
-    text = _render(statement, connection)
+    text = render(statement, connection)
     if schema_editor.collect_sql:
         schema_editor.collected_sql.append(f"{text};")
         return
@@ -81,7 +82,7 @@ def fetch_all(connection, query, params=None) -> list[tuple]:
 
 def regclass(connection, relation: sql.Identifier) -> str:
     """``relation`` as ``to_regclass()`` reads it (quoted, schema-qualified)."""
-    return _render(relation, connection)
+    return render(relation, connection)
 
 
 def column_names(connection, table: Table) -> list[str]:
@@ -310,7 +311,7 @@ def fill_in_batches(
         write,
         batch_size=batch_size,
         throttle=batches.throttling(connection, pause, progress),
-        statement=_render(fill_statement(table, fills, sql.SQL("<key range>")), connection),
+        statement=render(fill_statement(table, fills, sql.SQL("<key range>")), connection),
     ):
         written, since_vacuum, count = written + rows, since_vacuum + rows, count + 1
         if vacuum_every and since_vacuum >= vacuum_every:
@@ -336,7 +337,7 @@ def _vacuum(connection, table: batches.Table) -> None:
     """
     statement = sql.SQL("VACUUM (INDEX_CLEANUP OFF) {}").format(table.identifier)
     with connection.cursor() as cursor:
-        cursor.execute(_render(statement, connection))
+        cursor.execute(render(statement, connection))
 
 
 class Backfill(DatabaseOnlyOperation):
