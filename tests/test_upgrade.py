@@ -1,6 +1,7 @@
 """The upgrade: adopted production and an empty database converge, nothing is lost, the
 upgrade survives being killed, and it can be undone back to the baseline and redone."""
 
+import functools
 import os
 import signal
 import subprocess
@@ -9,6 +10,10 @@ import time
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
+from django.db import connections
+from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.recorder import MigrationRecorder
 
 from database.schema import baseline
 from database.schema.catalog import diff_catalogs, read_catalog
@@ -179,3 +184,33 @@ def test_backwards_to_the_baseline_and_forwards_again(production_db, migrated_em
 
     assert result.returncode == 0, result.stderr
     assert diff_catalogs(migrated_empty, catalog(production_db)) == []
+
+
+def non_atomic_migrations_in_plan_order(alias: str) -> list[tuple[str, str]]:
+    executor = MigrationExecutor(connections[alias])
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes(), clean_start=True)
+    return [(migration.app_label, migration.name) for migration, _ in plan if not migration.atomic]
+
+
+@pytest.mark.slow
+def test_each_non_atomic_migration_run_again_after_it_finished_changes_nothing(
+    production_db, alias_of
+):
+    """A kill after a non-atomic migration's last statement but before Django records it
+    makes the next run repeat the whole migration; repeating it must leave the catalog as
+    it was (re-typing a column, for one, re-parses its CHECK into another normal form)."""
+    alias = alias_of(production_db)
+    migrate = functools.partial(
+        call_command, "migrate", database=alias, fake_initial=True, interactive=False, verbosity=0
+    )
+    repeated = []
+    for app, name in non_atomic_migrations_in_plan_order(alias):
+        migrate(app, name)
+        finished = catalog(production_db)
+        MigrationRecorder(connections[alias]).record_unapplied(app, name)
+
+        migrate(app, name)
+
+        assert diff_catalogs(finished, catalog(production_db)) == [], f"{app}.{name}"
+        repeated.append(name)
+    assert len(repeated) >= 20

@@ -59,9 +59,20 @@ class Migration(migrations.Migration):
                 database.online.ddl.RunDDL(
                     [
                         "ALTER TABLE users ALTER COLUMN created_at SET DEFAULT now()",
+                        # The role's new type and its CHECK in one statement, taken only while
+                        # the column is still the enum: re-typing a column re-parses its CHECK
+                        # into another normal form, so a re-run must not retype it.
+                        "DO $$ BEGIN IF EXISTS (SELECT FROM pg_attribute a "
+                        "JOIN pg_type t ON t.oid = a.atttypid "
+                        "WHERE a.attrelid = 'admin_users'::regclass AND a.attname = 'role' "
+                        "AND t.typname = 'adminrole') THEN "
                         "ALTER TABLE admin_users "
                         "ALTER COLUMN role TYPE character varying(20) USING role::text, "
                         "ALTER COLUMN role SET DEFAULT 'ADMIN', "
+                        "ADD CONSTRAINT admin_users_role_valid "
+                        "CHECK (role IN ('SUPER_ADMIN', 'ADMIN', 'MODERATOR', 'SUPPORT')); "
+                        "END IF; END $$",
+                        "ALTER TABLE admin_users "
                         "ALTER COLUMN created_at SET DEFAULT now(), "
                         "ADD COLUMN IF NOT EXISTS password_changed_at timestamp without time zone DEFAULT now(), "
                         "ADD COLUMN IF NOT EXISTS two_factor_enabled boolean NOT NULL DEFAULT false, "
@@ -71,13 +82,6 @@ class Migration(migrations.Migration):
                         "REFERENCES admin_users (id) ON DELETE SET NULL, "
                         "ADD COLUMN IF NOT EXISTS updated_by integer CONSTRAINT admin_users_updated_by_fkey "
                         "REFERENCES admin_users (id) ON DELETE SET NULL",
-                        # ADD CONSTRAINT has no IF NOT EXISTS: guarded so that a re-run resumes.
-                        "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_constraint "
-                        "WHERE conrelid = 'admin_users'::regclass "
-                        "AND conname = 'admin_users_role_valid') THEN "
-                        "ALTER TABLE admin_users ADD CONSTRAINT admin_users_role_valid "
-                        "CHECK (role IN ('SUPER_ADMIN', 'ADMIN', 'MODERATOR', 'SUPPORT')); "
-                        "END IF; END $$",
                         "DROP TYPE IF EXISTS adminrole",
                     ],
                     reverse_statements=[
