@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterator
 
 import psycopg
+from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils.connection import ConnectionDoesNotExist
@@ -41,7 +42,17 @@ _HINTS = [
     ("timeout expired", "The server did not answer in time."),
     ("server closed the connection", "The server ended the connection."),
 ]
-CHECK_URL = "Check DATABASE_URL (unset, the embedded server under .pgdata/ is used)."
+
+
+def url_variable(alias: str) -> str:
+    """The environment variable that configures ``alias`` (config/settings.py)."""
+    return "DATABASE_URL" if alias == DEFAULT_DB_ALIAS else f"DATABASE_{alias.upper()}_URL"
+
+
+def check_url(alias: str) -> str:
+    if alias == DEFAULT_DB_ALIAS and settings.EMBEDDED_DATABASE:
+        return "DATABASE_URL is unset, so this is the embedded server under .pgdata/."
+    return f"Check {url_variable(alias)}."
 
 
 class LockRetriesExhausted(Exception):
@@ -159,14 +170,16 @@ def reported(connection) -> Iterator[None]:
     except CommandError:
         raise
     except Exception as error:
-        explained = explain(error, connection.settings_dict)
+        explained = explain(error, connection.settings_dict, connection.alias)
         if explained is None:
             raise
         returncode, paragraph = explained
         raise CommandError(paragraph, returncode=returncode) from None
 
 
-def explain(error: BaseException, settings_dict: dict) -> tuple[int, str] | None:
+def explain(
+    error: BaseException, settings_dict: dict, alias: str = DEFAULT_DB_ALIAS
+) -> tuple[int, str] | None:
     """The exit code and paragraph for an operational failure; None for anything else."""
     if isinstance(error, LockRetriesExhausted):
         return LOCK_WAIT, _lock_wait(error, settings_dict)
@@ -211,7 +224,7 @@ def explain(error: BaseException, settings_dict: dict) -> tuple[int, str] | None
     if isinstance(cause, psycopg.errors.ReadOnlySqlTransaction):
         return READ_ONLY, (
             f"Database {target} refused a write: {detail}. It is read-only (or a standby); "
-            "point DATABASE_URL (or --database) at the primary."
+            f"point {url_variable(alias)} (or --database) at the primary."
         )
     if isinstance(cause, psycopg.errors.InsufficientPrivilege):
         return CANNOT_RUN, (
@@ -219,9 +232,9 @@ def explain(error: BaseException, settings_dict: dict) -> tuple[int, str] | None
             "this command needs: run it as the owner of the schema (or grant the permission)."
         )
     if isinstance(cause, psycopg.OperationalError) and cause.sqlstate is None:
-        return CANNOT_RUN, describe(cause, settings_dict)  # no server answer: connecting
+        return CANNOT_RUN, describe(cause, settings_dict, alias)  # no server answer: connecting
     if isinstance(cause, _CONNECTION_REFUSED):
-        return CANNOT_RUN, describe(cause, settings_dict)
+        return CANNOT_RUN, describe(cause, settings_dict, alias)
     return None
 
 
@@ -264,7 +277,7 @@ def _detail(error: BaseException) -> str:
     return " ".join(message.split()).rstrip(".")
 
 
-def describe(error: BaseException, settings_dict: dict) -> str:
+def describe(error: BaseException, settings_dict: dict, alias: str = DEFAULT_DB_ALIAS) -> str:
     """One paragraph: what failed, where, the likely reason, and what to check."""
     detail = _detail(error)
     lowered = detail.lower()
@@ -275,7 +288,7 @@ def describe(error: BaseException, settings_dict: dict) -> str:
             f"Cannot use database {_target(settings_dict)}: {detail}"
             + ("" if detail.endswith("?") else "."),
             hint,
-            CHECK_URL,
+            check_url(alias),
         )
         if part
     )

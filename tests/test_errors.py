@@ -95,6 +95,34 @@ def test_an_unknown_alias_is_a_usage_error():
 
 
 @pytest.mark.parametrize(
+    ("alias", "variable"), [("default", "DATABASE_URL"), ("replica", "DATABASE_REPLICA_URL")]
+)
+@pytest.mark.parametrize(
+    ("wrong", "says"),
+    [
+        ("database", "The database named in the connection settings does not exist."),
+        ("role", "The user named in the connection settings does not exist on the server."),
+    ],
+)
+def test_a_missing_database_or_role_names_the_variable_to_check(
+    server, alias, variable, wrong, says
+):
+    missing = scratch.database_url(server, "no_such_database")
+    if wrong == "role":
+        user = scratch.connection_params(server)["user"]
+        missing = scratch.database_url(server, "postgres").replace(f"{user}@", "no_such_role@", 1)
+    env = {variable: missing}
+    default_url = missing if alias == "default" else scratch.database_url(server, "postgres")
+
+    result = run_manage("check_integrity", "--database", alias, database_url=default_url, env=env)
+
+    paragraph = one_paragraph(result, errors.CANNOT_RUN)
+    assert f'"no_such_{wrong}" does not exist' in paragraph
+    assert says in paragraph
+    assert paragraph.endswith(f"Check {variable}.")
+
+
+@pytest.mark.parametrize(
     "command",
     [
         ["check_integrity", "--statement-timeout", "nan"],
