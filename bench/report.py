@@ -87,11 +87,23 @@ def print_targets(targets: list[Target]) -> None:
         print(f"{t.name:<{width}}  {t.goal:<22} {t.verdict:<12} {t.shown}")
 
 
+LONGEST_FIRST_COLUMN = 44  # a longer name gets a line of its own, its figures below it
+
+
 def print_rows(title: str, rows: list[tuple[str, ...]], header: tuple[str, ...]) -> None:
     print(f"\n== {title}")
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        print("  " + "  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)))
+    table = [tuple(str(cell) for cell in row) for row in [header, *rows]]
+    fitting = [row[0] for row in table if len(row[0]) <= LONGEST_FIRST_COLUMN]
+    widths = [max(map(len, fitting))] + [
+        max(len(row[i]) for row in table) for i in range(1, len(header))
+    ]
+    for name, *figures in table:
+        if len(name) > widths[0]:
+            print(f"  {name}")
+            name = ""
+        cells = [name, *figures]
+        line = "  ".join(cell.ljust(w) for cell, w in zip(cells, widths, strict=True))
+        print(f"  {line}".rstrip())
 
 
 def write(results: dict[str, Any], latest: bool = True) -> list[Path]:
