@@ -815,3 +815,19 @@ def test_the_checks_import_no_management_command():
 
     assert len(sources) > 10
     assert [name for name, text in sources.items() if "management.commands" in text] == []
+
+
+def test_duplicate_groups_list_every_id_of_pairs_and_larger_groups(fresh_db, alias_of):
+    fresh_db.execute(
+        "INSERT INTO users (id, email, username, created_at) VALUES "
+        "(1, 'a@example.com', 'u1', now()), (2, 'A@example.com', 'u2', now()), "
+        "(3, 'a@EXAMPLE.com', 'u3', now()), (4, 'b@example.com', 'u4', now()), "
+        "(5, 'B@example.com', 'u5', now()), (6, 'c@example.com', 'u6', now())"
+    )
+
+    report = run_checks(alias_of(fresh_db), only=["unique_values"])
+
+    (finding,) = [f for f in report.findings if f.column == "email"]
+    assert finding.count == 5
+    assert finding.sample == ("ids 1, 2, 3", "ids 4, 5")
+    assert "(2 group(s))" in finding.message

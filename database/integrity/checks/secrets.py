@@ -67,12 +67,17 @@ _JSON_TOKENS = (
     "OR pg_catalog.jsonb_path_exists(c.{column}::jsonb, '$.**.refresh_token'))"
 )
 
+# Counted by hashing; each shape's sample is its first keys by a top-N pass over the
+# materialized keys, never a sorted list of every key.
 _SECRETS = """
 WITH secret AS MATERIALIZED (
     SELECT c.{pk}::text AS key, {state} AS state FROM {table} c WHERE c.{column} IS NOT NULL
 )
-SELECT state, pg_catalog.count(*), (ARRAY_AGG(key ORDER BY key))[1:{sample}]
-FROM secret WHERE state <> '{empty}' GROUP BY state ORDER BY state
+SELECT g.state, g.n,
+       ARRAY(SELECT s.key FROM secret s WHERE s.state = g.state ORDER BY s.key LIMIT {sample})
+FROM (SELECT state, pg_catalog.count(*) AS n FROM secret WHERE state <> '{empty}'
+      GROUP BY state) g
+ORDER BY g.state
 """
 
 
@@ -315,31 +320,36 @@ def _confirm_sample(scan, secret, located, shape, fmt, where) -> Iterator[Findin
 # Envelopes of one key id in sealing order: by the Fernet token's timestamp (in the clear in
 # its first 9 bytes, read from the ciphertext's first 16 base64 characters), then key. Every
 # step-th value, the first and the last are returned, step = ceil(n / ENVELOPE_TRIALS).
+# Only (row, key, 16 characters) of each value are materialized and sorted; the stored text
+# is read back (by ctid, within this one statement's snapshot) for the sampled rows alone.
 ENVELOPE_TRIALS = 64
 _SPREAD = r"""
 WITH sealed AS MATERIALIZED (
-    SELECT c.{pk} AS pk, c.{column}::text AS stored,
-           {ciphertext} AS ct
+    SELECT c.ctid AS loc, c.{pk} AS pk, pg_catalog.substr({ciphertext}, 1, 16) AS ct
     FROM {relation} c WHERE ({state}) = %s
 ), prefixed AS (
-    SELECT pk, stored,
+    SELECT loc, pk,
            CASE WHEN ct LIKE 'gAAAAA%%' THEN pg_catalog.substr(ct, 1, 12)
                 WHEN ct ~ '^[A-Za-z0-9+/]{{16}}'
                 THEN pg_catalog.substr(pg_catalog.encode(pg_catalog.decode(
-                         pg_catalog.substr(ct, 1, 16), 'base64'), 'escape'), 1, 12)
+                         ct, 'base64'), 'escape'), 1, 12)
            END AS token
     FROM sealed
 ), ordered AS (
-    SELECT pk, stored, pg_catalog.count(*) OVER () AS n,
+    SELECT loc, pk, pg_catalog.count(*) OVER () AS n,
            pg_catalog.row_number() OVER (
                ORDER BY CASE WHEN token ~ '^[A-Za-z0-9_-]{{12}}$'
                              THEN pg_catalog.decode(pg_catalog.translate(token, '-_', '+/'),
                                                     'base64') END NULLS FIRST, pk) - 1 AS i
     FROM prefixed
+), sampled AS (
+    SELECT loc, pk, n, i FROM ordered
+    WHERE i %% pg_catalog.ceil(n::numeric / {trials})::bigint = 0 OR i = n - 1
 )
-SELECT pk::text, stored, n FROM ordered
-WHERE i %% pg_catalog.ceil(n::numeric / {trials})::bigint = 0 OR i = n - 1
-ORDER BY i
+SELECT s.pk::text, v.stored, s.n
+FROM sampled s
+CROSS JOIN LATERAL (SELECT c.{column}::text AS stored FROM {relation} c WHERE c.ctid = s.loc) v
+ORDER BY s.i
 """
 
 

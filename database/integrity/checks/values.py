@@ -2,9 +2,9 @@
 
 from collections.abc import Iterator
 
-from django.contrib.postgres.aggregates import ArrayAgg
-from django.db import connections
-from django.db.models import Count
+from django.db import connections, models
+from django.db.models import Count, F, Max, Min
+from django.db.models.functions import Cast, Collate
 
 from database.integrity import declarations
 from database.integrity.checks.registry import DATA_SECTION, Context, check
@@ -70,19 +70,16 @@ def unique_values(scan: Scan, context: Context) -> Iterator[Finding]:
         if not expectation.declared and (table, frozenset(columns)) in enforced:
             continue
         keys = {f"_key{number}": key for number, key in enumerate(expectation.keys)}
-        groups = (
+        members = (
             expectation.model._base_manager.using(scan.alias)
             .filter(expectation.condition)
             .annotate(**keys)
             .filter(**{f"{name}__isnull": False for name in keys})
-            .values(*keys)
-            .annotate(_rows=Count("pk"))
-            .filter(_rows__gt=1)
         )
         where = {"table": table, "column": ", ".join(columns)}
         found = scan.guarded(
             f"duplicates in {table}.{', '.join(columns)}",
-            lambda groups=groups, names=list(keys): _duplicates(groups, names),
+            lambda members=members, names=list(keys): _duplicates(members, names),
             where,
         )
         if not found or not found[0]:
@@ -99,19 +96,45 @@ def unique_values(scan: Scan, context: Context) -> Iterator[Finding]:
         )
 
 
-def _duplicates(groups, keys: list[str]) -> tuple[int, int, list[str]]:
-    """Duplicate groups, rows in them, and the ids of the first groups, in one statement."""
-    groups = groups.annotate(_ids=ArrayAgg("pk", order_by="pk")).order_by()
-    columns = groups.values_list("_rows", "_ids", *keys)
-    query, params = columns.query.get_compiler(using=groups.db).as_sql()
-    with connections[groups.db].cursor() as cursor:
+def _duplicates(members, keys: list[str]) -> tuple[int, int, list[str]]:
+    """Duplicate groups among ``members`` (rows annotated with ``keys``), rows in them, and
+    the ids of the first groups (by their lowest id), in one statement.
+
+    The groups are counted by hashing, with their lowest and highest ids, which are all the
+    ids of a pair; only a sampled group of more rows is looked up again for the rest.
+    """
+    pk = _sortable(members.model._meta.pk)
+    groups = (
+        members.values(*keys)
+        .annotate(_rows=Count("pk"), _first=Min(pk), _last=Max(pk))
+        .filter(_rows__gt=1)
+        .order_by()
+        .values_list(*keys, "_rows", "_first", "_last")
+    )
+    rows = members.order_by().values_list(pk, *keys)
+    names = [f"k{number}" for number in range(len(keys))]
+    columns = ", ".join(names)
+    same = " AND ".join(f"m.{name} = f.{name}" for name in names)
+    group_sql, group_params = groups.query.get_compiler(using=members.db).as_sql()
+    row_sql, row_params = rows.query.get_compiler(using=members.db).as_sql()
+    with connections[members.db].cursor() as cursor:
         cursor.execute(
-            f"WITH duplicate AS MATERIALIZED ({query}) "
+            f"WITH duplicate({columns}, _rows, _first, _last) AS MATERIALIZED ({group_sql}) "
             "SELECT (SELECT pg_catalog.count(*) FROM duplicate), "
             "(SELECT coalesce(pg_catalog.sum(_rows), 0)::bigint FROM duplicate), "
-            "ARRAY(SELECT pg_catalog.array_to_string(_ids, ', ') FROM duplicate "
-            f"ORDER BY _ids LIMIT {SAMPLE_SIZE})",
-            params,
+            "ARRAY(SELECT CASE WHEN f._rows = 2 THEN f._first::text || ', ' || f._last::text "
+            "ELSE (SELECT pg_catalog.string_agg(m.pk::text, ', ' ORDER BY m.pk) "
+            f"FROM ({row_sql}) AS m(pk, {columns}) WHERE {same}) END "
+            f"FROM duplicate f ORDER BY f._first LIMIT {SAMPLE_SIZE})",
+            (*group_params, *row_params),
         )
         group_count, row_count, samples = cursor.fetchone()
     return group_count, row_count, [f"ids {ids}" for ids in samples]
+
+
+def _sortable(pk: models.Field):
+    """The primary key as ``min()`` can take it, in the key's own order (PostgreSQL has no
+    ``min(uuid)``; a uuid's text in the C collation sorts as the uuid does)."""
+    if isinstance(pk, models.UUIDField):
+        return Collate(Cast("pk", models.TextField()), "C")
+    return F("pk")
