@@ -709,6 +709,17 @@ def test_a_pass_vacuums_only_where_its_next_batches_reuse_the_space(big_table):
     assert fetch(big_table, "SELECT count(*) FROM items WHERE note = 'noted'") == [(ROWS,)]
 
 
+def test_a_pass_commits_its_batches_without_waiting_for_the_flush_and_only_them(big_table):
+    connection = connections[big_table]
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE items ADD COLUMN note text")
+
+    ddl.backfill(connection, ITEMS, "note", "current_setting('synchronous_commit')")
+
+    assert fetch(big_table, "SELECT note, count(*) FROM items GROUP BY note") == [("off", ROWS)]
+    assert fetch(big_table, "SHOW synchronous_commit") == [("on",)]
+
+
 @pytest.fixture
 def coded_table(django_db_blocker):
     """A scratch database holding ``crm.coded(code text key, note text, payload json)``:

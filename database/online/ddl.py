@@ -299,6 +299,10 @@ def fill_in_batches(
     name = f"{table.label}.{columns}" if len(fills) == 1 else f"{table.label} ({columns})"
 
     def write(cursor, key_range: batches.KeyRange) -> int:
+        # A batch's commit need not wait for its WAL flush: a batch lost to a crash is
+        # written again by the re-run (its rows still need it), and the next step's own
+        # commit flushes every batch before it. A flush per batch was 5 s of a 5M-row pass.
+        cursor.execute("SET LOCAL synchronous_commit = off")
         statement = fill_statement(table, fills, key_range.condition(table))
         cursor.execute(statement.as_string(cursor.connection))
         return cursor.rowcount
