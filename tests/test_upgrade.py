@@ -202,7 +202,7 @@ def test_content_id_becomes_text_in_the_first_pass_and_a_non_integer_is_archived
         "UPDATE notifications SET content_id = 'post-7f3a' WHERE id = %s", [first]
     )
 
-    back = production_db.manage("migrate", "accounts", "0003", "--no-input")
+    back = production_db.manage("migrate", "--fake-initial", "accounts", "0003", "--no-input")
 
     assert back.returncode == 0, back.stderr
     assert production_db.execute(CONTENT_IDS) == integers[1:]
