@@ -692,6 +692,38 @@ def test_a_long_backfill_reuses_the_space_it_frees_as_it_goes(big_table):
     assert fetch(big_table, "SELECT count(*) FROM items WHERE note = 'noted'") == [(ROWS,)]
 
 
+def test_a_pass_vacuums_only_where_its_next_batches_reuse_the_space(big_table):
+    with connections[big_table].cursor() as cursor:
+        cursor.execute("ALTER TABLE items ADD COLUMN note text")
+        cursor.execute("ANALYZE items")
+
+    ddl.backfill(
+        connections[big_table], ITEMS, "note", "'noted'", batch_size=1_000, vacuum_every=ROWS // 2
+    )
+
+    # Halfway, half the table is still ahead: vacuumed. At the end nothing is: not.
+    assert fetch(
+        big_table,
+        "SELECT vacuum_count FROM pg_stat_user_tables WHERE relid = 'items'::regclass",
+    ) == [(1,)]
+    assert fetch(big_table, "SELECT count(*) FROM items WHERE note = 'noted'") == [(ROWS,)]
+
+
+def test_a_pass_s_batches_skip_the_flush_wait_and_plain_index_scans_and_only_they(big_table):
+    connection = connections[big_table]
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE items ADD COLUMN note text")
+    settings = (
+        "current_setting('synchronous_commit') || ' ' || current_setting('enable_indexscan')"
+    )
+
+    ddl.backfill(connection, ITEMS, "note", settings)
+
+    notes = fetch(big_table, "SELECT note, count(*) FROM items GROUP BY note")
+    assert notes == [("off off", ROWS)]
+    assert fetch(big_table, f"SELECT {settings}") == [("on on",)]
+
+
 @pytest.fixture
 def coded_table(django_db_blocker):
     """A scratch database holding ``crm.coded(code text key, note text, payload json)``:

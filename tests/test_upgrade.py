@@ -186,6 +186,31 @@ def test_backwards_to_the_baseline_and_forwards_again(production_db, migrated_em
     assert diff_catalogs(migrated_empty, catalog(production_db)) == []
 
 
+CONTENT_IDS = "SELECT id, content_id FROM notifications WHERE content_id IS NOT NULL ORDER BY id"
+
+
+def test_content_id_becomes_text_in_the_first_pass_and_a_non_integer_is_archived_going_back(
+    production_db,
+):
+    integers = production_db.execute(CONTENT_IDS)
+    assert integers
+    migrated = production_db.manage("migrate", "--fake-initial", "accounts", "0004", "--no-input")
+    assert migrated.returncode == 0, migrated.stderr
+    assert production_db.execute(CONTENT_IDS) == [(id, str(value)) for id, value in integers]
+    first = integers[0][0]
+    production_db.execute(
+        "UPDATE notifications SET content_id = 'post-7f3a' WHERE id = %s", [first]
+    )
+
+    back = production_db.manage("migrate", "--fake-initial", "accounts", "0003", "--no-input")
+
+    assert back.returncode == 0, back.stderr
+    assert production_db.execute(CONTENT_IDS) == integers[1:]
+    assert production_db.execute(
+        "SELECT id, content_id FROM archive.notifications__content_id__unconvertible"
+    ) == [(first, "post-7f3a")]
+
+
 def non_atomic_migrations_in_plan_order(alias: str) -> list[tuple[str, str]]:
     executor = MigrationExecutor(connections[alias])
     plan = executor.migration_plan(executor.loader.graph.leaf_nodes(), clean_start=True)

@@ -5,24 +5,24 @@
   D15), indexed: ``goal_id`` a foreign key to goals, ON DELETE SET NULL; ``workflow_id`` a
   reference without a key, as the platform declares it (check_integrity compares it). Only
   catalog changes take the table lock.
-- ``content_id`` stays a soft reference, but as text: the platform stores post ids and UUID
-  strings in it. The integers are kept as their text, through a shadow column.
 - ``message`` and ``notification_type`` become NOT NULL, as the code declares them: the rows
   where they are NULL are archived, then get '' and 'info' (the column's default).
 
+(``content_id`` became text in accounts.0004, in the one pass that writes every row of
+notifications.)
+
 Non-atomic; every step resumes after an interruption. Backwards restores every archived
-value; a ``content_id`` that is not an integer any more is archived before it goes.
+value.
 """
 
 import django.db.models.deletion
 from django.db import migrations, models
 
-from database.online.conversions import ArchiveAndFill, ChangeColumnType, RetypeDanglingColumns
+from database.online.conversions import ArchiveAndFill, RetypeDanglingColumns
 from database.online.ddl import AddForeignKey, CreateIndex, SetNotNull
 from database.online.operations import SeparateDatabaseAndState
 
 MIGRATION = "accounts.0011_notifications_references_and_required_values"
-INTEGER_TEXT = "CASE WHEN {value} ~ '^-?[0-9]{{1,9}}$' THEN {value}::integer END"
 
 
 class Migration(migrations.Migration):
@@ -85,20 +85,6 @@ class Migration(migrations.Migration):
                     "notification",
                     models.Index(fields=["workflow"], name="notifications_workflow_id_idx"),
                 ),
-            ],
-        ),
-        SeparateDatabaseAndState(
-            database_operations=[
-                ChangeColumnType(
-                    "notifications",
-                    "content_id",
-                    "character varying",
-                    reverse_type="integer",
-                    reverse_using=INTEGER_TEXT,
-                ),
-            ],
-            state_operations=[
-                migrations.AlterField("notification", "content_id", models.CharField(null=True)),
             ],
         ),
         SeparateDatabaseAndState(
