@@ -245,31 +245,13 @@ class OnlineAlterField(RunsItsRecipe, AlterField):
         )
 
     def describe(self):
+        # Without the migration state the change's recipe is unknown here; the steps that
+        # run are described under it by sqlmigrate and by migrate --plan.
         if self.field.remote_field:
-            return (
-                f"Alter field {self.name} on {self.model_name} online: where its delete rule "
-                f"changes, ON DELETE {database_rule(self.field)} through a twin foreign key "
-                "added NOT VALID, validated while writes go on, renamed into place"
-            )
-        target = self.field.db_type(connections[DEFAULT_DB_ALIAS])
-        recipe = _RECIPE_WORDS.get(target, _OTHER_CHANGES)
-        return f"Alter field {self.name} on {self.model_name} online to {target}: {recipe}"
-
-
-_RECIPE_WORDS = {
-    "jsonb": (
-        "from json, values with duplicate keys archived raw first, then a shadow column kept "
-        "current by a trigger, backfilled in batches, swapped in by catalog changes"
-    ),
-    TIMESTAMPTZ: (
-        "from timestamp, values read as UTC (a catalog change, no rewrite), the column's "
-        "indexes in the migration state dropped and rebuilt concurrently around it"
-    ),
-}
-_OTHER_CHANGES = (
-    "NOT NULL through a validated CHECK, a delete rule through a twin constraint, defaults "
-    "and nullability by catalog changes; a type change without a recipe is refused"
-)
+            target = f"a foreign key to {self.field.remote_field.model}"
+        else:
+            target = self.field.db_type(connections[DEFAULT_DB_ALIAS])
+        return f"Alter field {self.name} on {self.model_name} online ({target}), step by step"
 
 
 class OnePass(DatabaseOnlyOperation):
