@@ -268,3 +268,47 @@ def test_without_a_standby_the_throttle_costs_one_query_per_batch(tables, settin
         throttle()
 
     assert [query["sql"] for query in queries] == [batches.STANDBY_LAG]
+
+
+def test_a_ddl_statement_behind_a_held_lock_stalls_the_applications_writes_briefly(tables):
+    """A DDL statement waiting for its lock queues every write of the table behind it: its
+    first attempts give up after 100-200 ms, so a lock held 1.5 s (an autovacuum's, here a
+    transaction's SHARE UPDATE EXCLUSIVE) stalls no write for longer than one short attempt."""
+    settings = connections[tables].settings_dict
+    blocker = scratch.connect(settings, settings["NAME"])
+    blocker.execute("LOCK TABLE numbered IN SHARE UPDATE EXCLUSIVE MODE")
+    release = threading.Timer(1.5, blocker.rollback)
+    stalls, done = [], threading.Event()
+
+    def write() -> None:
+        with scratch.connect(settings, settings["NAME"], autocommit=True) as writer:
+            while not done.is_set():
+                started = time.monotonic()
+                writer.execute("UPDATE numbered SET note = 'written' WHERE item_no = 1")
+                stalls.append(time.monotonic() - started)
+                time.sleep(0.01)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    release.start()
+    started = time.monotonic()
+    try:
+        with connections[tables].schema_editor(atomic=False) as editor:
+            ddl.run_ddl(editor, "ALTER TABLE numbered ADD COLUMN added integer")
+    finally:
+        done.set()
+        writer.join()
+        release.join()
+        blocker.close()
+
+    assert time.monotonic() - started >= 1.4  # it waited for the lock to go
+    assert fetch(tables, "SELECT count(*) FROM numbered WHERE added IS NULL") == [(len(NUMBERS),)]
+    assert max(stalls) < 0.4, f"a write waited {max(stalls):.2f} s behind the DDL statement"
+    assert len(stalls) > 20
+
+
+def test_a_ddl_statements_lock_timeout_grows_with_its_attempts():
+    timeouts = [batches.ddl_lock_timeout(number) for number in range(1, batches.ATTEMPTS + 1)]
+
+    assert timeouts[:4] == ["100ms", "100ms", "200ms", "200ms"]
+    assert timeouts[-1] == "1600ms"  # never above LOCK_TIMEOUT (2 s)

@@ -82,6 +82,7 @@ def set_rules(schema_editor, apps, *, reset: bool) -> None:
                 connection,
                 lambda cursor, statement=statement: cursor.execute(statement),
                 statement,
+                ddl=True,
             )
 
 

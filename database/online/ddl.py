@@ -56,11 +56,14 @@ def run_ddl(schema_editor, statement, *, concurrently: bool = False) -> None:
         schema_editor.collected_sql.append(f"{text};")
         return
     if not concurrently:
-        batches.in_transaction(connection, lambda cursor: cursor.execute(text), text)
+        batches.in_transaction(connection, lambda cursor: cursor.execute(text), text, ddl=True)
         return
     if connection.in_atomic_block:
         raise NeedsNonAtomicMigration(f"'{text}' must run in a migration with atomic = False.")
-    batches.with_lock_retries(connection, lambda: _run_outside_transaction(connection, text), text)
+    # SHARE UPDATE EXCLUSIVE, which the application's reads and writes never queue behind.
+    batches.with_lock_retries(
+        connection, lambda number: _run_outside_transaction(connection, text), text
+    )
 
 
 def _run_outside_transaction(connection, text: str) -> None:
@@ -500,7 +503,7 @@ class DropUniqueConstraint(Undo, AddUniqueConstraint):
     def describe(self):
         return (
             f"Drop unique constraint {self.name} of {self.relation().label} and its index "
-            f"(catalog change under a {LOCK_TIMEOUT} lock timeout)"
+            "(catalog change under the growing DDL lock timeout)"
         )
 
 
@@ -634,7 +637,7 @@ class RunDDL(DatabaseOnlyOperation):
 
     def describe(self):
         statements = "; ".join(quote(statement) for statement in self.statements)
-        return f"Run under a {LOCK_TIMEOUT} lock timeout, retried: {statements}"
+        return f"Run under the growing DDL lock timeout, retried: {statements}"
 
 
 _DELETE_RULES = {"NO ACTION": "a", "RESTRICT": "r", "CASCADE": "c", "SET NULL": "n"}

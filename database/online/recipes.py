@@ -18,7 +18,7 @@ from django.db.migrations.operations.models import AddIndex, RemoveIndex
 from django.db.models import NOT_PROVIDED
 from psycopg import sql
 
-from database.online.batches import DEFAULT_SCHEMA, LOCK_TIMEOUT, Table, column_type
+from database.online.batches import DEFAULT_SCHEMA, Table, column_type
 from database.online.conversions import ConvertJsonToJsonb, ConvertToTimestamptz
 from database.online.ddl import (
     CreateIndex,
@@ -467,6 +467,6 @@ class OnlineAddField(AddField):
     def describe(self):
         return (
             f"Add field {self.name} to {self.model_name} online: a catalog change (nullable or "
-            f"a constant database default) under a {LOCK_TIMEOUT} lock timeout, retried; "
+            "a constant database default) under the growing DDL lock timeout, retried; "
             "skipped if the column exists"
         )
