@@ -336,18 +336,27 @@ class Bench:
                 "not_measured": "the check_integrity command does not exist yet"
             }
             return
-        raw = integrity.raw_integrity(self.server.conninfo(name))
+        # The raw queries run before and after the project's command, and the faster run
+        # counts: the first reader of freshly rewritten tables pays for their hint bits and
+        # cold pages (the same raw queries took 10.2 s in one run at 5M rows, 18.8 s first
+        # in another).
+        first_raw = integrity.raw_integrity(self.server.conninfo(name))
         skip = integrity.checks_without_raw_equivalent()
         try:
             full = integrity.project_integrity(self.server.url(name))
             alike = integrity.project_integrity(self.server.url(name), skip) if skip else full
+            second_raw = integrity.raw_integrity(self.server.conninfo(name))
+            raw = min(first_raw, second_raw, key=lambda run: run.seconds)
         except integrity.IntegrityFailed as error:
             self.results["integrity"] = {
                 "not_measured": f"check_integrity failed: {error}",
-                "raw_seconds": round(raw.seconds, 2),
+                "raw_seconds": round(first_raw.seconds, 2),
             }
             return
         self.results["integrity"] = integrity_section(full, alike, skip, raw)
+        self.results["integrity"]["raw_runs_seconds"] = [
+            round(run.seconds, 2) for run in (first_raw, second_raw)
+        ]
 
     def admin(self, name: str) -> None:
         from bench import process
