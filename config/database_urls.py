@@ -14,6 +14,22 @@ SCHEMES = ("postgres", "postgresql", "pgsql")
 EXAMPLE = "postgres://USER:PASSWORD@HOST:5432/DATABASE"
 
 
+# DATABASE_URL is the alias "default"; DATABASE_<ALIAS>_URL the alias "<alias>".
+ALIAS_VARIABLE = re.compile(r"DATABASE_([A-Z0-9_]+)_URL")
+
+
+def alias_of(variable: str) -> str | None:
+    """The alias a ``DATABASE_<ALIAS>_URL`` variable adds; None for any other variable
+    (``DATABASE_URL`` itself, which configures "default" or the embedded server)."""
+    match = ALIAS_VARIABLE.fullmatch(variable)
+    return match.group(1).lower() if match else None
+
+
+def url_variable(alias: str) -> str:
+    """The environment variable that configures ``alias``: ``alias_of`` backwards."""
+    return "DATABASE_URL" if alias == "default" else f"DATABASE_{alias.upper()}_URL"
+
+
 def database_config(variable: str, url: str) -> dict:
     """The Django DATABASES entry for ``url``, read from environment variable ``variable``."""
     problem = url_problem(url)

@@ -7,14 +7,13 @@ contract's fictional samples.
 """
 
 import os
-import re
 import sys
 import warnings
 from pathlib import Path
 
 import environ
 
-from config.database_urls import database_config
+from config.database_urls import alias_of, database_config
 from database import pooler
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -117,9 +116,9 @@ DATABASES = {"default": database_config("DATABASE_URL", _database_url())}
 # DATABASE_REPLICA_URL is the alias "replica" (check_integrity --database replica).
 DATABASES.update(
     {
-        name.removeprefix("DATABASE_").removesuffix("_URL").lower(): database_config(name, value)
+        alias: database_config(name, value)
         for name, value in sorted(os.environ.items())
-        if re.fullmatch(r"DATABASE_[A-Z0-9_]+_URL", name) and value
+        if (alias := alias_of(name)) and value
     }
 )
 # ``?pooler=transaction`` in a URL (or DATABASE_POOLER=transaction for all) declares a

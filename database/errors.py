@@ -20,6 +20,8 @@ from django.core.management.base import CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils.connection import ConnectionDoesNotExist
 
+from config.database_urls import url_variable
+
 # Exit codes shared by every command (README, "Exit codes"). 1 is the command's own verdict
 # (findings, a stale file, a failed migration); 4 and 5 belong to ``migrate``.
 CANNOT_RUN = 2  # setup: URL, server, credentials, database, role, permission, keys
@@ -42,11 +44,6 @@ _HINTS = [
     ("timeout expired", "The server did not answer in time."),
     ("server closed the connection", "The server ended the connection."),
 ]
-
-
-def url_variable(alias: str) -> str:
-    """The environment variable that configures ``alias`` (config/settings.py)."""
-    return "DATABASE_URL" if alias == DEFAULT_DB_ALIAS else f"DATABASE_{alias.upper()}_URL"
 
 
 def check_url(alias: str) -> str:
