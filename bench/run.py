@@ -250,9 +250,7 @@ class Bench:
             except RuntimeError as error:
                 failed = str(error)[-2000:]
             ended = time.time()
-        self.results["locks"] = locks_section(
-            seen, began, ended, self.big_tables, list(self.results["scale"]["rows"]), failed
-        )
+        self.results["locks"] = locks_section(seen, began, ended, self.big_tables, failed)
         self.record_lag("project_upgrade", seen, began, ended)
         if project is None:
             self.results["upgrade_error"] = failed
@@ -521,9 +519,7 @@ def upgrade_target(section: dict[str, Any]) -> report.Target:
     )
 
 
-def locks_section(
-    seen, began: float, ended: float, big: list[str], existing: list[str], failed: str
-) -> dict:
+def locks_section(seen, began: float, ended: float, big: list[str], failed: str) -> dict:
     from bench import monitor, upgrade
 
     holds = monitor.longest_holds(seen.locks, upgrade.UPGRADE_APP, began, ended)
@@ -533,7 +529,6 @@ def locks_section(
         "sampler_mean_interval_ms": round(seen.locks.mean_interval_ms, 2),
         "sampler_samples": seen.locks.samples,
         "big_tables": big,
-        "existing_tables": existing,
         "longest_access_exclusive": holds,
         "writer_waits": monitor.longest_waits(seen.locks, monitor.WRITER_APP),
         "writer_idle": monitor.latency(seen.writes, 0, began),
