@@ -31,7 +31,15 @@ SAMPLER_APP = "bench-lock-sampler"
 
 LOCKS = """
 SELECT c.relname, l.pid, l.mode, l.granted, a.application_name,
-       coalesce(a.xact_start, a.query_start), left(a.query, 300)
+       coalesce(a.xact_start, a.query_start), left(a.query, 300),
+       CASE WHEN NOT l.granted THEN (
+           SELECT string_agg(
+               concat_ws(' ', b.backend_type, nullif(b.application_name, ''), b.pid,
+                         left(b.query, 120)),
+               ' | ')
+           FROM pg_catalog.pg_stat_activity AS b
+           WHERE b.pid = ANY (pg_catalog.pg_blocking_pids(l.pid))
+       ) END
 FROM pg_catalog.pg_locks AS l
 JOIN pg_catalog.pg_class AS c ON c.oid = l.relation
 JOIN pg_catalog.pg_stat_activity AS a ON a.pid = l.pid
@@ -54,6 +62,7 @@ class Interval:
     query: str
     first: float
     last: float
+    blockers: str = ""  # a wait's: the sessions it was first seen waiting behind
 
     @property
     def seconds(self) -> float:
@@ -82,14 +91,18 @@ def sample_locks(conninfo: str, stop, results, interval: float, max_seconds: flo
         while not stop.is_set() and time.monotonic() - started < max_seconds:
             tick = time.monotonic()
             now = time.time()
-            for table, pid, mode, granted, app, since, query in conn.execute(LOCKS, prepare=True):
+            for row in conn.execute(LOCKS, prepare=True):
+                table, pid, mode, granted, app, since, query, blockers = row
                 book = open_held if granted else open_waits
                 key = (table, pid, mode, since)
                 seen = book.get(key)
                 if seen is None:  # keep the statement running when the lock was first seen
-                    book[key] = Interval(table, pid, app or "", mode, query or "", now, now)
+                    book[key] = Interval(
+                        table, pid, app or "", mode, query or "", now, now, blockers or ""
+                    )
                 else:
                     seen.last = now
+                    seen.blockers = seen.blockers or blockers or ""
             found.samples += 1
             time.sleep(max(0.0, interval - (time.monotonic() - tick)))
     found.seconds = time.monotonic() - started
@@ -319,7 +332,8 @@ def longest_holds(
 
 
 def longest_waits(locks: LockSamples, application: str) -> dict[str, dict[str, Any]]:
-    """Per table: the longest time a session of ``application`` was seen waiting for a lock."""
+    """Per table: the longest time a session of ``application`` was seen waiting for a lock,
+    and the sessions it waited behind (a DDL statement queued behind an autovacuum, say)."""
     longest: dict[str, Interval] = {}
     for wait in locks.waited:
         if wait.application != application:
@@ -327,6 +341,25 @@ def longest_waits(locks: LockSamples, application: str) -> dict[str, dict[str, A
         if wait.table not in longest or wait.seconds > longest[wait.table].seconds:
             longest[wait.table] = wait
     return {
-        table: {"seconds": round(wait.seconds, 3), "mode": wait.mode}
+        table: {
+            "seconds": round(wait.seconds, 3),
+            "mode": wait.mode,
+            "behind": " ".join(wait.blockers.split()),
+            "behind_waits_behind": _waits_behind(locks, wait),
+        }
         for table, wait in sorted(longest.items())
     }
+
+
+def _waits_behind(locks: LockSamples, wait: Interval) -> str:
+    """What the sessions ``wait`` queued behind were themselves waiting for, at that time."""
+    found = {
+        " ".join(other.blockers.split())
+        for other in locks.waited
+        if other.pid != wait.pid
+        and other.blockers
+        and f" {other.pid} " in f" {wait.blockers} "
+        and other.first <= wait.last
+        and other.last >= wait.first
+    }
+    return " || ".join(sorted(found))
