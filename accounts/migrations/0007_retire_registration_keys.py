@@ -80,6 +80,7 @@ class Migration(migrations.Migration):
                         "ALTER TABLE ONLY public.users ADD CONSTRAINT users_registration_key_id_fkey "
                         "FOREIGN KEY (registration_key_id) REFERENCES public.registration_keys(id)",
                     ],
+                    tables=["users"],
                 ),
             ],
             state_operations=[

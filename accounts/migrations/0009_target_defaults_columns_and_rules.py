@@ -95,6 +95,7 @@ class Migration(migrations.Migration):
                         "ALTER COLUMN role TYPE public.adminrole USING role::public.adminrole",
                         "ALTER TABLE users ALTER COLUMN created_at DROP DEFAULT",
                     ],
+                    tables=["users", "admin_users"],
                 ),
                 database.online.ddl.CreateIndex(
                     "admin_users", "admin_users_created_by_idx", ["created_by"]

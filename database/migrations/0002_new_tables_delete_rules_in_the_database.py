@@ -10,8 +10,9 @@ NO ACTION, DO_NOTHING is left alone. The tables are new, so re-creating a key is
 Each key is re-created in a transaction of its own, under the lock timeout and retried
 (``database.online.batches.in_transaction``): dropping a foreign key takes ACCESS EXCLUSIVE
 on the table it references too (users, admin_users), and one transaction for every key held
-those locks for the whole migration (160 ms at 5M rows). A re-run re-creates the keys again,
-to the same end.
+those locks for the whole migration (160 ms at 5M rows). The referenced table is locked
+first, so waiting for it (users is busy) holds no lock on the new table. A re-run re-creates
+the keys again, to the same end.
 """
 
 from django.db import migrations, models
@@ -78,11 +79,15 @@ def set_rules(schema_editor, apps, *, reset: bool) -> None:
                 f"REFERENCES {quote(target)} ({quote(target_column)}){on_delete} "
                 "DEFERRABLE INITIALLY DEFERRED"
             )
+            # The referenced table first (the statement takes it ACCESS EXCLUSIVE too, to drop
+            # the key's triggers there): waiting for it holds nothing of the new table.
+            work = f"LOCK TABLE {quote(target)} IN ACCESS EXCLUSIVE MODE; {statement}"
             batches.in_transaction(
                 connection,
-                lambda cursor, statement=statement: cursor.execute(statement),
+                lambda cursor, work=work: cursor.execute(work),
                 statement,
                 ddl=True,
+                tables=[batches.Table(target), batches.Table(table)],
             )
 
 

@@ -12,7 +12,8 @@ archive, clearing tokens) and every DDL statement of the online operations runs 
 - ``in_transaction`` runs one unit of work under ``SET LOCAL lock_timeout`` (so it also holds
   through a transaction-mode pooler) and retries it when the lock is busy, recognised by
   PostgreSQL's error class (``LockNotAvailable``), never by message text; exhausted retries
-  raise ``LockRetriesExhausted``;
+  raise ``LockRetriesExhausted``. A DDL statement first waits out the vacuums of the tables
+  it names, behind a lock the application never queues behind;
 - progress goes to the callback the running command gives (``reporting_to``, the migrate
   command's own output), never to ``sys.stdout``.
 
@@ -23,7 +24,7 @@ so a run killed at any point converges when run again.
 import contextlib
 import contextvars
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -38,6 +39,7 @@ from database.errors import LockRetriesExhausted, StandbyLagWaitExhausted
 
 LOCK_TIMEOUT = "2s"  # a batch's; the longest a DDL statement waits (``ddl_lock_timeout``)
 FIRST_DDL_LOCK_TIMEOUT_MS = 100
+MAINTENANCE_LOCK_TIMEOUT = "1min"  # waiting out a vacuum (``in_transaction``'s ``tables``)
 ATTEMPTS = 10  # a DDL statement: queues behind a long transaction for a minute at most
 BATCH_ATTEMPTS = 5  # a batch: row locks of short transactions, and a re-run resumes
 
@@ -410,17 +412,37 @@ def in_transaction(
     *,
     attempts: int | None = None,
     ddl: bool = False,
+    tables: Sequence[Table] = (),
 ) -> T:
     """``work(cursor)`` in one transaction under ``SET LOCAL lock_timeout``, retried; a
-    ``ddl`` statement's timeout grows with its attempts (``ddl_lock_timeout``)."""
+    ``ddl`` statement's timeout grows with its attempts (``ddl_lock_timeout``).
+
+    ``tables`` are the existing tables ``work`` locks: the transaction first takes them
+    SHARE UPDATE EXCLUSIVE, under ``MAINTENANCE_LOCK_TIMEOUT``. That is a vacuum's lock:
+    waiting for it queues none of the application's reads and writes, PostgreSQL cancels an
+    autovacuum that holds it after ``deadlock_timeout``, and none starts on the table until
+    the transaction ends. ``work``'s own lock then waits for the application only.
+    """
 
     def attempt(number: int) -> T:
         timeout = ddl_lock_timeout(number) if ddl else LOCK_TIMEOUT
         with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+            if tables:
+                _wait_out_maintenance(cursor, tables)
             cursor.execute(f"SET LOCAL lock_timeout = '{timeout}'")
             return work(cursor)
 
     return with_lock_retries(connection, attempt, statement, attempts=attempts)
+
+
+def _wait_out_maintenance(cursor, tables: Sequence[Table]) -> None:
+    cursor.execute(f"SET LOCAL lock_timeout = '{MAINTENANCE_LOCK_TIMEOUT}'")
+    names = sql.SQL(", ").join(table.identifier for table in tables)
+    cursor.execute(
+        sql.SQL("LOCK TABLE {} IN SHARE UPDATE EXCLUSIVE MODE")
+        .format(names)
+        .as_string(cursor.connection)
+    )
 
 
 def with_lock_retries(

@@ -100,6 +100,7 @@ class ChangeColumnType(DatabaseOnlyOperation):
             sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
                 table.identifier, sql.Identifier(self.shadow), sql.SQL(self.type)
             ),
+            table,
         )
 
     def trigger_assignment(self, connection) -> tuple[str, sql.Composable]:
@@ -144,7 +145,7 @@ class ChangeColumnType(DatabaseOnlyOperation):
         ]
         if self.default is not None:
             statements.append(self.set_default(self.reverse_type))
-        run_ddl(schema_editor, sql.SQL("; ").join(statements))
+        run_ddl(schema_editor, sql.SQL("; ").join(statements), target)
 
     def archive_unconvertible(
         self, schema_editor, app_label: str, reverse: sql.Composable, target: Table
@@ -272,6 +273,7 @@ class ConvertToTimestamptz(DatabaseOnlyOperation):
                 sql.SQL(
                     "SET LOCAL TimeZone = 'UTC'; ALTER TABLE {} ALTER COLUMN {} TYPE {}"
                 ).format(table.identifier, sql.Identifier(self.column), sql.SQL(target)),
+                table,
             )
         for name, columns in self.indexes:
             CreateIndex(self.table, name, columns, self.schema).build(schema_editor)
@@ -343,10 +345,13 @@ class RetypeDanglingColumns(DatabaseOnlyOperation):
                 sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} CHECK ({}) NOT VALID").format(
                     table, check, self.condition("IS NULL", " AND ")
                 ),
+                target,
             )
         self.archive_and_clear(schema_editor, target, archive_table)
         run_ddl(
-            schema_editor, sql.SQL("ALTER TABLE {} VALIDATE CONSTRAINT {}").format(table, check)
+            schema_editor,
+            sql.SQL("ALTER TABLE {} VALIDATE CONSTRAINT {}").format(table, check),
+            target,
         )
         replace = [
             sql.SQL("DROP COLUMN {}").format(sql.Identifier(column)) for column in self.columns
@@ -355,7 +360,9 @@ class RetypeDanglingColumns(DatabaseOnlyOperation):
             for column in self.columns
         ]
         run_ddl(
-            schema_editor, sql.SQL("ALTER TABLE {} ").format(table) + sql.SQL(", ").join(replace)
+            schema_editor,
+            sql.SQL("ALTER TABLE {} ").format(table) + sql.SQL(", ").join(replace),
+            target,
         )
 
     def condition(self, test: str, joiner: str) -> sql.Composable:

@@ -43,8 +43,11 @@ def render(statement: sql.Composable | str, connection) -> str:
     return statement.as_string(connection.connection)
 
 
-def run_ddl(schema_editor, statement, *, concurrently: bool = False) -> None:
+def run_ddl(schema_editor, statement, *tables: Table, concurrently: bool = False) -> None:
     """Run one DDL statement under a lock timeout, retrying when the lock is busy.
+
+    ``tables`` are the existing tables it locks: a vacuum of one of them is waited out first,
+    without queueing the application behind the statement (``batches.in_transaction``).
 
     ``concurrently`` statements (``CREATE/DROP INDEX CONCURRENTLY``) cannot run inside a
     transaction block, so they get a session-level timeout instead of ``SET LOCAL`` (none
@@ -56,7 +59,9 @@ def run_ddl(schema_editor, statement, *, concurrently: bool = False) -> None:
         schema_editor.collected_sql.append(f"{text};")
         return
     if not concurrently:
-        batches.in_transaction(connection, lambda cursor: cursor.execute(text), text, ddl=True)
+        batches.in_transaction(
+            connection, lambda cursor: cursor.execute(text), text, ddl=True, tables=tables
+        )
         return
     if connection.in_atomic_block:
         raise NeedsNonAtomicMigration(f"'{text}' must run in a migration with atomic = False.")
@@ -140,7 +145,7 @@ def drop_constraint(schema_editor, table: Table, name: str) -> None:
     statement = sql.SQL("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}").format(
         table.identifier, sql.Identifier(name)
     )
-    run_ddl(schema_editor, statement)
+    run_ddl(schema_editor, statement, table)
 
 
 def drop_index(schema_editor, table: Table, name: str) -> None:
@@ -186,12 +191,14 @@ class AddColumn(DatabaseOnlyOperation):
         self.schema = schema
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        table, column = self.relation().identifier, sql.Identifier(self.column)
+        relation = self.relation()
+        table, column = relation.identifier, sql.Identifier(self.column)
         run_ddl(
             schema_editor,
             sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
                 table, column, sql.SQL(self.type)
             ),
+            relation,
         )
         if self.default is not None:
             run_ddl(
@@ -199,14 +206,17 @@ class AddColumn(DatabaseOnlyOperation):
                 sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}").format(
                     table, column, sql.SQL(self.default)
                 ),
+                relation,
             )
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        relation = self.relation()
         run_ddl(
             schema_editor,
             sql.SQL("ALTER TABLE {} DROP COLUMN IF EXISTS {}").format(
-                self.relation().identifier, sql.Identifier(self.column)
+                relation.identifier, sql.Identifier(self.column)
             ),
+            relation,
         )
 
     def describe(self):
@@ -470,6 +480,7 @@ class AddUniqueConstraint(DatabaseOnlyOperation):
                 sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {}").format(
                     table.identifier, sql.Identifier(self.name), sql.Identifier(self.name)
                 ),
+                table,
             )
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
@@ -528,22 +539,28 @@ class SetNotNull(DatabaseOnlyOperation):
                 sql.SQL(
                     "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({} IS NOT NULL) NOT VALID"
                 ).format(table, check, column),
+                target,
             )
         run_ddl(
-            schema_editor, sql.SQL("ALTER TABLE {} VALIDATE CONSTRAINT {}").format(table, check)
+            schema_editor,
+            sql.SQL("ALTER TABLE {} VALIDATE CONSTRAINT {}").format(table, check),
+            target,
         )
         run_ddl(
             schema_editor,
             sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET NOT NULL").format(table, column),
+            target,
         )
         drop_constraint(schema_editor, target, self.check_name)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        target = self.relation()
         run_ddl(
             schema_editor,
             sql.SQL("ALTER TABLE {} ALTER COLUMN {} DROP NOT NULL").format(
-                self.relation().identifier, sql.Identifier(self.column)
+                target.identifier, sql.Identifier(self.column)
             ),
+            target,
         )
 
     def describe(self):
@@ -612,11 +629,22 @@ def add_public_id(model_name: str, table: str) -> list[Operation]:
 
 
 class RunDDL(DatabaseOnlyOperation):
-    """Plain DDL statements, each under the lock timeout with retries; reversible."""
+    """Plain DDL statements, each under the lock timeout with retries; reversible.
 
-    def __init__(self, statements: list[str], reverse_statements: list[str] | None = None):
+    ``tables``: the existing tables the statements lock, whose vacuums are waited out first
+    (``run_ddl``).
+    """
+
+    def __init__(
+        self,
+        statements: list[str],
+        reverse_statements: list[str] | None = None,
+        tables: list[str] = (),
+        schema: str = DEFAULT_SCHEMA,
+    ):
         self.statements = list(statements)
         self.reverse_statements = reverse_statements
+        self.tables, self.schema = list(tables), schema
 
     @property
     def reversible(self):
@@ -624,11 +652,14 @@ class RunDDL(DatabaseOnlyOperation):
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         for statement in self.statements:
-            run_ddl(schema_editor, statement)
+            run_ddl(schema_editor, statement, *self.locked())
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         for statement in self.reverse_statements or []:
-            run_ddl(schema_editor, statement)
+            run_ddl(schema_editor, statement, *self.locked())
+
+    def locked(self) -> list[Table]:
+        return [Table(name, schema=self.schema) for name in self.tables]
 
     def describe(self):
         statements = "; ".join(quote(statement) for statement in self.statements)
@@ -689,9 +720,13 @@ class AddForeignKey(DatabaseOnlyOperation):
                     referenced.key_identifier,
                     sql.SQL(self.rule),
                 ),
+                relation,
+                referenced,
             )
         run_ddl(
-            schema_editor, sql.SQL("ALTER TABLE {} VALIDATE CONSTRAINT {}").format(table, name)
+            schema_editor,
+            sql.SQL("ALTER TABLE {} VALIDATE CONSTRAINT {}").format(table, name),
+            relation,
         )
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
@@ -741,7 +776,7 @@ class SetForeignKeyRule(DatabaseOnlyOperation):
         twin = f"{self.name[:58]}_next"
         if not schema_editor.collect_sql and self.current_rule(connection) == _DELETE_RULES[rule]:
             return
-        AddForeignKey(
+        twin_key = AddForeignKey(
             self.table,
             twin,
             self.column,
@@ -749,7 +784,8 @@ class SetForeignKeyRule(DatabaseOnlyOperation):
             rule,
             self.target_column,
             self.schema,
-        ).add(schema_editor, state)
+        )
+        twin_key.add(schema_editor, state)
         run_ddl(
             schema_editor,
             sql.SQL(
@@ -760,6 +796,8 @@ class SetForeignKeyRule(DatabaseOnlyOperation):
                 old=sql.Identifier(self.name),
                 twin=sql.Identifier(twin),
             ),
+            self.relation(),
+            twin_key.referenced(state),
         )
 
     def current_rule(self, connection) -> str | None:
@@ -814,6 +852,7 @@ class MoveSequencePastMax(DatabaseOnlyOperation):
                 table=target.identifier,
                 ident=sql.Identifier(column),
             ),
+            target,
         )
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):

@@ -85,10 +85,11 @@ class ColumnChange(DatabaseOnlyOperation):
         self.alter(schema_editor, self.backwards)
 
     def alter(self, schema_editor, change: str) -> None:
+        table = self.relation()
         statement = sql.SQL("ALTER TABLE {} ALTER COLUMN {} {}").format(
-            self.relation().identifier, sql.Identifier(self.column), sql.SQL(change)
+            table.identifier, sql.Identifier(self.column), sql.SQL(change)
         )
-        run_ddl(schema_editor, statement)
+        run_ddl(schema_editor, statement, table)
 
     def describe(self):
         return f"{self.words} on {self.relation().label}.{self.column} (a catalog change)"
@@ -431,17 +432,17 @@ class OnlineAddField(AddField):
         if exists and not schema_editor.collect_sql:
             return
         for statement in self.statements(schema_editor.connection, model, field):
-            run_ddl(schema_editor, statement)
+            run_ddl(schema_editor, statement, table)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         model = from_state.apps.get_model(app_label, self.model_name)
         if not self.allow_migrate_model(schema_editor.connection.alias, model):
             return
+        table = Table(model._meta.db_table)
         statement = sql.SQL("ALTER TABLE {} DROP COLUMN IF EXISTS {}").format(
-            Table(model._meta.db_table).identifier,
-            sql.Identifier(model._meta.get_field(self.name).column),
+            table.identifier, sql.Identifier(model._meta.get_field(self.name).column)
         )
-        run_ddl(schema_editor, statement)
+        run_ddl(schema_editor, statement, table)
 
     @staticmethod
     def statements(connection, model, field) -> list[str]:

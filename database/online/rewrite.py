@@ -56,7 +56,7 @@ def rewrite_once(schema_editor, app_label: str, table: batches.Table, steps: lis
             sql.SQL("DROP FUNCTION {}()").format(function),
             *(statement for step in conversions for statement in step.swap(table)),
         ]
-        run_ddl(schema_editor, sql.SQL("; ").join(swap))
+        run_ddl(schema_editor, sql.SQL("; ").join(swap), table)
 
 
 def _keep_current(schema_editor, table, conversions, trigger, function) -> None:
@@ -82,4 +82,5 @@ def _keep_current(schema_editor, table, conversions, trigger, function) -> None:
             "CREATE OR REPLACE TRIGGER {trigger} BEFORE INSERT OR UPDATE OF {sources} ON {table} "
             "FOR EACH ROW EXECUTE FUNCTION {function}()"
         ).format(trigger=trigger, sources=sources, table=table.identifier, function=function),
+        table,
     )
