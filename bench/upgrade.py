@@ -72,8 +72,10 @@ SET_COLUMN = re.compile(r'(?:^|, )"?(\w+)"? = ')
 BACKFILL_TEMPLATE = re.compile(
     r"UPDATE (\S+) SET (\S+) = (.+?) WHERE .*<[^<>]*>\s*(?:AND\s+)?(.*?);\s*$", re.DOTALL
 )
-# A one-pass rewrite as sqlmigrate prints it: CASE assignments, bounds as <batch>.
-PASS_TEMPLATE = re.compile(r"UPDATE (\S+) SET (.+ END) WHERE <batch> AND \((.*)\);\s*$", re.DOTALL)
+# A one-pass rewrite as sqlmigrate prints it: CASE assignments, bounds as <placeholders>.
+PASS_TEMPLATE = re.compile(
+    r"UPDATE (\S+) SET (.+ END) WHERE .*<batch end> AND \((.*)\);\s*$", re.DOTALL
+)
 PASS_ASSIGNMENT = re.compile(r'"(\w+)" = CASE WHEN (.+?) THEN (.+?) ELSE "\1" END')
 
 

@@ -139,7 +139,7 @@ def test_the_backfill_operation_takes_the_key_from_the_migration_state(tables):
     with connection.schema_editor(atomic=False) as editor:
         operation.database_forwards("tests", editor, state, state)
 
-    assert "WHERE item_no > <previous batch end> AND item_no <= <batch end>" in printed[0]
+    assert 'WHERE "item_no" > <previous batch end> AND "item_no" <= <batch end>' in printed[0]
     assert fetch(tables, "SELECT count(*) FROM numbered WHERE note = 'filled'") == [
         (len(NUMBERS),)
     ]

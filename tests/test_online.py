@@ -590,7 +590,7 @@ def test_rewrite_once_writes_each_row_once_for_every_column_it_fills(big_table, 
     alter(big_table, operation, before)
     alter(big_table, operation, before)  # a re-run after completion changes nothing
 
-    updates = [line for line in printed if "UPDATE" in line and "<batch>" in line]
+    updates = [line for line in printed if "UPDATE" in line and "<batch end>" in line]
     assert len(updates) == 1
     assert all(column in updates[0] for column in ("public_id", "payload__new", "tags__new"))
     # Each row of the table written once by the pass, row 3 once more by the application.

@@ -326,7 +326,7 @@ def fill_in_batches(
         write,
         batch_size=batch_size,
         throttle=batches.throttling(connection, pause, progress),
-        statement=render(fill_statement(table, fills, sql.SQL("<key range>")), connection),
+        statement=render(fill_statement(table, fills, _any_batch(table)), connection),
     ):
         written, since_vacuum, count = written + rows, since_vacuum + rows, count + 1
         if since_vacuum >= vacuum_every > 0 and reusable(
@@ -341,6 +341,24 @@ def fill_in_batches(
             last_report = now
     progress(f"  {name}: done, {written} rows written in {count} batches")
     return written
+
+
+def printed_fills(
+    connection, table: batches.Table, fills: list[Fill], batch_size: int = BATCH_SIZE
+) -> str:
+    """``fill_in_batches`` as ``sqlmigrate`` prints it: the batch statement once, its key
+    range as placeholders."""
+    statement = render(fill_statement(table, fills, _any_batch(table)), connection)
+    return (
+        f"-- in batches of {batch_size:,} keys of {table.key}, one transaction each, "
+        f"resumable; each row written once:\n{statement};"
+    )
+
+
+def _any_batch(table: batches.Table) -> sql.Composable:
+    return sql.SQL("{key} > <previous batch end> AND {key} <= <batch end>").format(
+        key=table.key_identifier
+    )
 
 
 # For a fill's batch transaction. A batch's commit need not wait for its WAL flush: a batch
@@ -415,14 +433,10 @@ class Backfill(DatabaseOnlyOperation):
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         target = self.relation(to_state)
+        connection = schema_editor.connection
         if schema_editor.collect_sql:
-            extra = f" AND ({self.only})" if self.only else ""
-            key = target.key
             schema_editor.collected_sql.append(
-                f"-- in batches of {self.batch_size} keys, one transaction each, resumable:\n"
-                f"UPDATE {target.label} SET {self.column} = {self.expression} "
-                f"WHERE {key} > <previous batch end> AND {key} <= <batch end> "
-                f"AND {self.column} IS NULL{extra};"
+                printed_fills(connection, target, [self.fill(connection)], self.batch_size)
             )
             return
         backfill(

@@ -23,7 +23,7 @@ last one stopped.
 from psycopg import sql
 
 from database.online import batches
-from database.online.ddl import fill_in_batches, fill_statement, render, run_ddl
+from database.online.ddl import fill_in_batches, printed_fills, run_ddl
 
 
 def rewrite_once(schema_editor, app_label: str, table: batches.Table, steps: list) -> None:
@@ -42,11 +42,7 @@ def rewrite_once(schema_editor, app_label: str, table: batches.Table, steps: lis
         _keep_current(schema_editor, table, conversions, trigger, function)
     fills = [step.fill(connection) for step in steps]
     if collecting:
-        statement = render(fill_statement(table, fills, sql.SQL("<batch>")), connection)
-        schema_editor.collected_sql.append(
-            f"-- in batches of {table.key}, one transaction each, resumable; each row "
-            f"written once:\n{statement};"
-        )
+        schema_editor.collected_sql.append(printed_fills(connection, table, fills))
     else:
         fill_in_batches(connection, table, fills)
     if conversions:
