@@ -66,9 +66,12 @@ class LockRetriesExhausted(Exception):
 class StandbyLagWaitExhausted(Exception):
     """The batches waited ``waited`` seconds for a standby to replay within ``bound`` bytes."""
 
-    def __init__(self, standby: str, bound: int, waited: float):
+    def __init__(self, standby: str, bound: int, waited: float, next_batch: int = 0):
         self.standby, self.bound, self.waited = standby, bound, waited
-        super().__init__(f"{standby} stayed more than {bound} bytes behind for {waited:g} s")
+        self.next_batch = next_batch  # bytes of WAL the next batch was expected to add
+        super().__init__(
+            f"{standby} stayed more than {bound - next_batch} bytes behind for {waited:g} s"
+        )
 
 
 class ReportsFailures:
@@ -323,12 +326,19 @@ def _lock_wait(error: LockRetriesExhausted, settings_dict: dict) -> str:
 def _standby_lag(error: StandbyLagWaitExhausted, settings_dict: dict) -> str:
     return (
         f"Stopped between two batches on {_target(settings_dict)}: {error.standby} and stayed "
-        f"more than {error.bound / 2**20:.1f} MB behind (MIGRATE_MAX_REPLICA_LAG_BYTES) for "
-        f"{error.waited:g} s (MIGRATE_REPLICA_WAIT_SECONDS): its replay is paused, stuck or "
-        "slower than the writes. Work committed before is kept and a re-run resumes. Resume "
-        "or fix the standby (pg_wal_replay_resume() if it is paused), or raise the bound "
-        "(0 turns the wait off), then run again."
+        f"more than {error.bound / 2**20:.1f} MB behind (MIGRATE_MAX_REPLICA_LAG_BYTES)"
+        f"{_with_next_batch(error)} for {error.waited:g} s (MIGRATE_REPLICA_WAIT_SECONDS): its "
+        "replay is paused, stuck or slower than the writes. Work committed before is kept and "
+        "a re-run resumes. Resume or fix the standby (pg_wal_replay_resume() if it is "
+        "paused), or raise the bound (0 turns the wait off), then run again."
     )
+
+
+def _with_next_batch(error: StandbyLagWaitExhausted) -> str:
+    if not error.next_batch:
+        return ""
+    wrote = error.next_batch / 2**20
+    return f" once the next batch's WAL is added ({wrote:.1f} MB, the most a batch has written)"
 
 
 def _shorten(text: str, limit: int = 160) -> str:

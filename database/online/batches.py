@@ -89,7 +89,8 @@ _unreadable_reported: set[str] = set()
 STANDBY_LAG = """
 SELECT r.application_name, r.client_addr::text, r.state IS NULL,
        pg_wal_lsn_diff(pg_current_wal_lsn(), r.replay_lsn)::bigint,
-       extract(epoch FROM r.replay_lag)::float8
+       extract(epoch FROM r.replay_lag)::float8,
+       pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint
 FROM pg_catalog.pg_stat_replication AS r
 WHERE r.state IS DISTINCT FROM 'backup'
   AND NOT EXISTS (
@@ -100,11 +101,13 @@ WHERE r.state IS DISTINCT FROM 'backup'
 
 @dataclass(frozen=True)
 class StandbyLag:
-    """One streaming standby: WAL bytes it has yet to replay, and its ``replay_lag``."""
+    """One streaming standby: WAL bytes it has yet to replay, and its ``replay_lag``;
+    ``position``: the primary's WAL position when it was read."""
 
     name: str
     behind_bytes: int
     behind_seconds: float | None
+    position: int = 0
 
     def __str__(self) -> str:
         seconds = (
@@ -119,7 +122,10 @@ def megabytes(count: int) -> str:
 
 def throttling(connection, pause: float = 0.0, progress: Progress | None = None) -> Throttle:
     """The throttle between batches: sleep ``pause`` (the ``pause``/``--pause`` settings), then
-    wait while a streaming standby of the server lags more than ``MIGRATE_MAX_REPLICA_LAG_BYTES``.
+    wait while a streaming standby of the server lags more than ``MIGRATE_MAX_REPLICA_LAG_BYTES``
+    less the most WAL a batch has written so far (``BatchWal``), so that the lag stays within
+    the bound after the next batch too. A batch writing more than three quarters of the bound
+    waits for a quarter of it.
 
     The lag is read on the primary, from ``pg_stat_replication``, as bytes of WAL the standby
     has not replayed yet (``pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)``): that is
@@ -136,14 +142,29 @@ def throttling(connection, pause: float = 0.0, progress: Progress | None = None)
     """
     report = progress_callback(progress)
     bound, max_wait = replica_lag_settings()
+    written = BatchWal()
 
     def throttle() -> None:
         if pause:
             time.sleep(pause)
         if bound:
-            wait_for_standbys(connection, bound, max_wait, report)
+            wait_for_standbys(connection, bound, max_wait, report, written)
 
     return throttle
+
+
+@dataclass
+class BatchWal:
+    """The primary's WAL position when the throttle last let a batch go, and the most WAL
+    written between two throttles: what the next batch is expected to add to the lag."""
+
+    position: int | None = None
+    largest: int = 0
+
+    def expected(self, position: int) -> int:
+        if self.position is not None:
+            self.largest = max(self.largest, position - self.position)
+        return self.largest
 
 
 def replica_lag_settings() -> tuple[int, float]:
@@ -172,41 +193,60 @@ def standby_lags(connection) -> list[StandbyLag] | None:
     with connection.cursor() as cursor:
         cursor.execute(STANDBY_LAG)
         rows = cursor.fetchall()
-    if any(hidden for _, _, hidden, _, _ in rows):
+    if any(hidden for _, _, hidden, _, _, _ in rows):
         return None
     return [
-        StandbyLag(f"'{name or '?'}'" + (f" at {address}" if address else ""), behind, seconds)
-        for name, address, _, behind, seconds in rows
+        StandbyLag(
+            f"'{name or '?'}'" + (f" at {address}" if address else ""), behind, seconds, position
+        )
+        for name, address, _, behind, seconds, position in rows
         if behind is not None
     ]
 
 
-def wait_for_standbys(connection, bound: int, max_wait: float, report: Progress) -> None:
-    """Return once no standby lags more than ``bound`` bytes; short sleeps, re-reading."""
+def wait_for_standbys(
+    connection, bound: int, max_wait: float, report: Progress, written: BatchWal | None = None
+) -> None:
+    """Return once no standby lags more than ``bound`` bytes less what the next batch is
+    expected to write (``written``; never less than a quarter of ``bound``); short sleeps,
+    re-reading."""
     started = last_report = time.monotonic()
     waited = False
+    allowed = None
     while True:
         lags = standby_lags(connection)
         if lags is None:
             _report_unreadable(connection, report)
             return
-        over = [lag for lag in lags if lag.behind_bytes > bound]
+        if not lags:
+            return
+        if allowed is None:
+            ahead = written.expected(lags[0].position) if written else 0
+            allowed = max(bound - ahead, bound // 4)
+        over = [lag for lag in lags if lag.behind_bytes > allowed]
         now = time.monotonic()
         if not over:
             if waited:
                 report(f"  standbys within {megabytes(bound)} again after {now - started:.1f} s")
+            if written:
+                written.position = lags[0].position
             return
         worst = max(over, key=lambda lag: lag.behind_bytes)
         if now - started > max_wait:
-            raise StandbyLagWaitExhausted(str(worst), bound, max_wait)
+            raise StandbyLagWaitExhausted(str(worst), bound, max_wait, bound - allowed)
         if not waited or now - last_report >= LAG_REPORT_EVERY:
-            report(
-                f"  waiting for {worst}: more than {megabytes(bound)} "
-                "(MIGRATE_MAX_REPLICA_LAG_BYTES)"
-            )
+            report(f"  waiting for {worst}: {_too_far(bound, allowed)}")
             last_report = now
         waited = True
         time.sleep(LAG_POLL_SECONDS)
+
+
+def _too_far(bound: int, allowed: int) -> str:
+    limit = f"more than {megabytes(bound)} (MIGRATE_MAX_REPLICA_LAG_BYTES)"
+    if allowed == bound:
+        return limit
+    expected = megabytes(bound - allowed)
+    return f"{limit} with the next batch's WAL ({expected}, the most a batch has written)"
 
 
 def _report_unreadable(connection, report: Progress) -> None:
