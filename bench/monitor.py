@@ -166,7 +166,9 @@ LAG_APP = "bench-lag-sampler"
 REPLAYED = "SELECT pg_last_wal_replay_lsn()"
 BEHIND = """
 SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s::pg_lsn)::bigint,
-       (SELECT max(extract(epoch FROM replay_lag))::float8 FROM pg_stat_replication)
+       (SELECT max(extract(epoch FROM replay_lag))::float8 FROM pg_stat_replication),
+       (SELECT string_agg(left(query, 160), ' | ') FROM pg_stat_activity
+        WHERE application_name IN ('bench-upgrade', 'bench-raw') AND state = 'active')
 """
 
 
@@ -175,6 +177,7 @@ class LagSample:
     at: float  # wall-clock
     behind_bytes: int
     replay_lag_seconds: float | None
+    running: str = ""  # what the upgrade's sessions were running then
 
 
 def sample_lag(
@@ -190,8 +193,8 @@ def sample_lag(
         while not stop.is_set() and time.monotonic() - started < max_seconds:
             tick = time.monotonic()
             (replayed,) = standby.execute(REPLAYED).fetchone()
-            behind, seconds = primary.execute(BEHIND, [replayed]).fetchone()
-            samples.append(LagSample(time.time(), max(behind, 0), seconds))
+            behind, seconds, running = primary.execute(BEHIND, [replayed]).fetchone()
+            samples.append(LagSample(time.time(), max(behind, 0), seconds, running or ""))
             time.sleep(max(0.0, interval - (time.monotonic() - tick)))
     results.put(samples)
 
@@ -270,6 +273,7 @@ def replay_lag(samples: list[LagSample], start: float, end: float) -> dict[str, 
     if not chosen:
         return {"samples": 0}
     behind = sorted(s.behind_bytes for s in chosen)
+    worst = max(chosen, key=lambda s: s.behind_bytes)
     seconds = sorted(s.replay_lag_seconds for s in chosen if s.replay_lag_seconds is not None)
     summary: dict[str, Any] = {
         "samples": len(chosen),
@@ -277,6 +281,7 @@ def replay_lag(samples: list[LagSample], start: float, end: float) -> dict[str, 
         "p95_bytes": _percentile(behind, 0.95),
         "max_mb": round(behind[-1] / 2**20, 2),
         "p95_mb": round(_percentile(behind, 0.95) / 2**20, 2),
+        "running_at_max": " ".join(worst.running.split())[:300],
     }
     if seconds:
         summary |= {
