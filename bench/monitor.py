@@ -28,10 +28,13 @@ import psycopg
 
 WRITER_APP = "bench-writer"
 SAMPLER_APP = "bench-lock-sampler"
+UPGRADE_APP = "bench-upgrade"  # migrate --fake-initial (bench/upgrade.py)
+RAW_APP = "bench-raw"  # the raw statements (bench/upgrade.py)
 
 LOCKS = """
 SELECT c.relname, l.pid, l.mode, l.granted, a.application_name,
        coalesce(a.xact_start, a.query_start), left(a.query, 300),
+       CASE WHEN NOT l.granted THEN pg_catalog.pg_blocking_pids(l.pid) END,
        CASE WHEN NOT l.granted THEN (
            SELECT string_agg(
                concat_ws(' ', b.backend_type, nullif(b.application_name, ''), b.pid,
@@ -63,6 +66,7 @@ class Interval:
     first: float
     last: float
     blockers: str = ""  # a wait's: the sessions it was first seen waiting behind
+    blocker_pids: tuple[int, ...] = ()  # and their pids
 
     @property
     def seconds(self) -> float:
@@ -92,17 +96,15 @@ def sample_locks(conninfo: str, stop, results, interval: float, max_seconds: flo
             tick = time.monotonic()
             now = time.time()
             for row in conn.execute(LOCKS, prepare=True):
-                table, pid, mode, granted, app, since, query, blockers = row
+                table, pid, mode, granted, app, since, query, pids, blockers = row
                 book = open_held if granted else open_waits
                 key = (table, pid, mode, since)
                 seen = book.get(key)
                 if seen is None:  # keep the statement running when the lock was first seen
-                    book[key] = Interval(
-                        table, pid, app or "", mode, query or "", now, now, blockers or ""
-                    )
-                else:
-                    seen.last = now
-                    seen.blockers = seen.blockers or blockers or ""
+                    seen = book[key] = Interval(table, pid, app or "", mode, query or "", now, now)
+                seen.last = now
+                if not seen.blockers and blockers:
+                    seen.blockers, seen.blocker_pids = blockers, tuple(pids)
             found.samples += 1
             time.sleep(max(0.0, interval - (time.monotonic() - tick)))
     found.seconds = time.monotonic() - started
@@ -168,7 +170,7 @@ BEHIND = """
 SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s::pg_lsn)::bigint,
        (SELECT max(extract(epoch FROM replay_lag))::float8 FROM pg_stat_replication),
        (SELECT string_agg(left(query, 160), ' | ') FROM pg_stat_activity
-        WHERE application_name IN ('bench-upgrade', 'bench-raw') AND state = 'active')
+        WHERE application_name = ANY (%s) AND state = 'active')
 """
 
 
@@ -193,7 +195,9 @@ def sample_lag(
         while not stop.is_set() and time.monotonic() - started < max_seconds:
             tick = time.monotonic()
             (replayed,) = standby.execute(REPLAYED).fetchone()
-            behind, seconds, running = primary.execute(BEHIND, [replayed]).fetchone()
+            behind, seconds, running = primary.execute(
+                BEHIND, [replayed, [UPGRADE_APP, RAW_APP]]
+            ).fetchone()
             samples.append(LagSample(time.time(), max(behind, 0), seconds, running or ""))
             time.sleep(max(0.0, interval - (time.monotonic() - tick)))
     results.put(samples)
@@ -363,7 +367,7 @@ def _waits_behind(locks: LockSamples, wait: Interval) -> str:
         for other in locks.waited
         if other.pid != wait.pid
         and other.blockers
-        and f" {other.pid} " in f" {wait.blockers} "
+        and other.pid in wait.blocker_pids
         and other.first <= wait.last
         and other.last >= wait.first
     }

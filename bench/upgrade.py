@@ -32,13 +32,12 @@ import psycopg
 from django.db import connections
 from django.db.migrations.executor import MigrationExecutor
 
+from bench.monitor import RAW_APP, UPGRADE_APP
 from bench.pg15 import Logged
 from bench.process import Completed, manage
 
-UPGRADE_APP = "bench-upgrade"
 # The server logs every statement of the upgrade's sessions, with its duration.
 LOG_EVERY_STATEMENT = "-c log_min_duration_statement=0"
-RAW_APP = "bench-raw"
 
 SEED: tuple[str, ...] = ()
 ENCRYPTION = "values are encrypted in Python (Fernet envelopes); SQL has no equivalent"
