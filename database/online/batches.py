@@ -431,9 +431,9 @@ def ddl_lock_timeout(number: int) -> str:
     While a statement waits for its table lock, every query of the table queues behind it,
     so it gives up early at first (100 ms, twice) and doubles every second attempt up to
     ``LOCK_TIMEOUT``: a brief conflict costs the application 100-200 ms, and only a lock
-    held for many seconds gets the longer waits. An autovacuum is such a lock: PostgreSQL
-    cancels it for a waiting statement only after ``deadlock_timeout`` (1 s), which stalled
-    the benchmark's writer for 997 ms behind a 2 s first attempt at 5M rows.
+    held for many seconds gets the longer waits (a 2 s first attempt stalled the
+    benchmark's writer for 997 ms at 5M rows). A vacuum of the tables the statement names
+    is waited out before any attempt, behind a lock nobody queues behind (``in_transaction``).
     """
     longest = _milliseconds(LOCK_TIMEOUT)
     return f"{min(FIRST_DDL_LOCK_TIMEOUT_MS * 2 ** ((number - 1) // 2), longest)}ms"
