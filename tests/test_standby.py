@@ -365,44 +365,6 @@ def test_batches_wait_while_the_standby_lags_more_than_the_bound(
     assert any("standbys within 1.0 MB again after" in line for line in lines)
 
 
-def behind(primary: Cluster, standby: Cluster) -> int:
-    """Bytes of WAL the standby has yet to replay, read on both servers."""
-    with standby.connect(autocommit=True) as conn:
-        replayed = conn.execute("SELECT pg_last_wal_replay_lsn()").fetchone()[0]
-    with primary.connect(autocommit=True) as conn:
-        return conn.execute(
-            "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s::pg_lsn)::bigint", [replayed]
-        ).fetchone()[0]
-
-
-def test_batches_stop_before_the_next_one_would_take_the_standby_past_the_bound(
-    primary_and_standby, primary_alias, settings
-):
-    """The throttle counts the WAL the last batch wrote as the next one's: with replay
-    paused, the batches stop while the standby is still within the bound, not one batch
-    past it."""
-    primary, standby = primary_and_standby
-    bound = 4 * 2**20
-    settings.MIGRATE_MAX_REPLICA_LAG_BYTES = str(bound)
-    with primary.connect(autocommit=True) as conn:
-        conn.execute("CHECKPOINT")  # every batch's first page writes are whole pages alike
-    lines: list[str] = []
-    with replay_paused(standby):
-        backfill = threading.Thread(target=lambda: backfill_probe(primary_alias, lines))
-        backfill.start()
-        deadline = time.monotonic() + 60
-        while not any("waiting for standby" in line for line in lines):
-            assert time.monotonic() < deadline and backfill.is_alive(), lines
-            time.sleep(0.1)
-        stopped_at = behind(primary, standby)
-    backfill.join(timeout=120)
-
-    assert 0 < stopped_at <= bound, (f"{stopped_at / 2**20:.2f} MB behind", lines)
-    waiting = next(line for line in lines if "waiting for standby" in line)
-    assert "with the next batch's WAL" in waiting
-    assert written(primary) == PROBE_ROWS
-
-
 def test_a_standby_stuck_past_the_longest_wait_stops_the_batches_with_exit_10(
     primary_and_standby, primary_alias, settings
 ):
